@@ -1,0 +1,253 @@
+package domain
+
+// ---- indicator commands ----
+
+type DefineIndicator struct {
+	IndicatorID   string    `json:"indicator_id"`
+	TaskID        string    `json:"task_id"`
+	Key           string    `json:"key,omitempty"`
+	Name          string    `json:"name"`
+	Unit          string    `json:"unit,omitempty"`
+	Direction     Direction `json:"direction"`
+	Formula       Formula   `json:"formula,omitempty"`
+	Additive      bool      `json:"additive,omitempty"`
+	IsRate        bool      `json:"is_rate,omitempty"`
+	AllowNegative bool      `json:"allow_negative,omitempty"`
+	Cadence       string    `json:"cadence,omitempty"`
+	Rounding      string    `json:"rounding,omitempty"`
+	Baseline      *Decimal  `json:"baseline,omitempty"`
+	Description   string    `json:"description,omitempty"`
+}
+
+func (c DefineIndicator) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c DefineIndicator) Requires() []AggregateRef { return []AggregateRef{taskRef(c.TaskID)} }
+func (c DefineIndicator) CommandName() string      { return "indicator.define" }
+func (c DefineIndicator) decide(a Aggregate, deps []Aggregate) ([]Event, error) {
+	return a.(*Indicator).Define(c, deps[0].(*Task))
+}
+
+// formula fills the one default that needs no choice: higher is better
+// compares actual with target. Lower-is-better has no single formula
+// (DOMAIN.md rule 3), so validate insists on an explicit one.
+func (c DefineIndicator) formula() Formula {
+	if c.Formula == "" && (c.Direction == HigherIsBetter || c.Direction == AtLeast) {
+		return FormulaRatio
+	}
+	return c.Formula
+}
+
+func (c DefineIndicator) validate() error {
+	if err := ValidateID("task_id", c.TaskID); err != nil {
+		return err
+	}
+	if c.Key != "" {
+		if err := CheckText("key", c.Key, true, MaxShortText); err != nil {
+			return err
+		}
+	}
+	if err := CheckText("name", c.Name, true, MaxShortText); err != nil {
+		return err
+	}
+	if err := CheckText("unit", c.Unit, false, 32); err != nil {
+		return err
+	}
+	if _, err := ParseDirection(string(c.Direction)); err != nil {
+		return Invalid("direction", "enum", "must be one of higher, lower, at_least, at_most, range, qualitative; got %q", string(c.Direction))
+	}
+	f := c.formula()
+	if f != "" {
+		if _, err := ParseFormula(string(f)); err != nil {
+			return Invalid("formula", "enum", "must be one of ratio, two_minus_ratio, inverse_ratio, reduction, cap; got %q", string(f))
+		}
+	}
+	switch c.Direction {
+	case LowerIsBetter:
+		if f == "" {
+			return Invalid("formula", "required", "lower-is-better has no single formula: choose two_minus_ratio, inverse_ratio, reduction or cap")
+		}
+		if f == FormulaRatio {
+			return Invalid("formula", "direction", "ratio is for higher-is-better indicators")
+		}
+		if f == FormulaReduction && c.Baseline == nil {
+			return Invalid("baseline", "required", "the reduction formula needs a baseline")
+		}
+	case HigherIsBetter, AtLeast:
+		if f != FormulaRatio {
+			return Invalid("formula", "direction", "a %s indicator uses the ratio formula", c.Direction)
+		}
+	case AtMost:
+		if f != "" && f != FormulaCap && f != FormulaTwoMinus && f != FormulaInverse {
+			return Invalid("formula", "direction", "an at_most indicator uses cap, two_minus_ratio or inverse_ratio")
+		}
+	case WithinRange, Qualitative:
+		if f != "" {
+			return Invalid("formula", "direction", "a %s indicator has no formula", c.Direction)
+		}
+	}
+	switch c.Cadence {
+	case "", "monthly", "quarterly", "yearly", "once":
+	default:
+		return Invalid("cadence", "enum", "must be one of monthly, quarterly, yearly, once; got %q", c.Cadence)
+	}
+	if c.Rounding != "" {
+		if _, err := RoundingModeFromString(c.Rounding); err != nil {
+			return Invalid("rounding", "enum", "must be half_up or half_even; got %q", c.Rounding)
+		}
+	}
+	return CheckText("description", c.Description, false, MaxLongText)
+}
+
+type SetTarget struct {
+	IndicatorID string   `json:"indicator_id"`
+	Value       *Decimal `json:"value,omitempty"`
+	Low         *Decimal `json:"low,omitempty"`
+	High        *Decimal `json:"high,omitempty"`
+	Milestone   string   `json:"milestone,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Source      *Source  `json:"source,omitempty"`
+}
+
+func (c SetTarget) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c SetTarget) Requires() []AggregateRef { return nil }
+func (c SetTarget) CommandName() string      { return "indicator.set_target" }
+func (c SetTarget) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).SetTarget(c)
+}
+func (c SetTarget) validate() error {
+	if err := CheckText("milestone", c.Milestone, false, MaxShortText); err != nil {
+		return err
+	}
+	if c.Source != nil {
+		if err := c.Source.Validate("source"); err != nil {
+			return err
+		}
+	}
+	return CheckText("reason", c.Reason, false, MaxLongText)
+}
+
+type RecordBase struct {
+	IndicatorID string  `json:"indicator_id"`
+	Window      Window  `json:"window"`
+	Value       Decimal `json:"value"`
+	Quality     Quality `json:"quality"`
+	Source      *Source `json:"source,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+}
+
+func (c RecordBase) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c RecordBase) Requires() []AggregateRef { return nil }
+func (c RecordBase) CommandName() string      { return "indicator.record_base" }
+func (c RecordBase) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).RecordBase(c)
+}
+func (c RecordBase) validate() error {
+	if err := c.Window.Validate("window"); err != nil {
+		return err
+	}
+	if err := c.Quality.Validate("quality"); err != nil {
+		return err
+	}
+	if c.Source != nil {
+		if err := c.Source.Validate("source"); err != nil {
+			return err
+		}
+	}
+	return CheckText("reason", c.Reason, false, MaxLongText)
+}
+
+type ReportFigure struct {
+	IndicatorID string   `json:"indicator_id"`
+	Window      Window   `json:"window"`
+	Value       *Decimal `json:"value,omitempty"`
+	Numerator   *Decimal `json:"numerator,omitempty"`
+	Denominator *Decimal `json:"denominator,omitempty"`
+	Quality     Quality  `json:"quality"`
+	Source      Source   `json:"source"`
+	FinalDue    Date     `json:"final_due,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
+func (c ReportFigure) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c ReportFigure) Requires() []AggregateRef { return nil }
+func (c ReportFigure) CommandName() string      { return "indicator.report_figure" }
+func (c ReportFigure) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).ReportFigure(c)
+}
+func (c ReportFigure) validate() error {
+	if err := c.Window.Validate("window"); err != nil {
+		return err
+	}
+	if err := c.Quality.Validate("quality"); err != nil {
+		return err
+	}
+	if c.Quality == QualityRevised {
+		return Invalid("quality", "revised_is_correction", "a revised figure is recorded by a correction")
+	}
+	if err := c.Source.Validate("source"); err != nil {
+		return err
+	}
+	if err := c.FinalDue.Validate("final_due"); err != nil {
+		return err
+	}
+	if c.FinalDue != "" && c.Quality == QualityFinal {
+		return Invalid("final_due", "not_final", "a final figure has no final figure still due")
+	}
+	return CheckText("note", c.Note, false, MaxLongText)
+}
+
+type CorrectFigure struct {
+	IndicatorID string   `json:"indicator_id"`
+	Corrects    string   `json:"corrects"`
+	Value       *Decimal `json:"value,omitempty"`
+	Numerator   *Decimal `json:"numerator,omitempty"`
+	Denominator *Decimal `json:"denominator,omitempty"`
+	Quality     Quality  `json:"quality,omitempty"`
+	Source      *Source  `json:"source,omitempty"`
+	Reason      string   `json:"reason"`
+}
+
+func (c CorrectFigure) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c CorrectFigure) Requires() []AggregateRef { return nil }
+func (c CorrectFigure) CommandName() string      { return "indicator.correct_figure" }
+func (c CorrectFigure) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).CorrectFigure(c)
+}
+func (c CorrectFigure) validate() error {
+	if err := CheckText("reason", c.Reason, true, MaxLongText); err != nil {
+		return err
+	}
+	if c.Quality != "" {
+		if err := c.Quality.Validate("quality"); err != nil {
+			return err
+		}
+	}
+	if c.Source != nil {
+		return c.Source.Validate("source")
+	}
+	return nil
+}
+
+type RetractFigure struct {
+	IndicatorID string `json:"indicator_id"`
+	Retracts    string `json:"retracts"`
+	Reason      string `json:"reason"`
+}
+
+func (c RetractFigure) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c RetractFigure) Requires() []AggregateRef { return nil }
+func (c RetractFigure) CommandName() string      { return "indicator.retract_figure" }
+func (c RetractFigure) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).RetractFigure(c)
+}
+
+type WithdrawIndicator struct {
+	IndicatorID string `json:"indicator_id"`
+	Reason      string `json:"reason"`
+}
+
+func (c WithdrawIndicator) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
+func (c WithdrawIndicator) Requires() []AggregateRef { return nil }
+func (c WithdrawIndicator) CommandName() string      { return "indicator.withdraw" }
+func (c WithdrawIndicator) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	return a.(*Indicator).Withdraw(c)
+}

@@ -1,0 +1,232 @@
+package domain
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Aggregate types. They are part of subject names and stored data: never rename.
+const (
+	AggregateTask      = "task"
+	AggregateIndicator = "indicator"
+)
+
+// AggregateRef names one aggregate instance.
+type AggregateRef struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+func (r AggregateRef) String() string { return r.Type + "/" + r.ID }
+
+// Validate checks that the reference can name a stream subject safely.
+func (r AggregateRef) Validate() error {
+	if r.Type != AggregateTask && r.Type != AggregateIndicator {
+		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
+	}
+	return ValidateID("id", r.ID)
+}
+
+// Meta is who and why behind a command. The server stamps Actor from the
+// authenticated identity; nothing in a request body can set it.
+type Meta struct {
+	Actor         string `json:"actor"`
+	CommandID     string `json:"command_id"`
+	CorrelationID string `json:"correlation_id,omitempty"`
+	CausationID   string `json:"causation_id,omitempty"`
+	Source        string `json:"source"` // "api", "nats", "import:<batch id>", "cli"
+}
+
+// Validate enforces that no change is unattributed.
+func (m Meta) Validate() error {
+	if m.Actor == "" {
+		return Invalid("actor", "required", "every change needs an actor")
+	}
+	if m.CommandID == "" {
+		return Invalid("command_id", "required", "every change needs a command id")
+	}
+	if len(m.CommandID) > 128 {
+		return Invalid("command_id", "max_length", "at most 128 bytes")
+	}
+	if m.Source == "" {
+		return Invalid("source", "required", "every change needs a source")
+	}
+	return nil
+}
+
+// Pending is an event decided by an aggregate and not yet stored.
+type Pending struct {
+	Name          string
+	SchemaVersion int
+	Payload       json.RawMessage
+}
+
+// NewPending encodes a domain event for the store.
+func NewPending(e Event) (Pending, error) {
+	spec, ok := registry[e.EventName()]
+	if !ok {
+		return Pending{}, fmt.Errorf("event %q is not registered", e.EventName())
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return Pending{}, fmt.Errorf("encode %s: %w", e.EventName(), err)
+	}
+	return Pending{Name: e.EventName(), SchemaVersion: spec.version, Payload: b}, nil
+}
+
+// Envelope is one stored event. Everything except Position and Index is
+// covered by Hash; Position and Index are where the store put it.
+type Envelope struct {
+	ID               string          `json:"id"`
+	Name             string          `json:"name"`
+	SchemaVersion    int             `json:"schema_version"`
+	AggregateType    string          `json:"aggregate_type"`
+	AggregateID      string          `json:"aggregate_id"`
+	AggregateVersion uint64          `json:"aggregate_version"`
+	Position         uint64          `json:"position,omitempty"`
+	Index            int             `json:"index,omitempty"`
+	RecordedAt       time.Time       `json:"recorded_at"`
+	Actor            string          `json:"actor"`
+	CommandID        string          `json:"command_id"`
+	CorrelationID    string          `json:"correlation_id,omitempty"`
+	CausationID      string          `json:"causation_id,omitempty"`
+	Source           string          `json:"source"`
+	Payload          json.RawMessage `json:"payload"`
+	PrevHash         string          `json:"prev_hash"`
+	Hash             string          `json:"hash"`
+}
+
+// Ref is the aggregate the envelope belongs to.
+func (e Envelope) Ref() AggregateRef { return AggregateRef{Type: e.AggregateType, ID: e.AggregateID} }
+
+// ComputeHash returns the hex SHA-256 of the envelope's canonical encoding.
+//
+// The encoding is a sequence of length-prefixed fields in a fixed order, so
+// no JSON library's key order or escaping can change a hash. The payload is
+// compacted first because JSON whitespace is not meaning. PrevHash is part of
+// it: that is what chains an aggregate's events, so a deleted, altered,
+// inserted or reordered event breaks every hash after it.
+func (e Envelope) ComputeHash() (string, error) {
+	var payload bytes.Buffer
+	if err := json.Compact(&payload, e.Payload); err != nil {
+		return "", fmt.Errorf("hash %s: payload is not JSON: %w", e.ID, err)
+	}
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	str := func(s string) { field([]byte(s)) }
+	num := func(u uint64) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], u)
+		field(n[:])
+	}
+	str("kpitrail.event.v1")
+	str(e.ID)
+	str(e.Name)
+	num(uint64(e.SchemaVersion))
+	str(e.AggregateType)
+	str(e.AggregateID)
+	num(e.AggregateVersion)
+	str(e.RecordedAt.UTC().Format(time.RFC3339Nano))
+	str(e.Actor)
+	str(e.CommandID)
+	str(e.CorrelationID)
+	str(e.CausationID)
+	str(e.Source)
+	field(payload.Bytes())
+	str(e.PrevHash)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Seal sets PrevHash and Hash.
+func (e *Envelope) Seal(prevHash string) error {
+	e.PrevHash = prevHash
+	h, err := e.ComputeHash()
+	if err != nil {
+		return err
+	}
+	e.Hash = h
+	return nil
+}
+
+// ChainBreak describes one place where an aggregate's chain does not hold.
+type ChainBreak struct {
+	AggregateType string `json:"aggregate_type"`
+	AggregateID   string `json:"aggregate_id"`
+	Position      uint64 `json:"position"`
+	Version       uint64 `json:"aggregate_version"`
+	EventID       string `json:"event_id"`
+	Kind          string `json:"kind"` // altered, gap, reordered, inserted, unlinked
+	Detail        string `json:"detail"`
+}
+
+// ChainVerifier checks aggregate chains event by event, in log order. It
+// keeps only each aggregate's head, so it can walk any log size.
+type ChainVerifier struct {
+	heads map[AggregateRef]chainHead
+}
+
+type chainHead struct {
+	version uint64
+	hash    string
+}
+
+func NewChainVerifier() *ChainVerifier {
+	return &ChainVerifier{heads: make(map[AggregateRef]chainHead)}
+}
+
+// Check verifies one event against its own hash and its aggregate's head,
+// and advances the head. It returns nil when the event is sound.
+func (v *ChainVerifier) Check(e Envelope) *ChainBreak {
+	ref := e.Ref()
+	head := v.heads[ref]
+	brk := func(kind, format string, args ...any) *ChainBreak {
+		return &ChainBreak{AggregateType: e.AggregateType, AggregateID: e.AggregateID, Position: e.Position,
+			Version: e.AggregateVersion, EventID: e.ID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	}
+	// Advance the head whatever we find, so one broken event is reported once
+	// and the events after it are judged against what is actually stored.
+	defer func() { v.heads[ref] = chainHead{version: e.AggregateVersion, hash: e.Hash} }()
+	got, err := e.ComputeHash()
+	if err != nil {
+		return brk("altered", "%v", err)
+	}
+	if got != e.Hash {
+		return brk("altered", "content hash %s does not match stored hash %s", short(got), short(e.Hash))
+	}
+	switch {
+	case e.AggregateVersion == head.version+1 && e.PrevHash == head.hash:
+		return nil
+	case e.AggregateVersion <= head.version:
+		return brk("reordered", "version %d after version %d", e.AggregateVersion, head.version)
+	case e.AggregateVersion > head.version+1:
+		return brk("gap", "version %d follows version %d: %d event(s) missing", e.AggregateVersion, head.version, e.AggregateVersion-head.version-1)
+	default:
+		return brk("inserted", "prev_hash %s does not link to the head %s", short(e.PrevHash), short(head.hash))
+	}
+}
+
+// Heads returns each aggregate's last verified hash.
+func (v *ChainVerifier) Heads() map[AggregateRef]string {
+	out := make(map[AggregateRef]string, len(v.heads))
+	for k, h := range v.heads {
+		out[k] = h.hash
+	}
+	return out
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,242 @@
+package domain
+
+import (
+	"math/big"
+)
+
+// Define decides indicator.defined; the task must exist and be active.
+func (in *Indicator) Define(c DefineIndicator, task *Task) ([]Event, error) {
+	if in.defined {
+		return nil, &Error{Code: ECONFLICT, Field: "indicator_id", Rule: "exists", Version: in.version, Message: "indicator " + in.id + " is already defined"}
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if !task.Exists() {
+		return nil, NotFound("task %s is not registered", c.TaskID)
+	}
+	if task.Status() == TaskStatusWithdrawn {
+		return nil, RuleViolation("task_id", "task_withdrawn", "task %s is withdrawn", c.TaskID)
+	}
+	key := c.Key
+	if key == "" {
+		key = in.id
+	}
+	return []Event{&IndicatorDefined{TaskID: c.TaskID, Year: task.Year(), Key: key, Name: c.Name, Unit: c.Unit,
+		Direction: c.Direction, Formula: c.formula(), Additive: c.Additive, IsRate: c.IsRate || c.Unit == "%",
+		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description}}, nil
+}
+
+// SetTarget decides indicator.target_set: the first target, or a revision
+// that must give its reason.
+func (in *Indicator) SetTarget(c SetTarget) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	t := Target{Value: c.Value, Low: c.Low, High: c.High, Milestone: c.Milestone}
+	switch in.direction {
+	case WithinRange:
+		if t.Low == nil || t.High == nil {
+			return nil, Invalid("low", "required", "a range target needs low and high")
+		}
+		if t.Low.Cmp(*t.High) > 0 {
+			return nil, Invalid("low", "order", "low %s is above high %s", t.Low, t.High)
+		}
+	case Qualitative:
+		if t.Milestone == "" {
+			return nil, Invalid("milestone", "required", "a qualitative indicator's target is a milestone")
+		}
+	default:
+		if t.Value == nil {
+			return nil, Invalid("value", "required", "a %s indicator needs a target value", in.direction)
+		}
+	}
+	for field, v := range map[string]*Decimal{"value": t.Value, "low": t.Low, "high": t.High} {
+		if v != nil {
+			if err := in.checkValue(field, *v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ev := &IndicatorTargetSet{Value: t.Value, Low: t.Low, High: t.High, Milestone: t.Milestone, Reason: c.Reason, Source: c.Source}
+	if in.target != nil {
+		if c.Reason == "" {
+			return nil, Invalid("reason", "required", "revising a target needs a reason")
+		}
+		prev := *in.target
+		ev.Revision, ev.Previous = true, &prev
+	}
+	return []Event{ev}, nil
+}
+
+// RecordBase decides indicator.base_recorded: the comparison base for year
+// over year. A second base for the same window is a restatement and needs a
+// reason.
+func (in *Indicator) RecordBase(c RecordBase) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	w := c.Window.Normalize()
+	if w.Year >= in.year {
+		return nil, Invalid("window.year", "before_year", "a comparison base is from before %d, got %d", in.year, w.Year)
+	}
+	if err := in.checkValue("value", c.Value); err != nil {
+		return nil, err
+	}
+	ev := &IndicatorBaseRecorded{Window: w, Value: c.Value, Quality: c.Quality, Source: c.Source, Reason: c.Reason}
+	if prev, ok := in.bases[w.Key()]; ok {
+		if c.Reason == "" {
+			return nil, Invalid("reason", "required", "restating the %s base needs a reason", w.Key())
+		}
+		ev.Restated, ev.Previous = true, &prev
+	}
+	return []Event{ev}, nil
+}
+
+// ReportFigure decides indicator.figure_reported. A report for a window that
+// already has a figure supersedes it, but only with a quality at least as
+// settled: an estimate never replaces a final figure, and a final figure is
+// only changed by a correction.
+func (in *Indicator) ReportFigure(c ReportFigure) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	w := c.Window.Normalize()
+	if w.Year != in.year {
+		return nil, Invalid("window.year", "assessment_year", "indicator %s is for %d, the window is in %d", in.id, in.year, w.Year)
+	}
+	value, err := in.figureValue(c.Value, c.Numerator, c.Denominator)
+	if err != nil {
+		return nil, err
+	}
+	ev := &FigureReported{Window: w, Value: value, Numerator: c.Numerator, Denominator: c.Denominator,
+		Quality: c.Quality, Source: c.Source, FinalDue: c.FinalDue, Note: c.Note}
+	if cur, ok := in.Current(w); ok {
+		if cur.Quality.Rank() >= QualityFinal.Rank() {
+			return nil, RuleViolation("quality", "final_is_corrected", "window %s already has a %s figure (%s); correct it instead", w.Key(), cur.Quality, cur.EventID)
+		}
+		if c.Quality.Rank() < cur.Quality.Rank() {
+			return nil, RuleViolation("quality", "no_downgrade", "a %s figure cannot supersede the %s figure %s", c.Quality, cur.Quality, cur.EventID)
+		}
+		ev.Supersedes = cur.EventID
+	}
+	return []Event{ev}, nil
+}
+
+// CorrectFigure decides indicator.figure_corrected against the current
+// figure named by Corrects.
+func (in *Indicator) CorrectFigure(c CorrectFigure) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	old, err := in.currentFigure("corrects", c.Corrects)
+	if err != nil {
+		return nil, err
+	}
+	value, err := in.figureValue(c.Value, c.Numerator, c.Denominator)
+	if err != nil {
+		return nil, err
+	}
+	q := c.Quality
+	if q == "" {
+		q = old.Quality
+		if q == QualityFinal {
+			q = QualityRevised
+		}
+	}
+	if value.Cmp(old.Value) == 0 && value.String() == old.Value.String() && q == old.Quality {
+		return nil, RuleViolation("value", "no_change", "the correction changes neither value nor quality of %s", old.EventID)
+	}
+	src := old.Source
+	if c.Source != nil {
+		src = *c.Source
+	}
+	return []Event{&FigureCorrected{Corrects: old.EventID, Window: old.Window, OldValue: old.Value, NewValue: value,
+		OldQuality: old.Quality, NewQuality: q, Numerator: c.Numerator, Denominator: c.Denominator, Source: src, Reason: c.Reason}}, nil
+}
+
+// RetractFigure decides indicator.figure_retracted.
+func (in *Indicator) RetractFigure(c RetractFigure) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := CheckText("reason", c.Reason, true, MaxLongText); err != nil {
+		return nil, err
+	}
+	old, err := in.currentFigure("retracts", c.Retracts)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{&FigureRetracted{Retracts: old.EventID, Window: old.Window, OldValue: old.Value, Reason: c.Reason}}, nil
+}
+
+func (in *Indicator) Withdraw(c WithdrawIndicator) ([]Event, error) {
+	if err := in.mustBeDefined(); err != nil {
+		return nil, err
+	}
+	if err := CheckText("reason", c.Reason, true, MaxLongText); err != nil {
+		return nil, err
+	}
+	return []Event{&IndicatorWithdrawn{Reason: c.Reason}}, nil
+}
+
+func (in *Indicator) currentFigure(field, eventID string) (*Figure, error) {
+	if eventID == "" {
+		return nil, Invalid(field, "required", "name the event id of the figure")
+	}
+	f, ok := in.figures[eventID]
+	if !ok {
+		return nil, NotFound("figure %s is not recorded on indicator %s", eventID, in.id)
+	}
+	if f.State != FigureStateCurrent {
+		hint := ""
+		if cur, ok := in.current[f.Window.Key()]; ok {
+			hint = "; the current figure is " + cur
+		}
+		return nil, RuleViolation(field, "not_current", "figure %s is %s%s", eventID, f.State, hint)
+	}
+	return f, nil
+}
+
+// figureValue checks a figure and derives it from a numerator and
+// denominator when given (rule 6: store both, derive the ratio). A value
+// given alongside them must agree at its own precision.
+func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
+	if (num == nil) != (den == nil) {
+		return Decimal{}, Invalid("denominator", "pair", "numerator and denominator go together")
+	}
+	if num != nil {
+		if num.Sign() < 0 || den.Sign() <= 0 {
+			return Decimal{}, Invalid("denominator", "positive", "numerator must be >= 0 and denominator > 0")
+		}
+		ratio := new(big.Rat).Quo(num.Rat(), den.Rat())
+		if in.unit == "%" {
+			ratio.Mul(ratio, big.NewRat(100, 1))
+		}
+		if v == nil {
+			d := RoundRat(ratio, 4, HalfUp)
+			v = &d
+		} else if RoundRat(ratio, v.Scale(), HalfUp).Cmp(*v) != 0 {
+			return Decimal{}, Invalid("value", "ratio_mismatch", "value %s disagrees with %s / %s", v, num, den)
+		}
+	}
+	if v == nil {
+		return Decimal{}, Invalid("value", "required", "a figure needs a value")
+	}
+	if err := in.checkValue("value", *v); err != nil {
+		return Decimal{}, err
+	}
+	return *v, nil
+}

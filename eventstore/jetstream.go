@@ -1,0 +1,298 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"kpitrail/domain"
+)
+
+// Config sets up the JetStream stream. Zero values take the defaults.
+type Config struct {
+	Stream        string // default "KPITRAIL"
+	SubjectPrefix string // default DefaultSubjectPrefix
+	Replicas      int    // default 1; 3 on a cluster
+	// DuplicateWindow is JetStream's own message-id dedupe window. kpitrail's
+	// idempotency does not depend on it (see Append); it only saves a
+	// round trip for a retry that comes quickly. Default 2 minutes.
+	DuplicateWindow time.Duration
+	MaxAge          time.Duration // default 0: keep forever
+	MaxBytes        int64         // default -1: unlimited
+	// CacheAggregates bounds the write model kept in memory. Default 10000.
+	CacheAggregates int
+	// Timeout applies to calls whose context has no deadline. Default 10 s.
+	Timeout time.Duration
+	Clock   Clock
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = "KPITRAIL"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = -1
+	}
+	if c.CacheAggregates == 0 {
+		c.CacheAggregates = 10000
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas must be 1..5, got %d", c.Replicas))
+	}
+	if c.DuplicateWindow < 0 || c.MaxAge < 0 {
+		errs = append(errs, errors.New("duplicate window and max age must not be negative"))
+	}
+	if c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge {
+		errs = append(errs, errors.New("duplicate window must not exceed max age"))
+	}
+	return errors.Join(errs...)
+}
+
+// StreamConfig is the stream kpitrail creates. Every setting is explicit so
+// a server default can never change what the audit log keeps.
+func (c Config) StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        c.Stream,
+		Description: "kpitrail events: one subject per aggregate instance",
+		Subjects:    []string{c.SubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      c.MaxAge,
+		MaxBytes:    c.MaxBytes,
+		MaxMsgs:     -1,
+		Discard:     jetstream.DiscardNew, // when full, refuse new events rather than drop old ones
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Duplicates:  c.DuplicateWindow,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true, // loads use direct get: no consumer per load
+		// Atomic batches let many appends, each with its own subject check,
+		// share one sync (imports and concurrent writers).
+		AllowAtomicPublish: true,
+	}
+}
+
+// JetStream is the production store.
+type JetStream struct {
+	cfg    Config
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	cache  *aggCache
+}
+
+// OpenJetStream creates or updates the stream and returns the store.
+func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("event store config: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(cfg.Timeout))
+	if err != nil {
+		return nil, err
+	}
+	st, err := js.CreateOrUpdateStream(ctx, cfg.StreamConfig())
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates)}, nil
+}
+
+// Stream returns the underlying stream (for audit and operations).
+func (s *JetStream) Stream() jetstream.Stream { return s.stream }
+
+// JetStreamContext returns the JetStream handle.
+func (s *JetStream) JetStreamContext() jetstream.JetStream { return s.js }
+
+// Config returns the effective configuration.
+func (s *JetStream) Config() Config { return s.cfg }
+
+func (s *JetStream) subject(ref domain.AggregateRef) string { return Subject(s.cfg.SubjectPrefix, ref) }
+
+// Append stores the events of one command as one message on the aggregate's
+// subject, with the expected last subject sequence as the concurrency check.
+//
+// Idempotency holds for all time because it is decided from the aggregate's
+// own history, not from JetStream's dedupe window: a command id already
+// present on the aggregate returns the events it produced. The history is in
+// the write model (cache) or re-read from the stream after any doubt.
+func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events ...domain.Pending) ([]domain.Envelope, error) {
+	if err := checkAppend(ref, meta, events); err != nil {
+		return nil, err
+	}
+	agg, err := s.aggregate(ctx, ref, false)
+	if err != nil {
+		return nil, err
+	}
+	if prior := byCommand(agg.events, meta.CommandID); len(prior) > 0 {
+		return prior, nil
+	}
+	if agg.version() < expected {
+		// Another process may have written; our cached view is behind.
+		if agg, err = s.aggregate(ctx, ref, true); err != nil {
+			return nil, err
+		}
+		if prior := byCommand(agg.events, meta.CommandID); len(prior) > 0 {
+			return prior, nil
+		}
+	}
+	if agg.version() != expected {
+		return nil, conflict(ref, expected, agg.version())
+	}
+	envs, err := sealed(ref, agg.version(), agg.hash(), meta, s.cfg.Clock(), events)
+	if err != nil {
+		return nil, err
+	}
+	data, err := encodeMessage(envs)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg(s.subject(ref))
+	msg.Data = data
+	msg.Header.Set(hdrVersion, strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10))
+	msg.Header.Set(hdrCommandID, meta.CommandID)
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	ack, err := s.js.PublishMsg(ctx, msg,
+		jetstream.WithExpectLastSequencePerSubject(agg.lastSeq),
+		jetstream.WithMsgID(ref.String()+"/"+meta.CommandID),
+		jetstream.WithExpectStream(s.cfg.Stream))
+	if err != nil {
+		s.cache.forget(ref)
+		if isWrongLastSequence(err) {
+			return s.afterConflict(ctx, ref, expected, meta.CommandID)
+		}
+		return nil, fmt.Errorf("append %s: %w", ref, err)
+	}
+	if ack.Duplicate {
+		// Same command, published before within the dedupe window: the stored
+		// message is the result.
+		s.cache.forget(ref)
+		return s.afterConflict(ctx, ref, expected, meta.CommandID)
+	}
+	for i := range envs {
+		envs[i].Position = ack.Sequence
+	}
+	s.cache.extend(ref, agg.lastSeq, ack.Sequence, envs)
+	return envs, nil
+}
+
+// afterConflict re-reads the aggregate: the command may already be stored
+// (a retry racing its original); otherwise it is a real conflict.
+func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, expected uint64, commandID string) ([]domain.Envelope, error) {
+	agg, err := s.aggregate(ctx, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	if prior := byCommand(agg.events, commandID); len(prior) > 0 {
+		return prior, nil
+	}
+	return nil, conflict(ref, expected, agg.version())
+}
+
+// isWrongLastSequence matches the concurrency-check failure: 10071 on a
+// single server, 10164 on a replicated stream.
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+	}
+	return false
+}
+
+// Load returns the aggregate's events from the write model, reading from the
+// stream only what the model does not hold yet.
+func (s *JetStream) Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error) {
+	if err := ref.Validate(); err != nil {
+		return nil, err
+	}
+	agg, err := s.aggregate(ctx, ref, false)
+	if err != nil {
+		return nil, err
+	}
+	return cloneEnvs(agg.events), nil
+}
+
+// aggregate returns the cached write model of ref. With refresh, or when not
+// cached, it reads the aggregate's messages newer than what is held, by
+// direct get on the aggregate's subject: no consumer is created per load.
+func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refresh bool) (*aggState, error) {
+	cached, ok := s.cache.get(ref)
+	if ok && !refresh {
+		return cached, nil
+	}
+	var from uint64 = 1
+	state := &aggState{}
+	if ok {
+		from = cached.lastSeq + 1
+		state = cached.clone()
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	subj := s.subject(ref)
+	for {
+		raw, err := s.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", ref, err)
+		}
+		msg := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
+		if msg.Err != nil {
+			// A foreign message on an aggregate's subject: the write model
+			// skips it (the readers dead-letter it) but keeps its sequence,
+			// because the next append's subject check counts it.
+			state.lastSeq = raw.Sequence
+			from = raw.Sequence + 1
+			continue
+		}
+		state.events = append(state.events, msg.Events...)
+		state.lastSeq = raw.Sequence
+		from = raw.Sequence + 1
+	}
+	s.cache.put(ref, state)
+	return state, nil
+}
+
+// LastPosition is the stream's last sequence.
+func (s *JetStream) LastPosition(ctx context.Context) (uint64, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+func (s *JetStream) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.cfg.Timeout)
+}

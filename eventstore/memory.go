@@ -1,0 +1,121 @@
+package eventstore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"kpitrail/domain"
+)
+
+// Memory is an in-process store for domain and application tests. It keeps
+// the same promises as the JetStream store, without durability.
+type Memory struct {
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every append, to wake followers
+	messages []Message
+	byAgg    map[domain.AggregateRef][]domain.Envelope
+	clock    Clock
+}
+
+func NewMemory(clock Clock) *Memory {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Memory{changed: make(chan struct{}), byAgg: map[domain.AggregateRef][]domain.Envelope{}, clock: clock}
+}
+
+func (m *Memory) Append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events ...domain.Pending) ([]domain.Envelope, error) {
+	if err := checkAppend(ref, meta, events); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	existing := m.byAgg[ref]
+	if prior := byCommand(existing, meta.CommandID); len(prior) > 0 {
+		return prior, nil
+	}
+	version, hash := head(existing)
+	if version != expected {
+		return nil, conflict(ref, expected, version)
+	}
+	envs, err := sealed(ref, version, hash, meta, m.clock(), events)
+	if err != nil {
+		return nil, err
+	}
+	pos := uint64(len(m.messages)) + 1
+	for i := range envs {
+		envs[i].Position = pos
+	}
+	m.messages = append(m.messages, Message{Position: pos, Subject: Subject(DefaultSubjectPrefix, ref), Events: envs})
+	m.byAgg[ref] = append(existing, envs...)
+	close(m.changed)
+	m.changed = make(chan struct{})
+	return cloneEnvs(envs), nil
+}
+
+func (m *Memory) Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return cloneEnvs(m.byAgg[ref]), nil
+}
+
+func (m *Memory) LastPosition(ctx context.Context) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return uint64(len(m.messages)), ctx.Err()
+}
+
+func (m *Memory) Read(ctx context.Context, after uint64, opts ReadOptions, fn func(Message) error) error {
+	m.mu.Lock()
+	end := uint64(len(m.messages))
+	m.mu.Unlock()
+	n := 0
+	for pos := after + 1; ; pos++ {
+		if err := ctx.Err(); err != nil {
+			if opts.Follow {
+				return nil
+			}
+			return err
+		}
+		if !opts.Follow && pos > end {
+			return nil
+		}
+		m.mu.Lock()
+		if pos > uint64(len(m.messages)) {
+			wait := m.changed
+			m.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil
+			}
+			pos--
+			continue
+		}
+		msg := m.messages[pos-1]
+		m.mu.Unlock()
+		msg.Events = cloneEnvs(msg.Events)
+		if err := fn(msg); err != nil {
+			return err
+		}
+		if n++; opts.Limit > 0 && n >= opts.Limit {
+			return nil
+		}
+	}
+}
+
+func cloneEnvs(in []domain.Envelope) []domain.Envelope {
+	if in == nil {
+		return nil
+	}
+	out := make([]domain.Envelope, len(in))
+	copy(out, in)
+	return out
+}
