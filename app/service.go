@@ -1,0 +1,160 @@
+// Package app runs commands: load the aggregates a command needs, let the
+// domain decide, append the events with the version the decision was made
+// on. Transports (HTTP, NATS intake, import, CLI) all come through here, so
+// no path skips validation or the audit stamp.
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"kpitrail/domain"
+)
+
+// Store is what the service needs of an event store.
+type Store interface {
+	Append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events ...domain.Pending) ([]domain.Envelope, error)
+	Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error)
+}
+
+// Service executes domain commands against a store.
+type Service struct {
+	store Store
+	// Authorize, when set, is asked before every decision with the loaded
+	// target and dependencies; it returns a forbidden error to refuse.
+	Authorize func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+}
+
+func NewService(store Store) *Service { return &Service{store: store} }
+
+// Options tune one execution.
+type Options struct {
+	// ExpectedVersion, when set (HTTP If-Match), must equal the target's
+	// version; otherwise the service decides on the latest version and
+	// retries a few times if another writer gets in between.
+	ExpectedVersion *uint64
+}
+
+// Result is what a write returns to its caller.
+type Result struct {
+	Aggregate domain.AggregateRef `json:"aggregate"`
+	Version   uint64              `json:"version"`
+	Position  uint64              `json:"position"`
+	EventIDs  []string            `json:"event_ids"`
+	Events    []domain.Envelope   `json:"-"`
+}
+
+const maxAttempts = 5
+
+// Execute runs one command. A command id already applied to the target
+// returns the original result, however late the retry comes.
+func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options) (Result, error) {
+	if err := meta.Validate(); err != nil {
+		return Result{}, err
+	}
+	ref := cmd.Target()
+	if err := ref.Validate(); err != nil {
+		return Result{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		target, history, err := s.load(ctx, ref)
+		if err != nil {
+			return Result{}, err
+		}
+		if prior := priorResult(history, meta.CommandID); prior != nil {
+			return *prior, nil
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != target.Version() {
+			return Result{}, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
+		}
+		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
+		for _, dref := range cmd.Requires() {
+			if err := dref.Validate(); err != nil {
+				return Result{}, err
+			}
+			dep, _, err := s.load(ctx, dref)
+			if err != nil {
+				return Result{}, err
+			}
+			deps = append(deps, dep)
+		}
+		if s.Authorize != nil {
+			if err := s.Authorize(ctx, meta, cmd, target, deps); err != nil {
+				return Result{}, err
+			}
+		}
+		events, err := domain.Decide(cmd, target, deps)
+		if err != nil {
+			return Result{}, err
+		}
+		pending := make([]domain.Pending, len(events))
+		for i, e := range events {
+			if pending[i], err = domain.NewPending(e); err != nil {
+				return Result{}, domain.Internal(err, "encode event")
+			}
+		}
+		envs, err := s.store.Append(ctx, ref, target.Version(), meta, pending...)
+		if err == nil {
+			return resultOf(ref, envs), nil
+		}
+		if domain.ErrorCode(err) != domain.ECONFLICT || opts.ExpectedVersion != nil || attempt >= maxAttempts {
+			return Result{}, err
+		}
+		// Someone else wrote between our load and append: decide again on
+		// the new state (the rules may now refuse the command).
+	}
+}
+
+// Load returns an aggregate rehydrated from the store.
+func (s *Service) Load(ctx context.Context, ref domain.AggregateRef) (domain.Aggregate, error) {
+	a, _, err := s.load(ctx, ref)
+	return a, err
+}
+
+func (s *Service) load(ctx context.Context, ref domain.AggregateRef) (domain.Aggregate, []domain.Envelope, error) {
+	agg, err := domain.NewAggregate(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	envs, err := s.store.Load(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range envs {
+		data, err := domain.Decode(e)
+		if err != nil {
+			// The write model cannot decide on a history it cannot read.
+			return nil, nil, domain.Internal(err, "%s version %d at position %d is unreadable", ref, e.AggregateVersion, e.Position)
+		}
+		agg.Apply(domain.Recorded{Envelope: e, Data: data})
+	}
+	return agg, envs, nil
+}
+
+func priorResult(history []domain.Envelope, commandID string) *Result {
+	var envs []domain.Envelope
+	for _, e := range history {
+		if e.CommandID == commandID {
+			envs = append(envs, e)
+		}
+	}
+	if len(envs) == 0 {
+		return nil
+	}
+	r := resultOf(envs[0].Ref(), envs)
+	return &r
+}
+
+func resultOf(ref domain.AggregateRef, envs []domain.Envelope) Result {
+	r := Result{Aggregate: ref, Events: envs}
+	for _, e := range envs {
+		r.EventIDs = append(r.EventIDs, e.ID)
+		r.Version, r.Position = e.AggregateVersion, e.Position
+	}
+	return r
+}
+
+// String helps logs.
+func (r Result) String() string {
+	return fmt.Sprintf("%s v%d @%d", r.Aggregate, r.Version, r.Position)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+)
+
+// Main is the testable program: tests construct it with buffers and a fake
+// environment and call Run like the shell would.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Logger         *slog.Logger
+}
+
+func NewMain(stdout, stderr io.Writer, getenv func(string) string) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Getenv: getenv,
+		Logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+}
+
+type subcommand struct {
+	summary string
+	run     func(m *Main, ctx context.Context, args []string) error
+}
+
+func (m *Main) commands() map[string]subcommand {
+	return map[string]subcommand{
+		"serve": {"run the server: embedded NATS, projections and the HTTP API", (*Main).runServe},
+	}
+}
+
+// Run dispatches a subcommand.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	cmds := m.commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.usage(cmds)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		m.usage(cmds)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return c.run(m, ctx, args[1:])
+}
+
+func (m *Main) usage(cmds map[string]subcommand) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(m.Stderr, "usage: kpitrail <command> [flags]\n\ncommands:")
+	for _, n := range names {
+		fmt.Fprintf(m.Stderr, "  %-10s %s\n", n, cmds[n].summary)
+	}
+}

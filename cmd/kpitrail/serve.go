@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"kpitrail/app"
+	"kpitrail/eventstore"
+)
+
+// ServeConfig is everything `kpitrail serve` needs. Flags win over the
+// environment, which wins over the defaults.
+type ServeConfig struct {
+	DataDir    string
+	HTTPAddr   string
+	NATSURL    string // external cluster; empty runs the embedded server
+	NATSListen string // expose the embedded server on TCP
+	NATSUser   string
+	NATSPass   string
+	NATSToken  string
+	NATSCreds  string
+	NATSCA     string
+	NATSCert   string
+	NATSKey    string
+	Replicas   int
+	NoSync     bool
+	Demo       bool
+}
+
+func (m *Main) serveFlags(args []string) (ServeConfig, error) {
+	env := func(k, def string) string {
+		if v := m.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	replicas, err := strconv.Atoi(env("KPITRAIL_REPLICAS", "1"))
+	if err != nil {
+		return ServeConfig{}, fmt.Errorf("KPITRAIL_REPLICAS: %w", err)
+	}
+	var c ServeConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&c.DataDir, "data", env("KPITRAIL_DATA", "./kpitrail-data"), "data directory (JetStream files, read models)")
+	fs.StringVar(&c.HTTPAddr, "http", env("KPITRAIL_HTTP", "127.0.0.1:8080"), "HTTP listen address")
+	fs.StringVar(&c.NATSURL, "nats-url", env("KPITRAIL_NATS_URL", ""), "external NATS URLs (comma-separated); empty runs NATS embedded")
+	fs.StringVar(&c.NATSListen, "nats-listen", env("KPITRAIL_NATS_LISTEN", ""), "expose the embedded NATS server on host:port")
+	fs.StringVar(&c.NATSUser, "nats-user", env("KPITRAIL_NATS_USER", ""), "NATS user")
+	fs.StringVar(&c.NATSCreds, "nats-creds", env("KPITRAIL_NATS_CREDS", ""), "NATS credentials file")
+	fs.StringVar(&c.NATSCA, "nats-ca", env("KPITRAIL_NATS_CA", ""), "CA file to verify the NATS servers")
+	fs.StringVar(&c.NATSCert, "nats-cert", env("KPITRAIL_NATS_CERT", ""), "client certificate for NATS mutual TLS")
+	fs.StringVar(&c.NATSKey, "nats-key", env("KPITRAIL_NATS_KEY", ""), "client key for NATS mutual TLS")
+	fs.IntVar(&c.Replicas, "replicas", replicas, "stream replicas (3 on a cluster)")
+	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
+	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
+	if err := fs.Parse(args); err != nil {
+		return ServeConfig{}, err
+	}
+	// Secrets come from the environment only, never from flags that show in
+	// the process list.
+	c.NATSPass = m.Getenv("KPITRAIL_NATS_PASSWORD")
+	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
+	return c, nil
+}
+
+// System is a running kpitrail: NATS, the event store and the command service.
+type System struct {
+	Embedded *eventstore.Embedded // nil when connected to an external cluster
+	Conn     *nats.Conn
+	Store    *eventstore.JetStream
+	Service  *app.Service
+}
+
+// OpenSystem connects (or starts) NATS and opens the event store.
+func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
+	sys := &System{}
+	var err error
+	if c.NATSURL == "" {
+		sys.Embedded, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{
+			StoreDir: filepath.Join(c.DataDir, "jetstream"), Listen: c.NATSListen, NoSync: c.NoSync,
+			User: c.NATSUser, Password: c.NATSPass,
+		})
+		if err != nil {
+			return nil, err
+		}
+		sys.Conn, err = sys.Embedded.Connect("kpitrail")
+	} else {
+		sys.Conn, err = eventstore.ConnectRemote(eventstore.RemoteConfig{URLs: c.NATSURL, User: c.NATSUser, Password: c.NATSPass,
+			Token: c.NATSToken, CredsFile: c.NATSCreds, CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey, Name: "kpitrail"})
+	}
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas})
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
+	sys.Service = app.NewService(sys.Store)
+	return sys, nil
+}
+
+// Close drains the connection so acknowledged work is flushed, then stops
+// the embedded server.
+func (s *System) Close() {
+	if s.Conn != nil {
+		_ = s.Conn.Drain()
+		for i := 0; i < 50 && !s.Conn.IsClosed(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if s.Embedded != nil {
+		s.Embedded.Shutdown()
+	}
+}
+
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	cfg, err := m.serveFlags(args)
+	if err != nil {
+		return err
+	}
+	sys, err := OpenSystem(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.Logger.Info("kpitrail serving", "http", ln.Addr().String(), "data", cfg.DataDir, "nats", natsMode(cfg, sys))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.Logger.Info("kpitrail shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+func natsMode(c ServeConfig, s *System) string {
+	if s.Embedded == nil {
+		return "external " + c.NATSURL
+	}
+	if u := s.Embedded.ClientURL(); u != "" {
+		return "embedded, listening on " + u
+	}
+	return "embedded"
+}
