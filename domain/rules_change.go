@@ -16,9 +16,9 @@ type Change struct {
 // YearOverYear compares current with base, both covering the same window
 // (同期, rule 7). Pct stays exact; round it only for display.
 //
-//	base ≠ 0             Pct = Abs / |Base| × 100
-//	base = 0, current ≠ 0 New, Pct nil
-//	base = 0, current = 0 no change: Pct 0, not New (nothing appeared)
+//	base ≠ 0                Pct = Abs / |Base| × 100
+//	base = 0, current ≠ 0   New, Pct nil
+//	base = 0, current = 0   no change: Pct 0, not New (nothing appeared)
 //
 // Dividing by |Base| keeps the sign of Pct equal to the sign of Abs when a
 // base is negative (a growth rate going from −2% to 1% rose, it did not fall).

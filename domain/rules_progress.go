@@ -70,8 +70,11 @@ func ClassifyProgress(in ProgressInput) ProgressStatus {
 	case in.YearClosed:
 		return StatusNotMet
 	}
+	if !in.Additive || in.Direction == WithinRange {
+		return onTrackIf(c.Met)
+	}
 	expected, err := ExpectedToDate(in.Target, in.ThroughMonth)
-	if !in.Additive || err != nil || in.Direction == WithinRange {
+	if err != nil { // coverage unknown: there is no pace to compare with
 		return onTrackIf(c.Met)
 	}
 	cmp := in.Actual.Rat().Cmp(expected)
