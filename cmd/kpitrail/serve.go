@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"kpitrail/app"
+	"kpitrail/domain"
 	"kpitrail/eventstore"
 )
 
@@ -34,6 +32,10 @@ type ServeConfig struct {
 	Replicas   int
 	NoSync     bool
 	Demo       bool
+	AdminToken string
+	// RatePerSecond limits requests per token (0: off).
+	RatePerSecond float64
+	RateBurst     int
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -62,6 +64,8 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.IntVar(&c.Replicas, "replicas", replicas, "stream replicas (3 on a cluster)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
+	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
+	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -69,6 +73,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	// the process list.
 	c.NATSPass = m.Getenv("KPITRAIL_NATS_PASSWORD")
 	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
+	c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
 	return c, nil
 }
 
@@ -110,6 +115,15 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 	return sys, nil
 }
 
+// LoadTask loads a task for authorization checks.
+func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) {
+	a, err := s.Service.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return a.(*domain.Task), nil
+}
+
 // Close drains the connection so acknowledged work is flushed, then stops
 // the embedded server.
 func (s *System) Close() {
@@ -129,32 +143,21 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sys, err := OpenSystem(ctx, cfg)
+	srv, err := StartServer(ctx, cfg, m.Logger)
 	if err != nil {
 		return err
 	}
-	defer sys.Close()
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	m.Logger.Info("kpitrail serving", "http", ln.Addr().String(), "data", cfg.DataDir, "nats", natsMode(cfg, sys))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	m.Logger.Info("kpitrail serving", "http", srv.Addr(), "data", cfg.DataDir, "nats", natsMode(cfg, srv.sys))
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
+	case err := <-srv.errc:
+		if err != nil {
+			srv.Close()
 			return err
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	m.Logger.Info("kpitrail shutting down")
-	return srv.Shutdown(shutdownCtx)
+	return srv.Close()
 }
 
 func natsMode(c ServeConfig, s *System) string {

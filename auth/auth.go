@@ -1,0 +1,62 @@
+// Package auth knows who is calling and what they may do: bearer tokens
+// stored hashed, roles, and the authorization matrix every transport shares.
+package auth
+
+import (
+	"context"
+	"slices"
+)
+
+// Role is a caller's role.
+type Role string
+
+const (
+	RoleAdmin    Role = "admin"    // manages tokens and operations
+	RoleOffice   Role = "office"   // the assessment office: registers tasks, sets targets, may report anything
+	RoleReporter Role = "reporter" // a department: reports on the tasks its departments lead or co-own
+	RoleAuditor  Role = "auditor"  // reads everything, changes nothing
+	RoleAnalyst  Role = "analyst"  // reads everything, changes nothing
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleOffice, RoleReporter, RoleAuditor, RoleAnalyst:
+		return true
+	}
+	return false
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	TokenID     string   `json:"token_id"`
+	Name        string   `json:"name"`
+	Role        Role     `json:"role"`
+	Departments []string `json:"departments,omitempty"`
+}
+
+// Actor is the identity stamped into every event the caller causes.
+func (p Principal) Actor() string { return string(p.Role) + ":" + p.Name }
+
+// InDepartments reports whether any of deps is one of the caller's.
+func (p Principal) InDepartments(deps []string) bool {
+	for _, d := range deps {
+		if slices.Contains(p.Departments, d) {
+			return true
+		}
+	}
+	return false
+}
+
+type ctxKey struct{}
+
+// WithPrincipal attaches the caller to a context.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the caller, if any.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(ctxKey{}).(Principal)
+	return p, ok
+}

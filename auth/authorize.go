@@ -1,0 +1,78 @@
+package auth
+
+import (
+	"context"
+
+	"kpitrail/domain"
+)
+
+// reporterCommands are what a department may do on its own tasks: report
+// progress, never change what is asked of it (targets, deadlines, the task
+// list) and never close its own problems: the office verifies 整改到位.
+var reporterCommands = map[string]bool{
+	"indicator.report_figure":     true,
+	"indicator.correct_figure":    true,
+	"indicator.retract_figure":    true,
+	"indicator.record_base":       true,
+	"task.record_narrative":       true,
+	"task.record_milestone":       true,
+	"task.record_problem":         true,
+	"task.progress_rectification": true,
+}
+
+// TaskLoader loads a task for a department check.
+type TaskLoader func(ctx context.Context, taskID string) (*domain.Task, error)
+
+// Authorizer returns the command service's authorization hook: the one
+// matrix that HTTP, NATS intake, import and the CLI all pass through.
+func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error {
+	return func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error {
+		p, ok := FromContext(ctx)
+		if !ok {
+			return domain.Unauthorized("no authenticated caller")
+		}
+		if meta.Actor != p.Actor() {
+			return domain.Forbidden("actor %q does not match the authenticated caller", meta.Actor)
+		}
+		switch p.Role {
+		case RoleOffice:
+			return nil
+		case RoleReporter:
+			if !reporterCommands[cmd.CommandName()] {
+				return domain.Forbidden("role reporter may not %s", cmd.CommandName())
+			}
+			task, err := taskOf(ctx, target, loadTask)
+			if err != nil {
+				return err
+			}
+			if task == nil || !task.Exists() {
+				return nil // the domain answers not found
+			}
+			if !p.InDepartments(task.Departments()) {
+				return domain.Forbidden("task %s is led by %s; %s reports for %v", task.Ref().ID, task.LeadDepartment(), p.Name, p.Departments)
+			}
+			return nil
+		default:
+			return domain.Forbidden("role %s may not %s", p.Role, cmd.CommandName())
+		}
+	}
+}
+
+func taskOf(ctx context.Context, target domain.Aggregate, load TaskLoader) (*domain.Task, error) {
+	switch a := target.(type) {
+	case *domain.Task:
+		return a, nil
+	case *domain.Indicator:
+		if !a.Exists() {
+			return nil, nil
+		}
+		return load(ctx, a.TaskID())
+	}
+	return nil, nil
+}
+
+// CanRead reports whether the role may read the read models.
+func CanRead(r Role) bool { return r.Valid() }
+
+// CanAdmin reports whether the role may manage tokens and operations.
+func CanAdmin(r Role) bool { return r == RoleAdmin }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"kpitrail/auth"
+	"kpitrail/httpapi"
+	"kpitrail/metrics"
+)
+
+// Server is a running `kpitrail serve`: the system plus its HTTP API.
+type Server struct {
+	sys    *System
+	tokens *auth.Tokens
+	ln     net.Listener
+	http   *http.Server
+	errc   chan error
+	log    *slog.Logger
+}
+
+// StartServer opens everything and starts serving; tests call it with a
+// temp data dir and port 0.
+func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	sys, err := OpenSystem(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{sys: sys, errc: make(chan error, 1), log: log}
+	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"), cfg.AdminToken); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
+	reg := metrics.NewRegistry()
+	api := httpapi.New(httpapi.Config{
+		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Metrics: reg, Logger: log,
+		RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+	})
+	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	go func() {
+		err := s.http.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.errc <- err
+	}()
+	return s, nil
+}
+
+// Addr is the HTTP address actually bound (port 0 resolved).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting requests, lets in-flight ones finish, then closes
+// the read models and NATS in dependency order.
+func (s *Server) Close() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+	}
+	if s.tokens != nil {
+		errs = append(errs, s.tokens.Close())
+	}
+	if s.sys != nil {
+		s.sys.Close()
+	}
+	return errors.Join(errs...)
+}

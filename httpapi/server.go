@@ -1,0 +1,148 @@
+// Package httpapi is kpitrail's HTTP JSON API under /v1.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"kpitrail/app"
+	"kpitrail/auth"
+	"kpitrail/domain"
+	"kpitrail/metrics"
+)
+
+// Waiter blocks until the read models include a position (read-your-writes).
+type Waiter interface {
+	Wait(ctx context.Context, position uint64) error
+}
+
+// Config wires the API to the rest of the system.
+type Config struct {
+	Service *app.Service
+	Tokens  *auth.Tokens
+	Reads   ReadModels
+	Events  EventReader
+	Waiter  Waiter
+	Metrics *metrics.Registry
+	Logger  *slog.Logger
+	// Ready reports whether the read models have caught up (for /readyz).
+	Ready func() bool
+	// RatePerSecond and Burst limit requests per token; 0 disables.
+	RatePerSecond float64
+	Burst         int
+	// WaitTimeout bounds ?wait=true. Default 10 s.
+	WaitTimeout time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	log      *slog.Logger
+	requests *metrics.Counter
+	latency  *metrics.Histogram
+	limiter  *rateLimiter
+}
+
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	if cfg.WaitTimeout == 0 {
+		cfg.WaitTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	s.requests = cfg.Metrics.Counter("kpitrail_http_requests_total", "HTTP requests by route and status", "route", "status")
+	s.latency = cfg.Metrics.Histogram("kpitrail_http_request_seconds", "HTTP request latency", metrics.DefaultLatencyBuckets)
+	if cfg.RatePerSecond > 0 {
+		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst)
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// handle registers a route behind the common middleware. access says who
+// may call it: "" for anyone, "read" for any valid token, "admin".
+func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *http.Request) error) {
+	route := pattern
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic in handler", "route", route, "panic", v)
+				writeError(rec, r, s.log, domain.Internal(nil, "panic"))
+			}
+			s.requests.Inc(route, strconv.Itoa(rec.status))
+			s.latency.Observe(time.Since(start).Seconds())
+		}()
+		if access != "" {
+			p, err := s.authenticate(r)
+			if err != nil {
+				writeError(rec, r, s.log, err)
+				return
+			}
+			if s.limiter != nil && !s.limiter.allow(p.TokenID) {
+				rec.Header().Set("Retry-After", "1")
+				writeJSONProblem(rec, r, http.StatusTooManyRequests, "rate_limited", "too many requests for this token")
+				return
+			}
+			if access == "admin" && !auth.CanAdmin(p.Role) {
+				writeError(rec, r, s.log, domain.Forbidden("role %s may not call %s", p.Role, route))
+				return
+			}
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		if err := h(rec, r); err != nil {
+			writeError(rec, r, s.log, err)
+		}
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return auth.Principal{}, domain.Unauthorized("send Authorization: Bearer <token>")
+	}
+	p, err := s.cfg.Tokens.Authenticate(r.Context(), token)
+	if err != nil {
+		if err == auth.ErrBadToken {
+			return auth.Principal{}, domain.Unauthorized("unknown or revoked token")
+		}
+		return auth.Principal{}, domain.Internal(err, "authenticate")
+	}
+	return p, nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func writeJSONProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	writeBody(w, Problem{Type: "https://kpitrail.dev/problems/" + code, Title: http.StatusText(status), Status: status,
+		Detail: detail, Instance: r.URL.Path, Code: code})
+}
