@@ -113,6 +113,8 @@ func findLeaf(v any, path, msg string) (string, bool) {
 		return path, strings.Contains(msg, fmt.Sprintf("%q", string(t)))
 	case string:
 		return path, t != "" && strings.Contains(msg, fmt.Sprintf("%q", t))
+	case bool:
+		return path, strings.Contains(msg, fmt.Sprintf("%q", fmt.Sprint(t)))
 	}
 	return "", false
 }
