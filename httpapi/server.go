@@ -12,6 +12,7 @@ import (
 	"kpitrail/app"
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/internal/problem"
 	"kpitrail/metrics"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 			}
 			if s.limiter != nil && !s.limiter.allow(p.TokenID) {
 				rec.Header().Set("Retry-After", "1")
-				writeJSONProblem(rec, r, http.StatusTooManyRequests, "rate_limited", "too many requests for this token")
+				writeProblem(rec, problem.New(http.StatusTooManyRequests, "rate_limited", "too many requests for this token", r.URL.Path))
 				return
 			}
 			if access == "admin" && !auth.CanAdmin(p.Role) {
@@ -138,11 +139,4 @@ func (r *statusRecorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func writeJSONProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	writeBody(w, Problem{Type: "https://kpitrail.dev/problems/" + code, Title: http.StatusText(status), Status: status,
-		Detail: detail, Instance: r.URL.Path, Code: code})
 }
