@@ -37,6 +37,14 @@ func Decide(c Command, target Aggregate, deps []Aggregate) ([]Event, error) {
 	if len(deps) != len(c.Requires()) {
 		return nil, fmt.Errorf("decide %s: %d dependencies loaded, want %d", c.CommandName(), len(deps), len(c.Requires()))
 	}
+	for i, ref := range c.Requires() {
+		if err := ref.Validate(); err != nil {
+			return nil, err
+		}
+		if deps[i] == nil || deps[i].Ref() != ref {
+			return nil, fmt.Errorf("decide %s: dependency %d is not %s", c.CommandName(), i, ref)
+		}
+	}
 	return c.decide(target, deps)
 }
 

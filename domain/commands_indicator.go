@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // ---- indicator commands ----
 
 type DefineIndicator struct {
@@ -26,14 +28,17 @@ func (c DefineIndicator) decide(a Aggregate, deps []Aggregate) ([]Event, error) 
 	return a.(*Indicator).Define(c, deps[0].(*Task))
 }
 
-// formula fills the one default that needs no choice: higher is better
-// compares actual with target. Lower-is-better has no single formula
-// (DOMAIN.md rule 3), so validate insists on an explicit one.
+// formula fills the direction's default (the first allowed formula).
+// Lower-is-better has no default: there is no single formula (DOMAIN.md
+// rule 3), so validate insists on an explicit choice.
 func (c DefineIndicator) formula() Formula {
-	if c.Formula == "" && (c.Direction == HigherIsBetter || c.Direction == AtLeast) {
-		return FormulaRatio
+	if c.Formula != "" || c.Direction == LowerIsBetter {
+		return c.Formula
 	}
-	return c.Formula
+	if allowed := AllowedFormulas(c.Direction); len(allowed) > 0 {
+		return allowed[0]
+	}
+	return ""
 }
 
 func (c DefineIndicator) validate() error {
@@ -60,29 +65,16 @@ func (c DefineIndicator) validate() error {
 			return Invalid("formula", "enum", "must be one of ratio, two_minus_ratio, inverse_ratio, reduction, cap; got %q", string(f))
 		}
 	}
-	switch c.Direction {
-	case LowerIsBetter:
-		if f == "" {
-			return Invalid("formula", "required", "lower-is-better has no single formula: choose two_minus_ratio, inverse_ratio, reduction or cap")
-		}
-		if f == FormulaRatio {
-			return Invalid("formula", "direction", "ratio is for higher-is-better indicators")
-		}
-		if f == FormulaReduction && c.Baseline == nil {
-			return Invalid("baseline", "required", "the reduction formula needs a baseline")
-		}
-	case HigherIsBetter, AtLeast:
-		if f != FormulaRatio {
-			return Invalid("formula", "direction", "a %s indicator uses the ratio formula", c.Direction)
-		}
-	case AtMost:
-		if f != "" && f != FormulaCap && f != FormulaTwoMinus && f != FormulaInverse {
-			return Invalid("formula", "direction", "an at_most indicator uses cap, two_minus_ratio or inverse_ratio")
-		}
-	case WithinRange, Qualitative:
-		if f != "" {
-			return Invalid("formula", "direction", "a %s indicator has no formula", c.Direction)
-		}
+	allowed := AllowedFormulas(c.Direction)
+	switch {
+	case c.Direction == Qualitative && f != "":
+		return Invalid("formula", "direction", "a qualitative indicator has no formula")
+	case c.Direction == LowerIsBetter && f == "":
+		return Invalid("formula", "required", "lower-is-better has no single formula: choose one of %v", allowed)
+	case c.Direction != Qualitative && !slices.Contains(allowed, f):
+		return Invalid("formula", "direction", "a %s indicator uses one of %v, got %q", c.Direction, allowed, string(f))
+	case f == FormulaReduction && c.Baseline == nil:
+		return Invalid("baseline", "required", "the reduction formula needs a baseline")
 	}
 	switch c.Cadence {
 	case "", "monthly", "quarterly", "yearly", "once":

@@ -29,7 +29,7 @@ func (r AggregateRef) Validate() error {
 	if r.Type != AggregateTask && r.Type != AggregateIndicator {
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}
-	return ValidateID("id", r.ID)
+	return ValidateID(r.Type+"_id", r.ID)
 }
 
 // Meta is who and why behind a command. The server stamps Actor from the
@@ -165,7 +165,7 @@ type ChainBreak struct {
 	Position      uint64 `json:"position"`
 	Version       uint64 `json:"aggregate_version"`
 	EventID       string `json:"event_id"`
-	Kind          string `json:"kind"` // altered, gap, reordered, inserted, unlinked
+	Kind          string `json:"kind"` // altered, gap, reordered, inserted
 	Detail        string `json:"detail"`
 }
 

@@ -154,7 +154,13 @@ func figureReportedV1toV2(in json.RawMessage) (json.RawMessage, error) {
 // ParseWindowKey reads Window.Key's text form back.
 func ParseWindowKey(s string) (Window, error) {
 	var w Window
-	if n, _ := fmt.Sscanf(s, "%d-%d..%d-%d", &w.Year, &w.FromMonth, new(int), &w.ToMonth); n == 4 {
+	var toYear int
+	if n, _ := fmt.Sscanf(s, "%d-%d..%d-%d", &w.Year, &w.FromMonth, &toYear, &w.ToMonth); n == 4 {
+		// A window lies within one assessment year, and the text must be the
+		// canonical form exactly: nothing trailing, nothing re-read loosely.
+		if toYear != w.Year || fmt.Sprintf("%d-%02d..%d-%02d", w.Year, w.FromMonth, toYear, w.ToMonth) != s {
+			return Window{}, Invalid("window", "format", "must be YYYY-MM..YYYY-MM within one year, got %q", s)
+		}
 		return w, w.Validate("window")
 	}
 	var y int

@@ -114,10 +114,11 @@ func (in *Indicator) Apply(r Recorded) {
 			State: FigureStateCurrent, fallback: e.Supersedes}
 		in.current[key] = r.ID
 	case *FigureCorrected:
-		fallback := ""
+		// Retracting a correction says the correction was wrong: the figure
+		// it corrected becomes current again.
+		fallback := e.Corrects
 		if old, ok := in.figures[e.Corrects]; ok {
 			old.State = FigureStateCorrected
-			fallback = old.fallback
 		}
 		in.figures[r.ID] = &Figure{EventID: r.ID, Window: e.Window, Value: e.NewValue, Quality: e.NewQuality, Source: e.Source,
 			State: FigureStateCurrent, fallback: fallback}
@@ -130,7 +131,7 @@ func (in *Indicator) Apply(r Recorded) {
 		}
 		f.State = FigureStateRetracted
 		delete(in.current, key)
-		if prev, ok := in.figures[f.fallback]; ok && prev.State == FigureStateSuperseded {
+		if prev, ok := in.figures[f.fallback]; ok && (prev.State == FigureStateSuperseded || prev.State == FigureStateCorrected) {
 			prev.State = FigureStateCurrent
 			in.current[key] = prev.EventID
 		}

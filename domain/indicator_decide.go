@@ -54,9 +54,12 @@ func (in *Indicator) SetTarget(c SetTarget) ([]Event, error) {
 			return nil, Invalid("value", "required", "a %s indicator needs a target value", in.direction)
 		}
 	}
-	for field, v := range map[string]*Decimal{"value": t.Value, "low": t.Low, "high": t.High} {
-		if v != nil {
-			if err := in.checkValue(field, *v); err != nil {
+	for _, f := range []struct {
+		name string
+		v    *Decimal
+	}{{"value", t.Value}, {"low", t.Low}, {"high", t.High}} {
+		if f.v != nil {
+			if err := in.checkValue(f.name, *f.v); err != nil {
 				return nil, err
 			}
 		}
@@ -149,15 +152,23 @@ func (in *Indicator) CorrectFigure(c CorrectFigure) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	settled := old.Quality.Rank() >= QualityFinal.Rank()
 	q := c.Quality
-	if q == "" {
+	switch {
+	case q == "" && settled:
+		q = QualityRevised
+	case q == "":
 		q = old.Quality
-		if q == QualityFinal {
-			q = QualityRevised
-		}
+	case settled && q != QualityRevised:
+		// A corrected final figure is a revised figure, never final again
+		// and never an estimate: the audit must show it was changed.
+		return nil, RuleViolation("quality", "revised_after_final", "a correction of the %s figure %s has quality revised, got %s", old.Quality, old.EventID, q)
+	case q.Rank() < old.Quality.Rank():
+		return nil, RuleViolation("quality", "no_downgrade", "a correction cannot lower the quality of %s from %s to %s", old.EventID, old.Quality, q)
 	}
-	if value.Cmp(old.Value) == 0 && value.String() == old.Value.String() && q == old.Quality {
-		return nil, RuleViolation("value", "no_change", "the correction changes neither value nor quality of %s", old.EventID)
+	sameValue := value.Cmp(old.Value) == 0 && value.String() == old.Value.String()
+	if sameValue && (settled || q == old.Quality) {
+		return nil, RuleViolation("value", "no_change", "the correction does not change the value of %s", old.EventID)
 	}
 	src := old.Source
 	if c.Source != nil {
@@ -218,8 +229,11 @@ func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
 		return Decimal{}, Invalid("denominator", "pair", "numerator and denominator go together")
 	}
 	if num != nil {
-		if num.Sign() < 0 || den.Sign() <= 0 {
-			return Decimal{}, Invalid("denominator", "positive", "numerator must be >= 0 and denominator > 0")
+		if num.Sign() < 0 {
+			return Decimal{}, Invalid("numerator", "non_negative", "must be >= 0, got %s", num)
+		}
+		if den.Sign() <= 0 {
+			return Decimal{}, Invalid("denominator", "positive", "must be > 0, got %s", den)
 		}
 		ratio := new(big.Rat).Quo(num.Rat(), den.Rat())
 		if in.unit == "%" {

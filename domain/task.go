@@ -87,7 +87,7 @@ func (t *Task) Apply(r Recorded) {
 		t.deadline, t.originalDeadline = e.Deadline, e.Deadline
 	case *TaskDeadlineChanged:
 		if t.originalDeadline == "" {
-			t.originalDeadline = e.Deadline
+			t.originalDeadline = e.Original
 		}
 		t.deadline = e.Deadline
 	case *TaskNarrativeRecorded:
@@ -145,7 +145,12 @@ func (t *Task) ChangeDeadline(c ChangeDeadline) ([]Event, error) {
 	if c.Deadline == t.deadline {
 		return nil, RuleViolation("deadline", "unchanged", "the deadline is already %s", c.Deadline)
 	}
-	return []Event{&TaskDeadlineChanged{Previous: t.deadline, Deadline: c.Deadline, Original: t.originalDeadline, Reason: c.Reason}}, nil
+	// A task registered without a deadline promises its first one.
+	original := t.originalDeadline
+	if original == "" {
+		original = c.Deadline
+	}
+	return []Event{&TaskDeadlineChanged{Previous: t.deadline, Deadline: c.Deadline, Original: original, Reason: c.Reason}}, nil
 }
 
 func (t *Task) RecordNarrative(c RecordNarrative) ([]Event, error) {

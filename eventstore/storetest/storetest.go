@@ -381,8 +381,8 @@ func testBadInput(t *testing.T, s eventstore.Store) {
 		{"no command id", ref, domain.Meta{Actor: "a", Source: "test"}, pending(t, registered("x")), "command_id"},
 		{"no events", ref, meta("c"), nil, "events"},
 		{"unknown event", ref, meta("c"), []domain.Pending{{Name: "task.exploded", SchemaVersion: 1, Payload: []byte(`{}`)}}, "events[0].name"},
-		{"subject-unsafe id", task("a.b"), meta("c"), pending(t, registered("x")), "id"},
-		{"wildcard id", task(">"), meta("c"), pending(t, registered("x")), "id"},
+		{"subject-unsafe id", task("a.b"), meta("c"), pending(t, registered("x")), "task_id"},
+		{"wildcard id", task(">"), meta("c"), pending(t, registered("x")), "task_id"},
 	}
 	for _, tc := range cases {
 		_, err := s.Append(ctxT(t), tc.ref, 0, tc.meta, tc.evs...)

@@ -1,0 +1,181 @@
+package intake_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"kpitrail/app"
+	"kpitrail/auth"
+	"kpitrail/domain"
+	"kpitrail/eventstore"
+	"kpitrail/intake"
+	"kpitrail/internal/natstest"
+)
+
+type fixture struct {
+	nc     *nats.Conn
+	store  *eventstore.JetStream
+	tokens *auth.Tokens
+	office string
+	audit  string
+}
+
+func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
+	t.Helper()
+	srv := natstest.RunEmbedded(t)
+	nc := srv.Connect(t)
+	store, err := eventstore.OpenJetStream(context.Background(), nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tokens.Close() })
+	var s app.Store = store
+	if wrap != nil {
+		s = wrap(store)
+	}
+	svc := app.NewService(s)
+	svc.Authorize = auth.Authorizer(func(ctx context.Context, id string) (*domain.Task, error) {
+		a, err := svc.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
+		if err != nil {
+			return nil, err
+		}
+		return a.(*domain.Task), nil
+	})
+	in, err := intake.Start(context.Background(), intake.Config{Conn: nc, Service: svc, Auth: tokens,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	admin := auth.Principal{TokenID: "bootstrap", Name: "admin", Role: auth.RoleAdmin}
+	office, _ := tokens.Issue(context.Background(), admin, "考评办", auth.RoleOffice, nil)
+	auditor, _ := tokens.Issue(context.Background(), admin, "审计员", auth.RoleAuditor, nil)
+	return &fixture{nc: nc, store: store, tokens: tokens, office: office.Token, audit: auditor.Token}
+}
+
+type reply struct {
+	status int
+	body   map[string]any
+}
+
+func (f *fixture) request(t *testing.T, command, token string, body string, headers ...string) reply {
+	t.Helper()
+	msg := nats.NewMsg(intake.SubjectPrefix + command)
+	msg.Data = []byte(body)
+	if token != "" {
+		msg.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		msg.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := f.nc.RequestMsg(msg, 10*time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v", command, err)
+	}
+	status, _ := strconv.Atoi(res.Header.Get(intake.StatusHeader))
+	var m map[string]any
+	if err := json.Unmarshal(res.Data, &m); err != nil {
+		t.Fatalf("reply is not JSON: %s", res.Data)
+	}
+	return reply{status: status, body: m}
+}
+
+func (f *fixture) last(t *testing.T) uint64 {
+	p, err := f.store.LastPosition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCommandsOverNATS(t *testing.T) {
+	f := setup(t, nil)
+	r := f.request(t, "task.register", f.office, `{"task_id":"two-zones","year":2022,"dimension":"高效率 落实","title":"“两区”建设","lead_department":"区商务局"}`)
+	if r.status != 200 || r.body["version"].(float64) != 1 {
+		t.Fatalf("register: %d %v", r.status, r.body)
+	}
+	f.request(t, "indicator.define", f.office, `{"indicator_id":"projects","task_id":"two-zones","name":"两区入库项目","unit":"个","direction":"higher"}`)
+	fig := `{"indicator_id":"projects","window":{"year":2022},"value":"169","quality":"final","source":{"kind":"self_reported"}}`
+	first := f.request(t, "indicator.report_figure", f.office, fig, "Idempotency-Key", "k1")
+	if first.status != 200 {
+		t.Fatalf("report: %d %v", first.status, first.body)
+	}
+	before := f.last(t)
+	again := f.request(t, "indicator.report_figure", f.office, fig, "Idempotency-Key", "k1")
+	if again.body["event_ids"].([]any)[0] != first.body["event_ids"].([]any)[0] || f.last(t) != before {
+		t.Fatal("a retried request was applied twice")
+	}
+	envs, _ := f.store.Load(context.Background(), domain.AggregateRef{Type: "indicator", ID: "projects"})
+	if last := envs[len(envs)-1]; last.Source != "nats" || last.Actor != "office:考评办" {
+		t.Fatalf("event not stamped by intake: source %q actor %q", last.Source, last.Actor)
+	}
+}
+
+func TestRefusedRequestsAppendNothing(t *testing.T) {
+	f := setup(t, nil)
+	f.request(t, "task.register", f.office, `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`)
+	before := f.last(t)
+	cases := []struct {
+		name, command, token, body string
+		status                     int
+		field                      string
+	}{
+		{"no token", "task.record_narrative", "", `{"task_id":"t","items":["a"]}`, 401, ""},
+		{"bad token", "task.record_narrative", "kpt_nope", `{"task_id":"t","items":["a"]}`, 401, ""},
+		{"read-only role", "task.record_narrative", f.audit, `{"task_id":"t","items":["a"]}`, 403, ""},
+		{"unknown command", "task.explode", f.office, `{}`, 404, ""},
+		{"malformed JSON", "task.record_narrative", f.office, `{"task_id":`, 400, "body"},
+		{"unknown field", "task.record_narrative", f.office, `{"task_id":"t","items":["a"],"actor":"x"}`, 400, "actor"},
+		{"invalid UTF-8", "task.record_narrative", f.office, "{\"task_id\":\"t\",\"items\":[\"\xff\"]}", 400, "body"},
+		{"missing task", "task.record_narrative", f.office, `{"task_id":"missing","items":["a"]}`, 404, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.request(t, tc.command, tc.token, tc.body)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %v", r.status, tc.status, r.body)
+			}
+			if tc.field != "" && r.body["field"] != tc.field {
+				t.Fatalf("field %v, want %s", r.body["field"], tc.field)
+			}
+			if f.last(t) != before {
+				t.Fatal("refused request appended")
+			}
+		})
+	}
+}
+
+// failingStore fails every append as if the store were unreachable.
+type failingStore struct{ app.Store }
+
+func (failingStore) Append(context.Context, domain.AggregateRef, uint64, domain.Meta, ...domain.Pending) ([]domain.Envelope, error) {
+	return nil, errors.New("store unreachable")
+}
+
+func TestTransientFailuresRetryThenPoisonQueue(t *testing.T) {
+	f := setup(t, func(s app.Store) app.Store { return failingStore{s} })
+	poisoned, err := f.nc.SubscribeSync(intake.PoisonSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.request(t, "task.register", f.office, `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`)
+	if r.status != 500 || r.body["code"] != "internal" {
+		t.Fatalf("want a 500 problem after retries, got %d %v", r.status, r.body)
+	}
+	if _, err := poisoned.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("the failed command did not reach the poison queue: %v", err)
+	}
+}
