@@ -105,5 +105,22 @@ func (s *Server) routes() {
 		return pathID(r, "id", &c.IndicatorID, "indicator_id")
 	}))
 
+	// Any command by name, with the body the NATS intake takes: for scripts
+	// and the CLI, which then need no per-command routes.
+	s.handle("POST /v1/commands/{name}", "write", func(w http.ResponseWriter, r *http.Request) error {
+		cmd, ok := domain.NewCommand(r.PathValue("name"))
+		if !ok {
+			return domain.NotFound("no command %q; see GET /v1/commands", r.PathValue("name"))
+		}
+		if err := decodeBody(r, cmd); err != nil {
+			return err
+		}
+		return s.execute(w, r, cmd, http.StatusOK)
+	})
+	s.handle("GET /v1/commands", "read", func(w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]any{"commands": domain.CommandNames()})
+		return nil
+	})
+
 	s.readRoutes()
 }

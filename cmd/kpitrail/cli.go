@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
+
+	"kpitrail/domain"
 )
 
 // Main is the testable program: tests construct it with buffers and a fake
@@ -45,10 +48,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
+		if _, isCommand := domain.NewCommand(args[0]); isCommand {
+			return helpIsNotAnError(m.runCommand(ctx, args[0], args[1:]))
+		}
 		m.usage(cmds)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return c.run(m, ctx, args[1:])
+	return helpIsNotAnError(c.run(m, ctx, args[1:]))
+}
+
+func helpIsNotAnError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
 
 func (m *Main) usage(cmds map[string]subcommand) {
@@ -59,6 +72,10 @@ func (m *Main) usage(cmds map[string]subcommand) {
 	sort.Strings(names)
 	fmt.Fprintln(m.Stderr, "usage: kpitrail <command> [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(m.Stderr, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(m.Stderr, "  %-28s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(m.Stderr, "\ndomain commands (sent to a running server; --help on each lists its fields):")
+	for _, n := range domain.CommandNames() {
+		fmt.Fprintf(m.Stderr, "  %s\n", n)
 	}
 }
