@@ -51,6 +51,9 @@ func decodeError(err error, body []byte) error {
 		return domain.Invalid("body", "json", "empty or truncated JSON body")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return domain.Invalid("body", "unknown_field", "a field with an empty name is not part of any request")
+		}
 		return domain.Invalid(name, "unknown_field", "is not a field of this request")
 	}
 	var de *domain.Error
