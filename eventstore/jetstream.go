@@ -26,7 +26,7 @@ type Config struct {
 	MaxBytes        int64         // default -1: unlimited
 	// CacheAggregates bounds the write model kept in memory. Default 10000.
 	CacheAggregates int
-	// Timeout applies to calls whose context has no deadline. Default 10 s.
+	// Timeout bounds each server round trip. Default 10 s.
 	Timeout time.Duration
 	Clock   Clock
 }
@@ -290,9 +290,10 @@ func (s *JetStream) LastPosition(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// withTimeout bounds one server round trip by cfg.Timeout even when the
+// caller's context allows longer: a reply lost with a connection (a node
+// killed mid-request) would otherwise hold the caller until its own
+// deadline, while a retry on the reconnected client succeeds at once.
 func (s *JetStream) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
 	return context.WithTimeout(ctx, s.cfg.Timeout)
 }

@@ -1,0 +1,262 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"kpitrail/domain"
+	"kpitrail/eventstore"
+)
+
+// Applied describes one committed batch, for change notifications.
+type Applied struct {
+	From, To    uint64 // first and last position applied (inclusive)
+	Messages    int    // messages applied or dead-lettered
+	Events      int    // events applied
+	DeadLetters int    // messages sent to dead_letters
+	// Tasks and Indicators are the ids whose rows changed, sorted.
+	Tasks      []string
+	Indicators []string
+	// LastRecordedAt is the record time of the last applied event.
+	LastRecordedAt time.Time
+}
+
+// Dead-letter kinds, stored in dead_letters.kind.
+const (
+	DeadMalformed   = "malformed"     // the stored bytes are not a kpitrail message
+	DeadUnknown     = "unknown_event" // an event name this build does not know
+	DeadUndecodable = "undecodable"   // a known event whose payload does not decode
+	DeadChainBreak  = "chain_break"   // the aggregate's hash chain does not hold
+	DeadInvariant   = "invariant"     // decodes, but contradicts the read models
+)
+
+// projector applies messages to one DB. Runner, Rebuild and the replays
+// share it, so every path applies events the same way.
+type projector struct {
+	db          *DB
+	now         func() time.Time
+	loc         *time.Location
+	dueSoonDays int
+	// asOfDay, when set, is the day deadline statuses are judged on
+	// (replays); otherwise it is today in loc.
+	asOfDay string
+	// include filters messages (as-of replay); nil takes all.
+	include func(eventstore.Message) bool
+	// beforeCommit lets tests fail a batch after it is applied and before
+	// it commits, which is where a crash hurts most.
+	beforeCommit func(Applied) error
+}
+
+func (p *projector) today() string {
+	if p.asOfDay != "" {
+		return p.asOfDay
+	}
+	return p.now().In(p.loc).Format(time.DateOnly)
+}
+
+// applyBatch applies msgs and the checkpoint in one transaction: after a
+// crash at any instant the file is at exactly the old or the new position.
+// Messages at or below the stored checkpoint are skipped, so a message
+// delivered twice (a consumer reset, a retried batch) is applied once.
+func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (Applied, error) {
+	tx, err := p.db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return Applied{}, fmt.Errorf("begin batch: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	// Statements run without the caller's cancellation: for a cancellable
+	// context the driver starts a watcher goroutine per statement, a fifth
+	// of a rebuild's time. Cancellation is checked between messages instead,
+	// and still rolls the transaction back.
+	b := &batchTx{ctx: context.WithoutCancel(ctx), tx: tx, stmts: map[string]*sql.Stmt{}}
+	cp, err := readCheckpoint(ctx, tx)
+	if err != nil {
+		return Applied{}, fmt.Errorf("read checkpoint: %w", err)
+	}
+	st := newBatchState()
+	today := p.today()
+	for _, m := range msgs {
+		if err := ctx.Err(); err != nil {
+			return Applied{}, err
+		}
+		if m.Position <= cp.position {
+			continue
+		}
+		if p.include == nil || p.include(m) {
+			if err := p.applyMessage(b, st, m); err != nil {
+				return Applied{}, fmt.Errorf("position %d: %w", m.Position, err)
+			}
+		}
+		if st.applied.From == 0 {
+			st.applied.From = m.Position
+		}
+		st.applied.To = m.Position
+		st.applied.Messages++
+		cp.position = m.Position
+	}
+	if st.applied.Messages == 0 {
+		return Applied{}, nil
+	}
+	if !st.applied.LastRecordedAt.IsZero() {
+		cp.lastRecordedAt = sql.NullString{String: formatTime(st.applied.LastRecordedAt), Valid: true}
+	}
+	if err := p.derive(b, st, today); err != nil {
+		return Applied{}, fmt.Errorf("derive: %w", err)
+	}
+	if err := st.saveHeads(b); err != nil {
+		return Applied{}, fmt.Errorf("chain heads: %w", err)
+	}
+	if err := writeCheckpoint(b, cp, p.now()); err != nil {
+		return Applied{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	st.applied.Tasks = sortedKeys(st.tasks)
+	st.applied.Indicators = sortedKeys(st.indicators)
+	if p.beforeCommit != nil {
+		if err := p.beforeCommit(st.applied); err != nil {
+			return Applied{}, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Applied{}, fmt.Errorf("commit batch: %w", err)
+	}
+	committed = true
+	return st.applied, nil
+}
+
+// applyMessage applies all events of one message or none of them: a
+// message is one command, and half a command is a state no one decided.
+// A message that cannot be applied goes to dead_letters whole; only a
+// database failure is returned.
+func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Message) error {
+	if m.Err != nil {
+		return p.deadLetter(b, st, m, nil, DeadMalformed, m.Err.Error())
+	}
+	if len(m.Events) == 0 {
+		return p.deadLetter(b, st, m, nil, DeadMalformed, "a message without events")
+	}
+	for i := range m.Events {
+		m.Events[i].Position, m.Events[i].Index = m.Position, i
+	}
+	// Every event is checked, even after a break, so each aggregate's head
+	// moves past what is actually stored and the next command is judged
+	// against it rather than reported broken too.
+	var brk *domain.ChainBreak
+	for _, e := range m.Events {
+		if err := st.seed(b, e.Ref()); err != nil {
+			return err
+		}
+		if cb := st.verifier.Check(e); cb != nil && brk == nil {
+			brk = cb
+		}
+		st.heads[e.Ref()] = chainHead{version: e.AggregateVersion, hash: e.Hash, position: m.Position}
+	}
+	if brk != nil {
+		e := eventByID(m.Events, brk.EventID)
+		return p.deadLetter(b, st, m, e, DeadChainBreak, fmt.Sprintf("%s: %s (version %d)", brk.Kind, brk.Detail, brk.Version))
+	}
+	recs := make([]domain.Recorded, len(m.Events))
+	for i, e := range m.Events {
+		ev, err := domain.Decode(e)
+		if err != nil {
+			kind := DeadUndecodable
+			if _, known := domain.SchemaVersion(e.Name); !known {
+				kind = DeadUnknown
+			}
+			return p.deadLetter(b, st, m, &m.Events[i], kind, err.Error())
+		}
+		recs[i] = domain.Recorded{Envelope: e, Data: ev}
+	}
+	if err := b.exec(`SAVEPOINT message`); err != nil {
+		return err
+	}
+	for i, r := range recs {
+		err := p.applyEvent(b, st, r)
+		if err == nil {
+			err = logEvent(b, r.Envelope)
+		}
+		if err == nil {
+			continue
+		}
+		if !isInvariant(err) {
+			return err
+		}
+		if rbErr := b.exec(`ROLLBACK TO message`); rbErr != nil {
+			return rbErr
+		}
+		if rbErr := b.exec(`RELEASE message`); rbErr != nil {
+			return rbErr
+		}
+		return p.deadLetter(b, st, m, &m.Events[i], DeadInvariant, err.Error())
+	}
+	st.applied.Events += len(recs)
+	st.applied.LastRecordedAt = m.Events[len(m.Events)-1].RecordedAt
+	return b.exec(`RELEASE message`)
+}
+
+// Rows touched by a dead-lettered message stay marked dirty: recomputing an
+// unchanged row is harmless, and derive skips rows that were rolled back.
+func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) error {
+	switch r.AggregateType {
+	case domain.AggregateTask:
+		return p.applyTask(b, st, r)
+	case domain.AggregateIndicator:
+		return p.applyIndicator(b, st, r)
+	}
+	return broken("unknown aggregate type %q", r.AggregateType)
+}
+
+func eventByID(events []domain.Envelope, id string) *domain.Envelope {
+	for i := range events {
+		if events[i].ID == id {
+			return &events[i]
+		}
+	}
+	return nil
+}
+
+func (p *projector) deadLetter(b *batchTx, st *batchState, m eventstore.Message, e *domain.Envelope, kind, reason string) error {
+	raw := m.Raw
+	if len(raw) == 0 && len(m.Events) > 0 {
+		// Stores that hand over decoded messages (the in-memory one) keep no
+		// bytes; the events themselves are the evidence then.
+		raw, _ = json.Marshal(m.Events)
+	}
+	var eventID, name, aggType, aggID, recordedAt any
+	if e == nil && len(m.Events) > 0 {
+		e = &m.Events[0]
+	}
+	if e != nil {
+		eventID, name, aggType, aggID = e.ID, e.Name, e.AggregateType, e.AggregateID
+		recordedAt = formatTime(e.RecordedAt)
+	}
+	st.applied.DeadLetters++
+	return b.exec(`INSERT INTO dead_letters (position, subject, kind, event_id, name, aggregate_type, aggregate_id, error, raw, recorded_at, dead_lettered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Position, m.Subject, kind, eventID, name, aggType, aggID, reason, raw, recordedAt, formatTime(p.now()))
+}
+
+func logEvent(b *batchTx, e domain.Envelope) error {
+	return b.exec(`INSERT INTO events_log (position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
+		aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
+		formatTime(e.RecordedAt), e.Actor, e.CommandID, nullStr(e.CorrelationID), nullStr(e.CausationID), e.Source,
+		string(e.Payload), e.Hash, e.PrevHash)
+}
+
+// nullStr stores "" as NULL: in the read models an absent value is NULL,
+// so analysts test one thing.
+func nullStr[T ~string](s T) any {
+	if s == "" {
+		return nil
+	}
+	return string(s)
+}

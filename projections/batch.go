@@ -1,0 +1,206 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"kpitrail/domain"
+)
+
+// batchTx is the write transaction of one batch. Statements are prepared
+// once per batch: a rebuild runs the same dozen statements a million times.
+type batchTx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (b *batchTx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := b.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := b.tx.PrepareContext(b.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %.60q: %w", q, err)
+	}
+	b.stmts[q] = s
+	return s, nil
+}
+
+func (b *batchTx) exec(q string, args ...any) error {
+	s, err := b.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(b.ctx, args...)
+	return err
+}
+
+func (b *batchTx) queryRow(q string, args ...any) *sql.Row {
+	s, err := b.stmt(q)
+	if err != nil {
+		// sql.Row carries no error of its own before Scan; a failed prepare
+		// surfaces through the transaction's own QueryRow instead.
+		return b.tx.QueryRowContext(b.ctx, q, args...)
+	}
+	return s.QueryRowContext(b.ctx, args...)
+}
+
+func (b *batchTx) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := b.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(b.ctx, args...)
+}
+
+// strings returns the first column of every row.
+func (b *batchTx) strings(q string, args ...any) ([]string, error) {
+	rows, err := b.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// invariantError is an event the read models cannot take although it
+// decoded: a figure for an unknown indicator, a second registration. The
+// message goes to dead_letters; the projection carries on.
+type invariantError struct{ msg string }
+
+func (e *invariantError) Error() string { return e.msg }
+
+func broken(format string, args ...any) error {
+	return &invariantError{msg: fmt.Sprintf(format, args...)}
+}
+
+// isInvariant tells a bad event from a failing database: constraint errors
+// (a CHECK on remaining = total − rectified, a foreign key) are the event's
+// fault, anything else (disk full, I/O) must stop the batch instead.
+func isInvariant(err error) bool {
+	var ie *invariantError
+	if errors.As(err, &ie) {
+		return true
+	}
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+}
+
+type chainHead struct {
+	version  uint64
+	hash     string
+	position uint64
+}
+
+// batchState is what one batch accumulates before it commits: chain heads
+// to persist, and the rows whose derived columns must be recomputed.
+type batchState struct {
+	verifier   *domain.ChainVerifier
+	seeded     map[domain.AggregateRef]bool
+	heads      map[domain.AggregateRef]chainHead
+	indicators map[string]bool
+	tasks      map[string]bool
+	years      map[keyYear]bool
+	applied    Applied
+}
+
+type keyYear struct {
+	key  string
+	year int
+}
+
+func newBatchState() *batchState {
+	return &batchState{verifier: domain.NewChainVerifier(), seeded: map[domain.AggregateRef]bool{},
+		heads: map[domain.AggregateRef]chainHead{}, indicators: map[string]bool{}, tasks: map[string]bool{},
+		years: map[keyYear]bool{}}
+}
+
+// seed continues an aggregate's chain from its persisted head.
+//
+// domain.ChainVerifier has no way to start from a stored head yet (asked
+// for). Its Check advances the head to the checked event whatever it finds,
+// so checking a stand-in carrying the stored version and hash leaves exactly
+// that head behind; the stand-in's own verdict is discarded.
+func (st *batchState) seed(b *batchTx, ref domain.AggregateRef) error {
+	if st.seeded[ref] {
+		return nil
+	}
+	st.seeded[ref] = true
+	var h chainHead
+	err := b.queryRow(`SELECT version, hash, position FROM chain_heads WHERE aggregate_type = ? AND aggregate_id = ?`,
+		ref.Type, ref.ID).Scan(&h.version, &h.hash, &h.position)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st.verifier.Check(domain.Envelope{AggregateType: ref.Type, AggregateID: ref.ID, AggregateVersion: h.version, Hash: h.hash})
+	return nil
+}
+
+func (st *batchState) saveHeads(b *batchTx) error {
+	refs := make([]domain.AggregateRef, 0, len(st.heads))
+	for r := range st.heads {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	for _, r := range refs {
+		h := st.heads[r]
+		if err := b.exec(`INSERT INTO chain_heads (aggregate_type, aggregate_id, version, hash, position) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, position = excluded.position`,
+			r.Type, r.ID, h.version, h.hash, h.position); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkpointRow is the persisted progress of the read models.
+type checkpointRow struct {
+	position       uint64
+	lastRecordedAt sql.NullString
+}
+
+func readCheckpoint(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (checkpointRow, error) {
+	var c checkpointRow
+	err := q.QueryRowContext(ctx, `SELECT position, last_recorded_at FROM checkpoints WHERE projection = ?`, projectionName).
+		Scan(&c.position, &c.lastRecordedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return checkpointRow{}, nil
+	}
+	return c, err
+}
+
+func writeCheckpoint(b *batchTx, c checkpointRow, now time.Time) error {
+	return b.exec(`INSERT INTO checkpoints (projection, position, last_recorded_at, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (projection) DO UPDATE SET position = excluded.position,
+			last_recorded_at = excluded.last_recorded_at, updated_at = excluded.updated_at`,
+		projectionName, c.position, c.lastRecordedAt, formatTime(now))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

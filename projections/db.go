@@ -1,0 +1,196 @@
+// Package projections keeps kpitrail's SQLite read models: it reads the
+// event log from an eventstore.Store, applies it in batched transactions
+// together with a checkpoint, and answers the queries the API serves. The
+// read-model file is a public interface (docs/readmodels.md): analysts open
+// it directly with sqlite3 or DuckDB.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// projectionName is the checkpoint row of the read models. One file holds
+// one projection, so there is one row; the name leaves room for more.
+const projectionName = "readmodels"
+
+// DB is one read-model file: a single writer connection for the projector
+// and a read-only pool for queries, so readers never take the write lock.
+type DB struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+}
+
+// Open opens (creating if needed) the read-model file at path and brings
+// its schema up to date.
+func Open(path string) (*DB, error) {
+	return open(path, false)
+}
+
+// open with bulk set trades durability for speed: only for a file that is
+// fsynced and swapped in after a successful build, never a live one.
+func open(path string, bulk bool) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("read models: path is required")
+	}
+	sync := "NORMAL"
+	if bulk {
+		sync = "OFF"
+	}
+	// Pragmas live in the DSN so every pooled connection gets them, not only
+	// the one a one-off Exec happens to reach.
+	w, err := sql.Open("sqlite3", dsn(path, "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=on",
+		"_synchronous="+sync, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("read models %s: %w", path, err)
+	}
+	// SQLite has one writer at a time anyway; one connection makes that
+	// explicit and keeps a busy writer from queueing behind itself.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{path: path, writer: w}
+	if err := db.migrate(context.Background()); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite3", dsn(path, "mode=ro", "_busy_timeout=5000", "_query_only=1"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("read models %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	db.reader = r
+	if err := r.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read models %s: reader: %w", path, err)
+	}
+	return db, nil
+}
+
+// dsn builds a file: URI; the characters SQLite's URI parser treats
+// specially are escaped so any file name works.
+func dsn(p string, params ...string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	return "file:" + esc + "?" + strings.Join(params, "&")
+}
+
+// Path is the file this DB reads and writes.
+func (db *DB) Path() string { return db.path }
+
+// Reader is the read-only pool. Queries through it never block the
+// projector, and cannot write by accident.
+func (db *DB) Reader() *sql.DB { return db.reader }
+
+// Close closes both pools; in-flight queries finish first. A serving
+// process must Close before the file is replaced (see Rebuild).
+func (db *DB) Close() error {
+	var errs []error
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		prefix, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion is the highest migration this build knows.
+func SchemaVersion() int {
+	ms, err := loadMigrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("read models %s: %w", db.path, err)
+	}
+	var current int
+	if err := db.writer.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read models %s: %w", db.path, err)
+	}
+	if last := ms[len(ms)-1].version; current > last {
+		// A newer build wrote this file; reading it with older code could
+		// misread columns it does not know.
+		return fmt.Errorf("read models %s: schema version %d is newer than this build's %d", db.path, current, last)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		tx, err := db.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read models %s: migration %s: %w", db.path, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, formatTime(time.Now())); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("read models %s: migration %s: %w", db.path, m.name, err)
+		}
+	}
+	return nil
+}
+
+// timeLayout is fixed width so that text order is time order in SQL.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }

@@ -1,0 +1,167 @@
+package projections
+
+import (
+	"database/sql"
+	"errors"
+
+	"kpitrail/domain"
+)
+
+// Where indicator_years.base came from.
+const (
+	BaseFromIndicator = "indicator" // the previous year's indicator with the same key
+	BaseFromRecorded  = "recorded"  // an indicator.base_recorded event
+)
+
+// firstDefinedSQL picks the indicator a (key, year) row stands for when
+// several share a key: the first defined, a choice that never moves.
+const firstDefinedSQL = `ORDER BY (SELECT position FROM events_log WHERE event_id = defined_event_id), id LIMIT 1`
+
+type yearIndicator struct {
+	id, taskID, name   string
+	unit               sql.NullString
+	isRate             bool
+	rounding           string
+	value, valueWindow sql.NullString
+	valueEventID       sql.NullString
+	fromMonth, toMonth sql.NullInt64
+	quality, target    sql.NullString
+	met                sql.NullInt64
+	status             string
+}
+
+type yearBase struct {
+	value   domain.Decimal
+	window  string
+	quality string
+	source  string
+	eventID string
+}
+
+// deriveYear rebuilds one indicator_years row: the year's value compared
+// with the same window of the year before (同期, rule 7).
+func deriveYear(b *batchTx, ky keyYear) error {
+	rowKey := compositeKey(ky.key, ky.year)
+	var yi yearIndicator
+	err := b.queryRow(`SELECT id, task_id, name, unit, is_rate, rounding, value, value_window, value_event_id, from_month,
+		to_month, quality, `+targetTextSQL+`, met, status FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL,
+		ky.key, ky.year).Scan(&yi.id, &yi.taskID, &yi.name, &yi.unit, &yi.isRate, &yi.rounding, &yi.value, &yi.valueWindow,
+		&yi.valueEventID, &yi.fromMonth, &yi.toMonth, &yi.quality, &yi.target, &yi.met, &yi.status)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := b.exec(`DELETE FROM indicator_years WHERE key = ? AND year = ?`, ky.key, ky.year); err != nil {
+			return err
+		}
+		return replaceProvenance(b, "indicator_years", rowKey, nil)
+	}
+	if err != nil {
+		return err
+	}
+	prov := provenanceSet{}
+	prov.add("value", yi.valueEventID.String)
+	var base *yearBase
+	var change *domain.Change
+	if yi.value.Valid {
+		w := domain.Window{Year: ky.year - 1, FromMonth: int(yi.fromMonth.Int64), ToMonth: int(yi.toMonth.Int64)}
+		if base, err = findBase(b, ky.key, yi.id, w.Year, w.Key()); err != nil {
+			return err
+		}
+		if base != nil {
+			current, err := domain.ParseDecimal(yi.value.String)
+			if err != nil {
+				return err
+			}
+			c := domain.YearOverYear(current, base.value, yi.isRate)
+			change = &c
+			prov.add("base", base.eventID)
+			both := []string{base.eventID, yi.valueEventID.String}
+			prov.add("change_abs", both...)
+			prov.add("is_new", both...)
+			if c.Pct != nil {
+				prov.add("change_pct", both...)
+			}
+			if c.PointsDiff != nil {
+				prov.add("change_pp", both...)
+			}
+		}
+	}
+	var baseValue, baseF, baseWindow, baseQuality, baseSource, baseEvent any
+	var abs, pct, pctF, pctDisplay, pp, isNew any
+	if base != nil {
+		baseValue, baseF, baseWindow = base.value.String(), base.value.Float64(), base.window
+		baseQuality, baseSource, baseEvent = base.quality, base.source, base.eventID
+	}
+	if change != nil {
+		mode, err := domain.RoundingModeFromString(yi.rounding)
+		if err != nil {
+			return err
+		}
+		abs, isNew = change.Abs.String(), boolInt(change.New)
+		if change.Pct != nil {
+			pct, pctF = ratText(change.Pct), ratFloat(change.Pct)
+			pctDisplay = domain.RoundRat(change.Pct, 1, mode).String()
+		}
+		if change.PointsDiff != nil {
+			pp = change.PointsDiff.String()
+		}
+	}
+	if err := b.exec(`INSERT OR REPLACE INTO indicator_years (key, year, indicator_id, task_id, name, unit, is_rate, value,
+		value_f, value_window, quality, target, met, status, base, base_f, base_window, base_quality, base_source,
+		base_event_id, change_abs, change_pct, change_pct_f, change_pct_display, change_pp, is_new)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ky.key, ky.year, yi.id, yi.taskID, yi.name, yi.unit, boolInt(yi.isRate), yi.value, valueFloat(yi.value),
+		yi.valueWindow, yi.quality, yi.target, yi.met, yi.status, baseValue, baseF, baseWindow, baseQuality, baseSource,
+		baseEvent, abs, pct, pctF, pctDisplay, pp, isNew); err != nil {
+		return err
+	}
+	return replaceProvenance(b, "indicator_years", rowKey, prov)
+}
+
+// findBase chooses the previous-year figure for window key prevWindow:
+//
+//  1. a restated base recorded on this indicator (按可比口径): a restatement
+//     exists precisely because last year's own figure is not comparable;
+//  2. the current figure of last year's indicator with the same key;
+//  3. a base recorded on this indicator.
+func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string) (*yearBase, error) {
+	var value, quality, eventID string
+	var restated bool
+	err := b.queryRow(`SELECT value, quality, event_id, restated FROM bases WHERE indicator_id = ? AND window_key = ?`,
+		indicatorID, prevWindow).Scan(&value, &quality, &eventID, &restated)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var recorded *yearBase
+	if err == nil {
+		d, err := domain.ParseDecimal(value)
+		if err != nil {
+			return nil, err
+		}
+		recorded = &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}
+		if restated {
+			return recorded, nil
+		}
+	}
+	err = b.queryRow(`SELECT f.value, f.quality, f.event_id FROM figures f
+		WHERE f.window_key = ? AND f.state = 'current' AND f.indicator_id = (
+			SELECT id FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL+`)`,
+		prevWindow, key, year).Scan(&value, &quality, &eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return recorded, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := domain.ParseDecimal(value)
+	if err != nil {
+		return nil, err
+	}
+	return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromIndicator, eventID: eventID}, nil
+}
+
+func valueFloat(ns sql.NullString) any {
+	d, err := parseDec(ns)
+	if err != nil || d == nil {
+		return nil
+	}
+	return d.Float64()
+}

@@ -1,0 +1,138 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"kpitrail/domain"
+)
+
+const taskColumns = `id, year, dimension, title, COALESCE(description, ''), lead_department, co_departments,
+	COALESCE(deadline, ''), COALESCE(original_deadline, ''), lifecycle, COALESCE(completed_on, ''), status,
+	progress_status, deadline_status, status_date, indicators_total, indicators_met, indicators_on_track,
+	indicators_behind, indicators_not_met, indicators_pending, open_problems, narrative, COALESCE(narrative_as_of, ''),
+	milestones, version, last_position, updated_at`
+
+func scanTask(s interface{ Scan(...any) error }) (Task, error) {
+	var t Task
+	var co, narrative, milestones string
+	err := s.Scan(&t.ID, &t.Year, &t.Dimension, &t.Title, &t.Description, &t.LeadDepartment, &co, &t.Deadline,
+		&t.OriginalDeadline, &t.Lifecycle, &t.CompletedOn, &t.Status, &t.ProgressStatus, &t.DeadlineStatus,
+		&t.StatusDate, &t.IndicatorsTotal, &t.IndicatorsMet, &t.IndicatorsOnTrack, &t.IndicatorsBehind,
+		&t.IndicatorsNotMet, &t.IndicatorsPending, &t.OpenProblems, &narrative, &t.NarrativeAsOf, &milestones,
+		&t.Version, &t.LastPosition, &t.UpdatedAt)
+	if err != nil {
+		return t, err
+	}
+	t.CoDepartments, t.Narrative, t.Milestones = []string{}, []string{}, []Milestone{}
+	if err := errors.Join(unmarshalText(co, &t.CoDepartments), unmarshalText(narrative, &t.Narrative),
+		unmarshalText(milestones, &t.Milestones)); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// ListTasks returns tasks ordered by year, dimension and id.
+func (db *DB) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	var where []string
+	var args []any
+	if f.Year != 0 {
+		where, args = append(where, "year = ?"), append(args, f.Year)
+	}
+	if f.Dimension != "" {
+		where, args = append(where, "dimension = ?"), append(args, f.Dimension)
+	}
+	if f.Department != "" {
+		where = append(where, "(lead_department = ? OR EXISTS (SELECT 1 FROM json_each(tasks.co_departments) WHERE value = ?))")
+		args = append(args, f.Department, f.Department)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	q := `SELECT ` + taskColumns + ` FROM tasks`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	rows, err := db.reader.QueryContext(ctx, q+` ORDER BY year, dimension, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Task{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// GetTask returns one task with its indicators and problems; a task that
+// is not in the read models is a domain not-found error.
+func (db *DB) GetTask(ctx context.Context, id string) (TaskDetail, error) {
+	t, err := scanTask(db.reader.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return TaskDetail{}, domain.NotFound("task %s is not in the read models", id)
+	}
+	if err != nil {
+		return TaskDetail{}, err
+	}
+	d := TaskDetail{Task: t}
+	if d.Indicators, err = db.ListIndicators(ctx, IndicatorFilter{TaskID: id}); err != nil {
+		return TaskDetail{}, err
+	}
+	if d.Problems, err = db.problems(ctx, id); err != nil {
+		return TaskDetail{}, err
+	}
+	return d, nil
+}
+
+func (db *DB) problems(ctx context.Context, taskID string) ([]Problem, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT task_id, problem_id, description, COALESCE(cause, ''), total, rectified,
+		remaining, COALESCE(rate, ''), COALESCE(rate_display, ''), COALESCE(rate_display0, ''), state, COALESCE(note, ''),
+		updated_at FROM problems WHERE task_id = ? ORDER BY created_at, problem_id`, taskID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Problem{}
+	for rows.Next() {
+		var p Problem
+		if err := rows.Scan(&p.TaskID, &p.ProblemID, &p.Description, &p.Cause, &p.Total, &p.Rectified, &p.Remaining,
+			&p.Rate, &p.RateDisplay, &p.RateDisplay0, &p.State, &p.Note, &p.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Checkpoint is the position the read models are at.
+func (db *DB) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	var c Checkpoint
+	var last, updated sql.NullString
+	err := db.reader.QueryRowContext(ctx, `SELECT position, last_recorded_at, updated_at FROM checkpoints WHERE projection = ?`,
+		projectionName).Scan(&c.Position, &last, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Checkpoint{}, nil
+	}
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	for _, x := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&c.LastRecordedAt, last}, {&c.UpdatedAt, updated}} {
+		if x.src.Valid {
+			if *x.dst, err = parseTime(x.src.String); err != nil {
+				return Checkpoint{}, err
+			}
+		}
+	}
+	return c, nil
+}

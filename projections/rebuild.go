@@ -1,0 +1,228 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"kpitrail/domain"
+	"kpitrail/eventstore"
+)
+
+// RebuildOptions tune Rebuild. Zero values take the defaults.
+type RebuildOptions struct {
+	// BatchSize is the most messages per transaction. Default 5000: the
+	// file is not served while it is built, so bigger batches cost nothing.
+	BatchSize int
+	// Location, DueSoonDays and Now are as in RunnerOptions.
+	Location    *time.Location
+	DueSoonDays int
+	Now         func() time.Time
+	// BeforeRename runs after the new file is built and synced, right before
+	// it replaces finalPath. A serving process stops its Runner and closes
+	// its *DB on finalPath here: SQLite's -wal and -shm files are found by
+	// name, so a file replaced under an open connection would meet the old
+	// file's write-ahead log. Rebuild refuses to rename while anyone still
+	// has finalPath open.
+	BeforeRename func() error
+}
+
+func (o RebuildOptions) projector(db *DB) *projector {
+	ro := RunnerOptions{Location: o.Location, DueSoonDays: o.DueSoonDays, Now: o.Now}
+	ro.setDefaults()
+	return &projector{db: db, now: ro.Now, loc: ro.Location, dueSoonDays: ro.DueSoonDays}
+}
+
+// errStop ends a read early; it never leaves this file.
+var errStop = errors.New("stop reading")
+
+// Rebuild builds the read models from position 1 into a fresh file next to
+// finalPath and, once it is complete and synced, renames it over
+// finalPath. A failed build leaves finalPath untouched.
+//
+// The swap, for a server holding its *DB behind an atomic pointer:
+//
+//	err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{
+//		BeforeRename: func() error { stopRunner(); return current.Load().Close() },
+//	})
+//	db, _ := projections.Open(path) // also after an error: the old file is still there
+//	current.Store(db)
+//	startRunner(db) // continues from the rebuilt file's checkpoint
+//
+// Readers that loaded the old pointer get sql.ErrConnDone-style errors for
+// the few milliseconds between Close and Store; they retry once.
+func Rebuild(ctx context.Context, store Log, finalPath string, opts RebuildOptions) error {
+	return build(ctx, store, finalPath, opts, buildSpec{})
+}
+
+// buildSpec says which part of the log a build takes.
+type buildSpec struct {
+	include func(eventstore.Message) bool // nil: every message
+	upTo    uint64                        // 0: to the end
+	asOf    time.Time                     // zero: deadlines judged today
+}
+
+// ReplayAsOf builds read models at outPath from only the events recorded
+// at or before asOf (record time): the answer to "what did we know on
+// 2022-12-31?". Figures keep their windows, so valid-time questions are
+// answered within it. Deadline statuses are judged on asOf's day.
+//
+// Messages of one aggregate are skipped from its first one recorded after
+// asOf on, even if a later one carries an earlier time (clock skew between
+// writers): applying it would break the aggregate's chain.
+func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) error {
+	skipped := map[domain.AggregateRef]bool{}
+	include := func(m eventstore.Message) bool {
+		if len(m.Events) == 0 {
+			return true // malformed: dead-lettered in every view of the log
+		}
+		ref := m.Events[0].Ref()
+		if skipped[ref] || m.Events[0].RecordedAt.After(asOf) {
+			skipped[ref] = true
+			return false
+		}
+		return true
+	}
+	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: include, asOf: asOf})
+}
+
+// ReplayToPosition builds read models at outPath from positions 1..position.
+func ReplayToPosition(ctx context.Context, store Log, position uint64, outPath string) error {
+	if position == 0 {
+		return errors.New("replay: position must be at least 1")
+	}
+	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{upTo: position})
+}
+
+func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions, spec buildSpec) (err error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 5000
+	}
+	dir, base := filepath.Split(filepath.Clean(finalPath))
+	f, err := os.CreateTemp(dir, "."+base+".build-*")
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		if err != nil {
+			removeDBFiles(tmp)
+		}
+	}()
+	db, err := open(tmp, true)
+	if err != nil {
+		return err
+	}
+	proj := opts.projector(db)
+	proj.include = spec.include
+	if !spec.asOf.IsZero() {
+		proj.asOfDay = spec.asOf.In(proj.loc).Format(time.DateOnly)
+	}
+	var batch []eventstore.Message
+	err = store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		if spec.upTo > 0 && m.Position > spec.upTo {
+			return errStop
+		}
+		batch = append(batch, m)
+		if len(batch) < opts.BatchSize {
+			return nil
+		}
+		_, err := proj.applyBatch(ctx, batch)
+		batch = batch[:0]
+		return err
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err == nil && len(batch) > 0 {
+		_, err = proj.applyBatch(ctx, batch)
+	}
+	if err == nil {
+		err = proj.refreshStatuses(ctx)
+	}
+	if err == nil {
+		// Fold the log into the file so the file alone is the whole state.
+		_, err = db.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	if opts.BeforeRename != nil {
+		if err := opts.BeforeRename(); err != nil {
+			return fmt.Errorf("rebuild %s: before rename: %w", finalPath, err)
+		}
+	}
+	if err := detach(ctx, finalPath); err != nil {
+		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	if err := os.Rename(tmp, finalPath); err != nil {
+		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	return syncDir(dir)
+}
+
+// detach makes sure nothing has the file at path open and that it leaves
+// no write-ahead log behind that could be read as the new file's. Leaving
+// WAL mode needs the only connection, so it doubles as the "is anyone
+// else here" test; a crashed server's log is folded in on the way.
+func detach(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	old, err := sql.Open("sqlite3", dsn(path, "_busy_timeout=1000"))
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	old.SetMaxOpenConns(1)
+	var mode string
+	if err := old.QueryRowContext(ctx, `PRAGMA journal_mode=DELETE`).Scan(&mode); err != nil {
+		return fmt.Errorf("%s is still open elsewhere (close its *DB before the rename): %w", path, err)
+	}
+	if mode != "delete" {
+		return fmt.Errorf("%s is still open elsewhere (close its *DB before the rename)", path)
+	}
+	return old.Close()
+}
+
+func removeDBFiles(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir makes the rename itself durable.
+func syncDir(dir string) error {
+	if dir == "" {
+		dir = "."
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

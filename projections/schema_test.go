@@ -1,0 +1,95 @@
+package projections
+
+import (
+	"math/big"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "readmodels.db")
+	db := openDB(t, path)
+
+	// Every table is hashed (or deliberately skipped), so a migration that
+	// adds one cannot slip out of ContentHash.
+	rows, err := db.Reader().Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		if !slices.Contains(hashedTables, name) && !hashSkippedTables[name] {
+			t.Errorf("table %s is neither hashed nor skipped", name)
+		}
+	}
+
+	// Readers cannot write.
+	if _, err := db.Reader().Exec(`DELETE FROM tasks`); err == nil {
+		t.Error("the reader pool wrote")
+	}
+	// Pragmas reach the writer connection.
+	var mode string
+	var fk int
+	db.writer.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	db.writer.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	if mode != "wal" || fk != 1 {
+		t.Errorf("journal_mode %s, foreign_keys %d", mode, fk)
+	}
+
+	// Reopening applies nothing twice; a file from a newer build is refused.
+	db.Close()
+	db = openDB(t, path)
+	if n := queryString(t, db, `SELECT CAST(COUNT(*) AS TEXT) FROM schema_migrations`); n != sprintf("%d", SchemaVersion()) {
+		t.Errorf("%s migrations recorded", n)
+	}
+	if _, err := db.writer.Exec(`INSERT INTO schema_migrations VALUES (999, 'future', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("open a newer schema: %v", err)
+	}
+}
+
+func TestRatText(t *testing.T) {
+	for _, tc := range []struct {
+		num, den int64
+		want     string
+	}{
+		{5, 2, "2.5"}, {-1875, 100, "-18.75"}, {610, 719, "0.848401"}, {1, 3, "0.333333"},
+		{2, 3, "0.666667"}, {0, 1, "0"}, {-1, 10000000, "0"}, {4, 1, "4"},
+	} {
+		if got := ratText(big.NewRat(tc.num, tc.den)); got != tc.want {
+			t.Errorf("ratText(%d/%d) = %s, want %s", tc.num, tc.den, got, tc.want)
+		}
+	}
+}
+
+func TestClassifyTask(t *testing.T) {
+	const today = "2022-12-20"
+	for _, tc := range []struct {
+		name string
+		f    taskFacts
+		want taskStatuses
+	}{
+		{"nothing yet", taskFacts{lifecycle: "active"}, taskStatuses{TaskPending, TaskPending, DeadlineNone}},
+		{"narrative only", taskFacts{lifecycle: "active", narratives: 1}, taskStatuses{TaskOnTrack, TaskOnTrack, DeadlineNone}},
+		{"open problem", taskFacts{lifecycle: "active", openProblems: 1, indicators: map[string]int{"met": 2}}, taskStatuses{TaskAtRisk, TaskAtRisk, DeadlineNone}},
+		{"behind", taskFacts{lifecycle: "active", indicators: map[string]int{"behind": 1, "exceeded": 3}}, taskStatuses{TaskAtRisk, TaskAtRisk, DeadlineNone}},
+		{"due soon beats at risk", taskFacts{lifecycle: "active", deadline: "2023-01-03", indicators: map[string]int{"not_met": 1}}, taskStatuses{TaskDueSoon, TaskAtRisk, DeadlineDueSoon}},
+		{"due today", taskFacts{lifecycle: "active", deadline: today}, taskStatuses{TaskDueSoon, TaskPending, DeadlineDueSoon}},
+		{"not due", taskFacts{lifecycle: "active", deadline: "2023-01-04", indicators: map[string]int{"on_track": 1}}, taskStatuses{TaskOnTrack, TaskOnTrack, DeadlineNotDue}},
+		{"overdue", taskFacts{lifecycle: "active", deadline: "2022-12-19", indicators: map[string]int{"met": 1}}, taskStatuses{TaskOverdue, TaskOnTrack, DeadlineOverdue}},
+		{"done on time", taskFacts{lifecycle: "completed", deadline: "2022-12-31", completedOn: "2022-12-31"}, taskStatuses{TaskCompleted, TaskPending, DeadlineDoneOnTime}},
+		{"done late", taskFacts{lifecycle: "completed", deadline: "2022-12-31", completedOn: "2023-01-01"}, taskStatuses{TaskDoneLate, TaskPending, DeadlineDoneLate}},
+		{"withdrawn", taskFacts{lifecycle: "withdrawn", deadline: "2022-01-01", openProblems: 3}, taskStatuses{TaskWithdrawn, TaskWithdrawn, DeadlineNone}},
+	} {
+		if got := classifyTask(tc.f, today, 14); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
