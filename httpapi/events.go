@@ -43,11 +43,20 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	asOf, err := asOfParam(r)
+	if err != nil {
+		return err
+	}
 	page := eventsPage{Events: []domain.Envelope{}, Next: after, Last: last}
 	if after < last {
 		err = s.cfg.Events.Read(r.Context(), after, eventstore.ReadOptions{Limit: int(limit)}, func(m eventstore.Message) error {
 			page.Next = m.Position
-			page.Events = append(page.Events, m.Events...)
+			for _, e := range m.Events {
+				// as_of keeps only what was recorded by then.
+				if asOf == nil || !e.RecordedAt.After(*asOf) {
+					page.Events = append(page.Events, e)
+				}
+			}
 			return nil
 		})
 		if err != nil {

@@ -1,8 +1,156 @@
 package httpapi
 
-// ReadModels is what the read endpoints need of the projections.
-type ReadModels interface{}
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"kpitrail/audit"
+	"kpitrail/domain"
+	"kpitrail/projections"
+)
+
+// ReadModels gives handlers the live read models, or the read models as
+// known at a past record time.
+type ReadModels interface {
+	With(ctx context.Context, asOf *time.Time, fn func(*projections.DB) error) error
+}
 
 func (s *Server) readRoutes() {
 	s.handle("GET /v1/events", "read", s.listEvents)
+	s.handle("GET /v1/tasks", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		q := r.URL.Query()
+		year, err := intParam(q.Get("year"), "year")
+		if err != nil {
+			return nil, err
+		}
+		tasks, err := db.ListTasks(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
+			Department: q.Get("department"), Status: q.Get("status")})
+		return map[string]any{"tasks": tasks}, err
+	}))
+	s.handle("GET /v1/tasks/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		return db.GetTask(r.Context(), r.PathValue("id"))
+	}))
+	s.handle("GET /v1/indicators", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		q := r.URL.Query()
+		year, err := intParam(q.Get("year"), "year")
+		if err != nil {
+			return nil, err
+		}
+		list, err := db.ListIndicators(r.Context(), projections.IndicatorFilter{TaskID: q.Get("task_id"), Year: year, Q: q.Get("q")})
+		return map[string]any{"indicators": list}, err
+	}))
+	s.handle("GET /v1/indicators/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		return db.GetIndicator(r.Context(), r.PathValue("id"))
+	}))
+	s.handle("GET /v1/indicators/{id}/figures", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
+			return nil, err
+		}
+		figs, err := db.Figures(r.Context(), r.PathValue("id"))
+		return map[string]any{"figures": figs}, err
+	}))
+	s.handle("GET /v1/indicators/{id}/history", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		in, err := db.GetIndicator(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		years, err := db.History(r.Context(), in.Key)
+		return map[string]any{"key": in.Key, "years": years}, err
+	}))
+	s.handle("GET /v1/indicators/{id}/audit", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
+			return nil, err
+		}
+		changes, err := db.AuditTrail(r.Context(), r.PathValue("id"))
+		return map[string]any{"changes": changes}, err
+	}))
+	s.handle("GET /v1/status", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		return db.Checkpoint(r.Context())
+	}))
+	s.handle("GET /v1/admin/dead-letters", "admin", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		limit, err := intParam(r.URL.Query().Get("limit"), "limit")
+		if err != nil {
+			return nil, err
+		}
+		dl, err := db.DeadLetters(r.Context(), limit)
+		return map[string]any{"dead_letters": dl}, err
+	}))
+	s.handle("GET /v1/audit/verify", "read", s.verify)
+}
+
+// read wraps a query handler: as_of parsing, the read models' lock, JSON.
+func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		asOf, err := asOfParam(r)
+		if err != nil {
+			return err
+		}
+		var out any
+		err = s.cfg.Reads.With(r.Context(), asOf, func(db *projections.DB) error {
+			var err error
+			out, err = q(r, db)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if asOf != nil {
+			w.Header().Set("Kpitrail-As-Of", asOf.UTC().Format(time.RFC3339Nano))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
+// verify walks the whole log (auditors and admins only: it reads every
+// event). ?root=&position=&aggregates= checks a published checkpoint.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
+	p, _ := authPrincipal(r)
+	if p.Role != "auditor" && p.Role != "admin" {
+		return domain.Forbidden("role %s may not verify the log", p.Role)
+	}
+	var against *audit.Checkpoint
+	q := r.URL.Query()
+	if root := q.Get("root"); root != "" {
+		pos, err := uintParam(q.Get("position"), 0, "position")
+		if err != nil {
+			return err
+		}
+		n, err := intParam(q.Get("aggregates"), "aggregates")
+		if err != nil {
+			return err
+		}
+		against = &audit.Checkpoint{Position: pos, Root: root, Aggregates: n}
+	}
+	rep, err := audit.Verify(r.Context(), s.cfg.Events, against)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func asOfParam(r *http.Request) (*time.Time, error) {
+	v := r.URL.Query().Get("as_of")
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, domain.Invalid("as_of", "rfc3339", "must be an RFC 3339 time such as 2022-12-31T23:59:59+08:00, got %q", v)
+	}
+	return &t, nil
+}
+
+func intParam(v, name string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, domain.Invalid(name, "uint", "must be a non-negative integer, got %q", v)
+	}
+	return n, nil
 }

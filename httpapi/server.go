@@ -140,3 +140,5 @@ func (r *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+func authPrincipal(r *http.Request) (auth.Principal, bool) { return auth.FromContext(r.Context()) }

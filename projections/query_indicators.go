@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+
+	"kpitrail/domain"
 )
 
 const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), direction, COALESCE(formula, ''), additive,
@@ -19,6 +21,9 @@ const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), dire
 func (db *DB) ListIndicators(ctx context.Context, f IndicatorFilter) ([]Indicator, error) {
 	var where []string
 	var args []any
+	if f.ID != "" {
+		where, args = append(where, "id = ?"), append(args, f.ID)
+	}
 	if f.TaskID != "" {
 		where, args = append(where, "task_id = ?"), append(args, f.TaskID)
 	}
@@ -172,4 +177,23 @@ func (db *DB) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) 
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// GetIndicator returns one indicator, or a not-found domain error.
+func (db *DB) GetIndicator(ctx context.Context, id string) (Indicator, error) {
+	list, err := db.ListIndicators(ctx, IndicatorFilter{ID: id})
+	if err != nil {
+		return Indicator{}, err
+	}
+	if len(list) == 0 {
+		return Indicator{}, domain.NotFound("indicator %s", id)
+	}
+	return list[0], nil
+}
+
+// DeadLetterCount counts dead letters, for metrics.
+func (db *DB) DeadLetterCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n)
+	return n, err
 }

@@ -207,6 +207,7 @@ type TaskFilter struct {
 
 // IndicatorFilter narrows ListIndicators; zero fields do not filter.
 type IndicatorFilter struct {
+	ID     string
 	TaskID string
 	Year   int
 	Q      string // substring of the name or key

@@ -13,6 +13,7 @@ import (
 	"kpitrail/app"
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/metrics"
 )
 
 // ServeConfig is everything `kpitrail serve` needs. Flags win over the
@@ -83,6 +84,7 @@ type System struct {
 	Conn     *nats.Conn
 	Store    *eventstore.JetStream
 	Service  *app.Service
+	Metrics  *metrics.Registry
 }
 
 // OpenSystem connects (or starts) NATS and opens the event store.
@@ -111,7 +113,8 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 		sys.Close()
 		return nil, err
 	}
-	sys.Service = app.NewService(sys.Store)
+	sys.Metrics = metrics.NewRegistry()
+	sys.Service = app.NewService(app.Instrument(sys.Store, sys.Metrics))
 	return sys, nil
 }
 

@@ -13,12 +13,41 @@ import (
 	"kpitrail/auth"
 	"kpitrail/httpapi"
 	"kpitrail/metrics"
+	"kpitrail/projections"
 )
+
+// registerGauges exposes projection lag and dead letters, read at scrape.
+func registerGauges(reg *metrics.Registry, live *projections.Live) {
+	lag := func() (uint64, float64) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		events, secs, _ := live.Lag(ctx)
+		return events, secs
+	}
+	reg.Gauge("kpitrail_projection_lag_events", "Events in the log not yet in the read models", func() float64 {
+		e, _ := lag()
+		return float64(e)
+	})
+	reg.Gauge("kpitrail_projection_lag_seconds", "Record-time age of the newest event not yet applied", func() float64 {
+		_, s := lag()
+		return s
+	})
+	reg.Gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
+		var n int
+		_ = live.With(context.Background(), nil, func(db *projections.DB) error {
+			var err error
+			n, err = db.DeadLetterCount(context.Background())
+			return err
+		})
+		return float64(n)
+	})
+}
 
 // Server is a running `kpitrail serve`: the system plus its HTTP API.
 type Server struct {
 	sys    *System
 	tokens *auth.Tokens
+	live   *projections.Live
 	ln     net.Listener
 	http   *http.Server
 	errc   chan error
@@ -41,10 +70,14 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	reg := metrics.NewRegistry()
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
-		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Metrics: reg, Logger: log,
-		RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
+		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		s.Close()
@@ -75,6 +108,9 @@ func (s *Server) Close() error {
 	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())
+	}
+	if s.live != nil {
+		errs = append(errs, s.live.Close())
 	}
 	if s.sys != nil {
 		s.sys.Close()

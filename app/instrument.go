@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"kpitrail/domain"
+	"kpitrail/metrics"
+)
+
+// instrumented measures appends around any store: latency, conflicts and
+// failures, without the store or the service knowing about metrics.
+type instrumented struct {
+	Store
+	latency   *metrics.Histogram
+	outcomes  *metrics.Counter
+	conflicts *metrics.Counter
+}
+
+// Instrument wraps a store with append metrics registered on reg.
+func Instrument(s Store, reg *metrics.Registry) Store {
+	return &instrumented{
+		Store:     s,
+		latency:   reg.Histogram("kpitrail_append_seconds", "Event store append latency", metrics.DefaultLatencyBuckets),
+		outcomes:  reg.Counter("kpitrail_appends_total", "Event store appends by outcome", "outcome"),
+		conflicts: reg.Counter("kpitrail_append_conflicts_total", "Appends refused by the concurrency check"),
+	}
+}
+
+func (s *instrumented) Append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events ...domain.Pending) ([]domain.Envelope, error) {
+	start := time.Now()
+	envs, err := s.Store.Append(ctx, ref, expected, meta, events...)
+	s.latency.Observe(time.Since(start).Seconds())
+	switch code := domain.ErrorCode(err); code {
+	case "":
+		s.outcomes.Inc("ok")
+	case domain.ECONFLICT:
+		s.conflicts.Inc()
+		s.outcomes.Inc("conflict")
+	default:
+		s.outcomes.Inc(string(code))
+	}
+	return envs, err
+}
