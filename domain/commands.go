@@ -21,6 +21,8 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewTask(ref.ID), nil
 	case AggregateIndicator:
 		return NewIndicator(ref.ID), nil
+	case AggregateSnapshot:
+		return NewSnapshot(ref.ID), nil
 	}
 	return nil, Invalid("aggregate_type", "enum", "unknown aggregate type %q", ref.Type)
 }

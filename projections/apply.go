@@ -209,6 +209,8 @@ func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) er
 		return p.applyTask(b, st, r)
 	case domain.AggregateIndicator:
 		return p.applyIndicator(b, st, r)
+	case domain.AggregateSnapshot:
+		return p.applySnapshot(b, r)
 	}
 	return broken("unknown aggregate type %q", r.AggregateType)
 }

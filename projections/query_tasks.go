@@ -136,3 +136,24 @@ func (db *DB) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	}
 	return c, nil
 }
+
+// Snapshots lists the recorded snapshots of a year (0: all), oldest first.
+func (db *DB) Snapshots(ctx context.Context, year int) ([]Snapshot, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, year, position, content_hash, root, aggregates,
+		COALESCE(file, ''), COALESCE(note, ''), actor, recorded_at FROM snapshots WHERE ? = 0 OR year = ?
+		ORDER BY year, position`, year, year)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Snapshot{}
+	for rows.Next() {
+		var s Snapshot
+		if err := rows.Scan(&s.EventID, &s.Year, &s.Position, &s.ContentHash, &s.Root, &s.Aggregates, &s.File, &s.Note,
+			&s.Actor, &s.RecordedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
