@@ -116,6 +116,30 @@ func Verify(ctx context.Context, log Reader, against *Checkpoint) (Report, error
 	return rep, nil
 }
 
+// CheckpointAt computes the checkpoint root of the log up to position.
+func CheckpointAt(ctx context.Context, log Reader, position uint64) (Checkpoint, error) {
+	v := domain.NewChainVerifier()
+	var last uint64
+	errStop := fmt.Errorf("stop")
+	err := log.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		if m.Position > position {
+			return errStop
+		}
+		last = m.Position
+		for _, e := range m.Events {
+			v.Check(e)
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
+		return Checkpoint{}, err
+	}
+	if last < position {
+		return Checkpoint{}, fmt.Errorf("checkpoint: the log ends at %d, before %d", last, position)
+	}
+	return Root(v.Heads(), position), nil
+}
+
 // Root combines head hashes into one: SHA-256 over the sorted lines
 // "<type>/<id> <head hash>\n". Sorting makes it independent of map order
 // and of the order aggregates were first written.

@@ -123,4 +123,5 @@ func (s *Server) routes() {
 	})
 
 	s.readRoutes()
+	s.adminRoutes()
 }

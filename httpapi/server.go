@@ -27,6 +27,7 @@ type Config struct {
 	Tokens  *auth.Tokens
 	Reads   ReadModels
 	Events  EventReader
+	Admin   Admin
 	Waiter  Waiter
 	Metrics *metrics.Registry
 	Logger  *slog.Logger

@@ -77,6 +77,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
+		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"kpitrail/app"
+	"kpitrail/audit"
+	"kpitrail/auth"
+	"kpitrail/domain"
+	"kpitrail/httpapi"
+	"kpitrail/projections"
+)
+
+// admin carries out the operations behind /v1/admin: they span the event
+// store, the read models and the command service, so they are wired here.
+type admin struct {
+	dataDir string
+	sys     *System
+	live    *projections.Live
+}
+
+var _ httpapi.Admin = (*admin)(nil)
+
+func (a *admin) Rebuild(ctx context.Context) (httpapi.RebuildResult, error) {
+	start := time.Now()
+	if err := a.live.Rebuild(ctx, projections.RebuildOptions{}); err != nil {
+		return httpapi.RebuildResult{}, domain.Internal(err, "rebuild")
+	}
+	var cp projections.Checkpoint
+	err := a.live.With(ctx, nil, func(db *projections.DB) error {
+		var err error
+		cp, err = db.Checkpoint(ctx)
+		return err
+	})
+	return httpapi.RebuildResult{Position: cp.Position, Seconds: time.Since(start).Seconds()}, err
+}
+
+// Snapshot freezes the read models at the log's current end: a replay of
+// positions 1..P into its own file, its content hash, and the checkpoint
+// root at P, recorded as a snapshot.recorded event.
+func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.SnapshotResult, error) {
+	p, _ := auth.FromContext(ctx)
+	pos, err := a.sys.Store.LastPosition(ctx)
+	if err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
+	if pos == 0 {
+		return httpapi.SnapshotResult{}, domain.RuleViolation("position", "empty_log", "there is nothing to snapshot yet")
+	}
+	dir := filepath.Join(a.dataDir, "snapshots")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
+	name := fmt.Sprintf("%d-%d.db", year, pos)
+	file := filepath.Join(dir, name)
+	if _, err := os.Stat(file); err != nil {
+		if err := projections.ReplayToPosition(ctx, a.sys.Store, pos, file); err != nil {
+			return httpapi.SnapshotResult{}, domain.Internal(err, "freeze read models")
+		}
+	}
+	hash, err := fileHash(ctx, file)
+	if err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
+	cp, err := audit.CheckpointAt(ctx, a.sys.Store, pos)
+	if err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
+	meta := domain.Meta{Actor: p.Actor(), CommandID: fmt.Sprintf("snapshot-%d-%d", year, pos), Source: "api"}
+	res, err := a.sys.Service.Execute(ctx, meta, domain.RecordSnapshot{Year: year, Position: pos, ContentHash: hash,
+		Root: cp.Root, Aggregates: cp.Aggregates, File: filepath.Join("snapshots", name), Note: note}, app.Options{})
+	if err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
+	// The office lists its snapshot right after taking it.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_ = a.live.Wait(wctx, res.Position)
+	return httpapi.SnapshotResult{Year: year, Position: pos, ContentHash: hash, Root: cp.Root, Aggregates: cp.Aggregates,
+		File: filepath.Join("snapshots", name), EventID: res.EventIDs[0], EventPosition: res.Position}, nil
+}
+
+func fileHash(ctx context.Context, path string) (string, error) {
+	db, err := projections.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	return projections.ContentHash(ctx, db)
+}
