@@ -29,6 +29,8 @@ type RebuildOptions struct {
 	// file's write-ahead log. Rebuild refuses to rename while anyone still
 	// has finalPath open.
 	BeforeRename func() error
+	// Progress, when set, is told the last position applied after each batch.
+	Progress func(position uint64)
 }
 
 func (o RebuildOptions) projector(db *DB) *projector {
@@ -133,6 +135,9 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 			return nil
 		}
 		_, err := proj.applyBatch(ctx, batch)
+		if opts.Progress != nil {
+			opts.Progress(m.Position)
+		}
 		batch = batch[:0]
 		return err
 	})

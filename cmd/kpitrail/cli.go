@@ -31,9 +31,20 @@ type subcommand struct {
 }
 
 func (m *Main) commands() map[string]subcommand {
-	return map[string]subcommand{
-		"serve": {"run the server: embedded NATS, projections and the HTTP API", (*Main).runServe},
+	cmds := map[string]subcommand{
+		"serve":    {"run the server: embedded NATS, projections and the HTTP API", (*Main).runServe},
+		"rebuild":  {"rebuild the read models from position 1 (server, or --data offline)", (*Main).runRebuild},
+		"replay":   {"write the read models as known at --as-of (or --position) to --out", (*Main).runReplay},
+		"snapshot": {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
+		"audit":    {"audit verify: check every hash chain and a published root", (*Main).runAudit},
+		"token":    {"token issue | list | revoke (admin)", (*Main).runToken},
 	}
+	for name, rc := range readCommands() {
+		cmds[name] = subcommand{rc.summary, func(m *Main, ctx context.Context, args []string) error {
+			return m.runRead(ctx, name, rc, args)
+		}}
+	}
+	return cmds
 }
 
 // Run dispatches a subcommand.

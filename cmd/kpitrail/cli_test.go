@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mattn/go-runewidth"
+
+	"kpitrail/projections"
 )
 
 // runCLI runs the kpitrail binary's Main as a shell would, against s.
@@ -51,4 +56,85 @@ func TestCLIWritesThroughTheServer(t *testing.T) {
 	if _, err := s.runCLI(office, "indicator.report_figure", "--help"); err != nil {
 		t.Fatalf("--help is not an error: %v", err)
 	}
+}
+
+func TestCLIReadsAndOperations(t *testing.T) {
+	s := startTestServer(t)
+	office := s.token("考评办", "office")
+	for _, args := range [][]string{
+		{"task.register", "--task_id", "safety", "--year", "2022", "--dimension", "高效率 落实", "--title", "安全生产", "--lead_department", "区应急局"},
+		{"indicator.define", "--indicator_id", "accidents", "--task_id", "safety", "--name", "生产安全事故起数", "--unit", "起", "--direction", "lower", "--formula", "cap"},
+		{"indicator.set_target", "--indicator_id", "accidents", "--value", "16"},
+		{"indicator.report_figure", "--indicator_id", "accidents", "--window.year", "2022", "--window.from_month", "1", "--window.to_month", "11", "--value", "13", "--quality", "provisional", "--source.kind", "self_reported"},
+	} {
+		if out, err := s.runCLI(office, args...); err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+	}
+	out, err := s.runCLI(office, "tasks", "--year", "2022")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "安全生产") {
+		t.Fatalf("tasks table:\n%s", out)
+	}
+	// Columns line up by display width: the status column starts at the
+	// same terminal column in the header and in the row.
+	status := strings.Fields(strings.SplitN(lines[1], "区应急局", 2)[1])[0]
+	if col := runewidthIndex(lines[0], "状态"); col < 0 || col != runewidthIndex(lines[1], "区应急局  "+status)+runewidth.StringWidth("区应急局  ") {
+		t.Fatalf("columns are not aligned:\n%s", out)
+	}
+	t.Logf("\n%s", out)
+	if out, err = s.runCLI(office, "audit-trail", "accidents"); err != nil || !strings.Contains(out, "reported") {
+		t.Fatalf("audit-trail: %v\n%s", err, out)
+	}
+	if out, err = s.runCLI(office, "indicators", "--json", "--q", "事故"); err != nil || !strings.Contains(out, `"value": "13"`) {
+		t.Fatalf("indicators --json: %v\n%s", err, out)
+	}
+	if out, err = s.runCLI(office, "snapshot", "--year", "2022"); err != nil || !strings.Contains(out, "content hash") {
+		t.Fatalf("snapshot: %v\n%s", err, out)
+	}
+	if out, err = s.runCLI(adminToken, "audit", "verify"); err != nil || !strings.Contains(out, "root ") {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+	if out, err = s.runCLI(adminToken, "rebuild"); err != nil || !strings.Contains(out, "rebuilt to position") {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	if out, err = s.runCLI(adminToken, "token", "issue", "--name", "区应急局填报员", "--role", "reporter", "--department", "区应急局"); err != nil || !strings.Contains(out, `"token": "kpt_`) {
+		t.Fatalf("token issue: %v\n%s", err, out)
+	}
+
+	// Offline, on the data directory of a stopped server.
+	dir := s.cfg.DataDir
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = s.runCLI("", "audit", "verify", "--data", dir); err != nil {
+		t.Fatalf("offline verify: %v\n%s", err, out)
+	}
+	replayed := filepath.Join(t.TempDir(), "asof.db")
+	if out, err = s.runCLI("", "replay", "--data", dir, "--position", "3", "--out", replayed); err != nil {
+		t.Fatalf("offline replay: %v\n%s", err, out)
+	}
+	db, err := projections.Open(replayed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ind, err := db.GetIndicator(context.Background(), "accidents")
+	if err != nil || ind.Target != "16" || ind.Value != "" {
+		t.Fatalf("replay to position 3 (target set, no figure yet): %+v %v", ind, err)
+	}
+	if out, err = s.runCLI("", "rebuild", "--data", dir); err != nil {
+		t.Fatalf("offline rebuild: %v\n%s", err, out)
+	}
+}
+
+func runewidthIndex(line, sub string) int {
+	i := strings.Index(line, sub)
+	if i < 0 {
+		return -1
+	}
+	return runewidth.StringWidth(line[:i])
 }

@@ -45,12 +45,14 @@ func registerGauges(reg *metrics.Registry, live *projections.Live) {
 
 // Server is a running `kpitrail serve`: the system plus its HTTP API.
 type Server struct {
+	cfg    ServeConfig
 	sys    *System
 	tokens *auth.Tokens
 	live   *projections.Live
 	ln     net.Listener
 	http   *http.Server
 	errc   chan error
+	closed bool
 	log    *slog.Logger
 }
 
@@ -64,7 +66,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{sys: sys, errc: make(chan error, 1), log: log}
+	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log}
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"), cfg.AdminToken); err != nil {
 		s.Close()
 		return nil, err
@@ -77,7 +79,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
-		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
+		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
 	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -101,6 +103,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Close stops accepting requests, lets in-flight ones finish, then closes
 // the read models and NATS in dependency order.
 func (s *Server) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	var errs []error
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"kpitrail/audit"
+	"kpitrail/eventstore"
+	"kpitrail/projections"
+)
+
+// offlineFlags let an operation work on a data directory directly (no
+// server running on it) or on an external cluster, instead of asking a
+// running server.
+type offlineFlags struct {
+	data, natsURL *string
+}
+
+func addOfflineFlags(fs *flag.FlagSet) offlineFlags {
+	return offlineFlags{
+		data:    fs.String("data", "", "work on this data directory directly (no server may be running on it)"),
+		natsURL: fs.String("nats-url", "", "work on the event log of this NATS cluster directly"),
+	}
+}
+
+func (o offlineFlags) set() bool { return *o.data != "" || *o.natsURL != "" }
+
+// open returns the event store and a function to close it.
+func (m *Main) openOffline(ctx context.Context, o offlineFlags) (*eventstore.JetStream, func(), error) {
+	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1,
+		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN")}
+	sys, err := OpenSystem(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sys.Store, sys.Close, nil
+}
+
+// progress shows a bar on the terminal while a long operation reads the log.
+func (m *Main) progress(ctx context.Context, store *eventstore.JetStream, what string) func(position uint64) {
+	last, _ := store.LastPosition(ctx)
+	bar := progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	return func(position uint64) { _ = bar.Set64(int64(position)) }
+}
+
+func (m *Main) runRebuild(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	off := addOfflineFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !off.set() {
+		var res map[string]any
+		if err := newClient().do(ctx, "POST", "/v1/admin/rebuild", nil, &res); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "rebuilt to position %v in %.1fs\n", res["position"], res["seconds"])
+		return nil
+	}
+	if *off.data == "" {
+		return fmt.Errorf("offline rebuild needs --data: the read models live in the data directory")
+	}
+	store, closeFn, err := m.openOffline(ctx, off)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	start := time.Now()
+	path := filepath.Join(*off.data, "readmodels.db")
+	if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild")}); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "rebuilt %s in %.1fs\n", path, time.Since(start).Seconds())
+	return nil
+}
+
+func (m *Main) runReplay(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	off := addOfflineFlags(fs)
+	asOf := fs.String("as-of", "", "record time to replay to (RFC 3339), e.g. 2022-12-31T23:59:59+08:00")
+	position := fs.Uint64("position", 0, "replay to this log position instead")
+	out := fs.String("out", "", "read-model file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || (*asOf == "") == (*position == 0) {
+		return fmt.Errorf("replay needs --out and exactly one of --as-of or --position")
+	}
+	if !off.set() {
+		return fmt.Errorf("replay reads the log directly: give --data DIR (no server running on it) or --nats-url (e.g. a server's --nats-listen)")
+	}
+	store, closeFn, err := m.openOffline(ctx, off)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s exists; replay writes a new file", *out)
+	}
+	if *position > 0 {
+		err = projections.ReplayToPosition(ctx, store, *position, *out)
+	} else {
+		t, perr := time.Parse(time.RFC3339Nano, *asOf)
+		if perr != nil {
+			return fmt.Errorf("--as-of: %w", perr)
+		}
+		err = projections.ReplayAsOf(ctx, store, t, *out)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "wrote %s\n", *out)
+	return nil
+}
+
+func (m *Main) runSnapshot(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("snapshot", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	year := fs.Int("year", 0, "assessment year")
+	note := fs.String("note", "", "note recorded with the snapshot")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *year == 0 {
+		return fmt.Errorf("snapshot needs --year")
+	}
+	c := newClient()
+	var res map[string]any
+	if err := c.do(ctx, "POST", "/v1/snapshots", map[string]any{"year": *year, "note": *note}, &res); err != nil {
+		return err
+	}
+	return m.printJSONOr(c.asJSON, res, func() {
+		fmt.Fprintf(m.Stdout, "snapshot of %d at position %v\ncontent hash %v\nroot %v over %v aggregates\nfile %v\n",
+			*year, res["position"], res["content_hash"], res["root"], res["aggregates"], res["file"])
+	})
+}
+
+func (m *Main) runAudit(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("usage: kpitrail audit verify [--root R --position P --aggregates N] [--data DIR | --nats-url URL]")
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	off := addOfflineFlags(fs)
+	root := fs.String("root", "", "a published checkpoint root to check the log against")
+	position := fs.Uint64("position", 0, "the checkpoint's position")
+	aggregates := fs.Int("aggregates", 0, "the checkpoint's aggregate count")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var against *audit.Checkpoint
+	if *root != "" {
+		against = &audit.Checkpoint{Position: *position, Root: *root, Aggregates: *aggregates}
+	}
+	var rep audit.Report
+	c := newClient()
+	if off.set() {
+		store, closeFn, err := m.openOffline(ctx, off)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if rep, err = audit.Verify(ctx, store, against); err != nil {
+			return err
+		}
+	} else {
+		path := "/v1/audit/verify"
+		if against != nil {
+			path += fmt.Sprintf("?root=%s&position=%d&aggregates=%d", *root, *position, *aggregates)
+		}
+		if err := c.do(ctx, "GET", path, nil, &rep); err != nil {
+			return err
+		}
+	}
+	err := m.printJSONOr(c.asJSON, rep, func() {
+		fmt.Fprintf(m.Stdout, "%d messages, %d events, %d aggregates, last position %d\nroot %s\n",
+			rep.Messages, rep.Events, rep.Aggregates, rep.Last, rep.Checkpoint.Root)
+		for _, f := range rep.Findings {
+			fmt.Fprintf(m.Stdout, "  %-13s position %-8d %s %s\n", f.Kind, f.Position, strings.TrimSpace(f.AggregateType+"/"+f.AggregateID), f.Detail)
+		}
+	})
+	if err == nil && !rep.OK() {
+		return fmt.Errorf("the log does not verify: %d finding(s)", len(rep.Findings))
+	}
+	return err
+}
+
+func (m *Main) runToken(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "issue" && args[0] != "list" && args[0] != "revoke") {
+		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] | list | revoke ID")
+	}
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	name := fs.String("name", "", "who the token is for")
+	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
+	var deps multiFlag
+	fs.Var(&deps, "department", "a department the reporter reports for (repeatable)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	c := newClient()
+	var out any
+	var err error
+	switch args[0] {
+	case "issue":
+		err = c.do(ctx, "POST", "/v1/tokens", map[string]any{"name": *name, "role": *role, "departments": []string(deps)}, &out)
+	case "list":
+		err = c.do(ctx, "GET", "/v1/tokens", nil, &out)
+	case "revoke":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("revoke needs the token id")
+		}
+		err = c.do(ctx, "DELETE", "/v1/tokens/"+fs.Arg(0), nil, nil)
+	}
+	if err != nil || out == nil {
+		return err
+	}
+	return m.printJSONOr(true, out, nil)
+}
+
+type multiFlag []string
+
+func (f *multiFlag) String() string     { return strings.Join(*f, ",") }
+func (f *multiFlag) Set(s string) error { *f = append(*f, s); return nil }
+
+func (m *Main) printJSONOr(asJSON bool, v any, human func()) error {
+	if asJSON || human == nil {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human()
+	return nil
+}

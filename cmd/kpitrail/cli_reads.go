@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"kpitrail/projections"
+)
+
+// readCommand is a CLI subcommand that reads from a running server.
+type readCommand struct {
+	summary string
+	// flags registers the command's own flags and returns a function that
+	// builds the request path from them and the positional arguments.
+	flags func(fs *flag.FlagSet) func(args []string) (string, error)
+	// human prints the JSON answer for people; nil prints it indented.
+	human func(m *Main, raw json.RawMessage) error
+}
+
+func readCommands() map[string]readCommand {
+	return map[string]readCommand{
+		"tasks": {"list tasks (--year --dimension --department --status)", func(fs *flag.FlagSet) func([]string) (string, error) {
+			year := fs.Int("year", 0, "assessment year")
+			dim := fs.String("dimension", "", "考评维度")
+			dep := fs.String("department", "", "lead or co-department")
+			status := fs.String("status", "", "task status")
+			return func([]string) (string, error) {
+				q := url.Values{}
+				setIf(q, "year", *year != 0, strconv.Itoa(*year))
+				setIf(q, "dimension", *dim != "", *dim)
+				setIf(q, "department", *dep != "", *dep)
+				setIf(q, "status", *status != "", *status)
+				return "/v1/tasks?" + q.Encode(), nil
+			}
+		}, printTasks},
+		"task": {"one task with its indicators and problems", oneArg("/v1/tasks/"), printTask},
+		"indicators": {"list indicators (--task --year --q)", func(fs *flag.FlagSet) func([]string) (string, error) {
+			task := fs.String("task", "", "task id")
+			year := fs.Int("year", 0, "assessment year")
+			q := fs.String("q", "", "name search")
+			return func([]string) (string, error) {
+				v := url.Values{}
+				setIf(v, "task_id", *task != "", *task)
+				setIf(v, "year", *year != 0, strconv.Itoa(*year))
+				setIf(v, "q", *q != "", *q)
+				return "/v1/indicators?" + v.Encode(), nil
+			}
+		}, printIndicators},
+		"figures":      {"every figure of an indicator, superseded and corrected ones too", oneArg("/v1/indicators/", "/figures"), nil},
+		"history":      {"an indicator's year-over-year history", oneArg("/v1/indicators/", "/history"), nil},
+		"audit-trail":  {"every change to an indicator's figures: old, new, who, when, why", oneArg("/v1/indicators/", "/audit"), printAudit},
+		"events":       {"raw events after a position (--after --limit)", eventsFlags, nil},
+		"dead-letters": {"events the read models could not apply (admin)", noArgs("/v1/admin/dead-letters"), nil},
+		"snapshots":    {"recorded year-end snapshots", noArgs("/v1/snapshots"), nil},
+	}
+}
+
+func setIf(q url.Values, k string, ok bool, v string) {
+	if ok {
+		q.Set(k, v)
+	}
+}
+
+func oneArg(prefix string, suffix ...string) func(fs *flag.FlagSet) func([]string) (string, error) {
+	return func(fs *flag.FlagSet) func([]string) (string, error) {
+		return func(args []string) (string, error) {
+			if len(args) != 1 {
+				return "", fmt.Errorf("give exactly one id")
+			}
+			return prefix + url.PathEscape(args[0]) + strings.Join(suffix, "") + "?", nil
+		}
+	}
+}
+
+func noArgs(path string) func(fs *flag.FlagSet) func([]string) (string, error) {
+	return func(fs *flag.FlagSet) func([]string) (string, error) {
+		return func([]string) (string, error) { return path + "?", nil }
+	}
+}
+
+func eventsFlags(fs *flag.FlagSet) func([]string) (string, error) {
+	after := fs.Uint64("after", 0, "position to read after")
+	limit := fs.Int("limit", 100, "messages to read")
+	return func([]string) (string, error) {
+		return fmt.Sprintf("/v1/events?after=%d&limit=%d&", *after, *limit), nil
+	}
+}
+
+func (m *Main) runRead(ctx context.Context, name string, rc readCommand, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	asOf := fs.String("as-of", "", "read the data as known at this time (RFC 3339)")
+	build := rc.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path, err := build(fs.Args())
+	if err != nil {
+		return err
+	}
+	if *asOf != "" {
+		path += "&as_of=" + url.QueryEscape(*asOf)
+	}
+	c := newClient()
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", strings.TrimSuffix(strings.TrimSuffix(path, "?"), "&"), nil, &raw); err != nil {
+		return err
+	}
+	if c.asJSON || rc.human == nil {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return rc.human(m, raw)
+}
+
+func printTasks(m *Main, raw json.RawMessage) error {
+	var res struct{ Tasks []projections.Task }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"ID", "年度", "维度", "专项任务", "牵头单位", "状态", "指标 达标/正常/滞后/未达标/待定", "问题"}}
+	for _, x := range res.Tasks {
+		t.add(x.ID, strconv.Itoa(x.Year), x.Dimension, x.Title, x.LeadDepartment, x.Status,
+			fmt.Sprintf("%d/%d/%d/%d/%d", x.IndicatorsMet, x.IndicatorsOnTrack, x.IndicatorsBehind, x.IndicatorsNotMet, x.IndicatorsPending),
+			strconv.Itoa(x.OpenProblems))
+	}
+	t.write(m.Stdout)
+	return nil
+}
+
+func printTask(m *Main, raw json.RawMessage) error {
+	var d projections.TaskDetail
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s  %s（%d，%s）\n牵头单位：%s  状态：%s  截止：%s\n", d.ID, d.Title, d.Year, d.Dimension, d.LeadDepartment, d.Status, d.Deadline)
+	for i, item := range d.Narrative {
+		fmt.Fprintf(m.Stdout, "  %d. %s\n", i+1, item)
+	}
+	if len(d.Indicators) > 0 {
+		fmt.Fprintln(m.Stdout)
+		printIndicatorTable(m, d.Indicators)
+	}
+	for _, p := range d.Problems {
+		fmt.Fprintf(m.Stdout, "\n问题 %s：%s\n  原因：%s\n  整改：%d/%d（%s%%），剩余 %d，%s\n", p.ProblemID, p.Description, p.Cause,
+			p.Rectified, p.Total, p.RateDisplay, p.Remaining, p.State)
+	}
+	return nil
+}
+
+func printIndicators(m *Main, raw json.RawMessage) error {
+	var res struct{ Indicators []projections.Indicator }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	printIndicatorTable(m, res.Indicators)
+	return nil
+}
+
+func printIndicatorTable(m *Main, list []projections.Indicator) {
+	t := &table{header: []string{"ID", "指标", "目标", "数值", "单位", "口径", "质量", "完成率%", "状态"}}
+	for _, x := range list {
+		t.add(x.ID, x.Name, x.Target, x.Value, x.Unit, x.ValueWindow, x.Quality, x.CompletionPctDisplay, x.Status)
+	}
+	t.write(m.Stdout)
+}
+
+func printAudit(m *Main, raw json.RawMessage) error {
+	var res struct{ Changes []projections.FigureChange }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"时间", "类型", "口径", "原值", "新值", "质量", "操作人", "原因", "位置"}}
+	for _, c := range res.Changes {
+		t.add(c.RecordedAt, c.Kind, c.Period, c.OldValue, c.NewValue, c.OldQuality+"→"+c.NewQuality, c.Actor, c.Reason, strconv.FormatUint(c.Position, 10))
+	}
+	t.write(m.Stdout)
+	return nil
+}
