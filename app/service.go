@@ -121,10 +121,13 @@ func (s *Service) load(ctx context.Context, ref domain.AggregateRef) (domain.Agg
 		return nil, nil, err
 	}
 	for _, e := range envs {
+		// An event that links into the chain but cannot be read (its content
+		// altered, or a name this build does not know) still counts as a
+		// version: the next event must follow it. The readers dead-letter it
+		// and the audit reports it; deciding proceeds on what can be read.
 		data, err := domain.Decode(e)
 		if err != nil {
-			// The write model cannot decide on a history it cannot read.
-			return nil, nil, domain.Internal(err, "%s version %d at position %d is unreadable", ref, e.AggregateVersion, e.Position)
+			data = nil
 		}
 		agg.Apply(domain.Recorded{Envelope: e, Data: data})
 	}

@@ -196,15 +196,17 @@ func (v *ChainVerifier) Check(e Envelope) *ChainBreak {
 	// Advance the head whatever we find, so one broken event is reported once
 	// and the events after it are judged against what is actually stored.
 	defer func() { v.heads[ref] = chainHead{version: e.AggregateVersion, hash: e.Hash} }()
-	got, err := e.ComputeHash()
-	if err != nil {
-		return brk("altered", "%v", err)
-	}
-	if got != e.Hash {
-		return brk("altered", "content hash %s does not match stored hash %s", short(got), short(e.Hash))
-	}
+	// Links first: an event that is not where the chain continues is
+	// reported as such even if its content was changed too.
 	switch {
 	case e.AggregateVersion == head.version+1 && e.PrevHash == head.hash:
+		got, err := e.ComputeHash()
+		if err != nil {
+			return brk("altered", "%v", err)
+		}
+		if got != e.Hash {
+			return brk("altered", "content hash %s does not match stored hash %s", short(got), short(e.Hash))
+		}
 		return nil
 	case e.AggregateVersion <= head.version:
 		return brk("reordered", "version %d after version %d", e.AggregateVersion, head.version)
@@ -212,6 +214,50 @@ func (v *ChainVerifier) Check(e Envelope) *ChainBreak {
 		return brk("gap", "version %d follows version %d: %d event(s) missing", e.AggregateVersion, head.version, e.AggregateVersion-head.version-1)
 	default:
 		return brk("inserted", "prev_hash %s does not link to the head %s", short(e.PrevHash), short(head.hash))
+	}
+}
+
+// Seed sets an aggregate's head, to continue verifying from saved state.
+func (v *ChainVerifier) Seed(ref AggregateRef, version uint64, hash string) {
+	v.heads[ref] = chainHead{version: version, hash: hash}
+}
+
+// Inspect checks the events of one message, in order, against their
+// aggregate's head without moving it. A break in the links (gap,
+// reordered, inserted) is reported first: such a message is not part of
+// the chain, and readers skip it without moving the head, as the write
+// model does. An "altered" event still links (its stored hash is what the
+// next event points to), so readers refuse its content but move past it.
+func (v *ChainVerifier) Inspect(events []Envelope) *ChainBreak {
+	scratch := &ChainVerifier{heads: map[AggregateRef]chainHead{}}
+	var altered *ChainBreak
+	for _, e := range events {
+		if _, ok := scratch.heads[e.Ref()]; !ok {
+			scratch.heads[e.Ref()] = v.heads[e.Ref()]
+		}
+		brk := scratch.Check(e)
+		switch {
+		case brk == nil:
+		case brk.Kind != "altered":
+			return brk
+		case altered == nil:
+			altered = brk
+		}
+	}
+	return altered
+}
+
+// Links reports whether e is the next event of its aggregate by version
+// and previous hash, whatever its own content.
+func (v *ChainVerifier) Links(e Envelope) bool {
+	h := v.heads[e.Ref()]
+	return e.AggregateVersion == h.version+1 && e.PrevHash == h.hash
+}
+
+// Accept moves the heads past events the caller accepted.
+func (v *ChainVerifier) Accept(events []Envelope) {
+	for _, e := range events {
+		v.heads[e.Ref()] = chainHead{version: e.AggregateVersion, hash: e.Hash}
 	}
 }
 

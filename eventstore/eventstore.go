@@ -108,6 +108,29 @@ func byCommand(events []domain.Envelope, commandID string) []domain.Envelope {
 	return out
 }
 
+// linkedEvents applies the readers' rule for what belongs to an
+// aggregate's history. A message that does not continue the chain (next
+// version, linked to the last hash) was not written by kpitrail and is
+// skipped. A message that links is part of history even if an event's
+// content no longer matches its hash: the chain runs through its stored
+// hash, so the write model keeps the event with its payload removed, which
+// the command service then cannot decode and applies as a bare version.
+func linkedEvents(history, events []domain.Envelope) ([]domain.Envelope, bool) {
+	version, hash := head(history)
+	out := make([]domain.Envelope, len(events))
+	for i, e := range events {
+		if e.AggregateVersion != version+1 || e.PrevHash != hash {
+			return nil, false
+		}
+		if h, err := e.ComputeHash(); err != nil || h != e.Hash {
+			e.Payload = nil
+		}
+		out[i] = e
+		version, hash = e.AggregateVersion, e.Hash
+	}
+	return out, true
+}
+
 // head returns the aggregate's version and last hash.
 func head(events []domain.Envelope) (uint64, string) {
 	if len(events) == 0 {

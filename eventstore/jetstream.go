@@ -263,7 +263,8 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 			return nil, fmt.Errorf("load %s: %w", ref, err)
 		}
 		msg := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
-		if msg.Err != nil {
+		linked, ok := linkedEvents(state.events, msg.Events)
+		if msg.Err != nil || !ok {
 			// A foreign message on an aggregate's subject: the write model
 			// skips it (the readers dead-letter it) but keeps its sequence,
 			// because the next append's subject check counts it.
@@ -271,7 +272,7 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 			from = raw.Sequence + 1
 			continue
 		}
-		state.events = append(state.events, msg.Events...)
+		state.events = append(state.events, linked...)
 		state.lastSeq = raw.Sequence
 		from = raw.Sequence + 1
 	}

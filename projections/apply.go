@@ -145,21 +145,28 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 	for i := range m.Events {
 		m.Events[i].Position, m.Events[i].Index = m.Position, i
 	}
-	// Every event is checked, even after a break, so each aggregate's head
-	// moves past what is actually stored and the next command is judged
-	// against it rather than reported broken too.
-	var brk *domain.ChainBreak
+	// The chain heads follow the links, exactly as the write model does. A
+	// message that does not link (forged, replayed, inserted) is not part of
+	// the chain: it is dead-lettered and the heads stay, so the next genuine
+	// command, which links to the last linked event, still applies. A message
+	// that links but cannot be applied (altered content, unreadable,
+	// breaking an invariant) is dead-lettered and the heads move past it.
 	for _, e := range m.Events {
 		if err := st.seed(b, e.Ref()); err != nil {
 			return err
 		}
-		if cb := st.verifier.Check(e); cb != nil && brk == nil {
-			brk = cb
-		}
-		st.heads[e.Ref()] = chainHead{version: e.AggregateVersion, hash: e.Hash, position: m.Position}
 	}
-	if brk != nil {
+	advance := func() {
+		st.verifier.Accept(m.Events)
+		for _, e := range m.Events {
+			st.heads[e.Ref()] = chainHead{version: e.AggregateVersion, hash: e.Hash, position: m.Position}
+		}
+	}
+	if brk := st.verifier.Inspect(m.Events); brk != nil {
 		e := eventByID(m.Events, brk.EventID)
+		if brk.Kind == "altered" {
+			advance()
+		}
 		return p.deadLetter(b, st, m, e, DeadChainBreak, fmt.Sprintf("%s: %s (version %d)", brk.Kind, brk.Detail, brk.Version))
 	}
 	recs := make([]domain.Recorded, len(m.Events))
@@ -170,6 +177,7 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 			if _, known := domain.SchemaVersion(e.Name); !known {
 				kind = DeadUnknown
 			}
+			advance()
 			return p.deadLetter(b, st, m, &m.Events[i], kind, err.Error())
 		}
 		recs[i] = domain.Recorded{Envelope: e, Data: ev}
@@ -194,8 +202,10 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 		if rbErr := b.exec(`RELEASE message`); rbErr != nil {
 			return rbErr
 		}
+		advance()
 		return p.deadLetter(b, st, m, &m.Events[i], DeadInvariant, err.Error())
 	}
+	advance()
 	st.applied.Events += len(recs)
 	st.applied.LastRecordedAt = m.Events[len(m.Events)-1].RecordedAt
 	return b.exec(`RELEASE message`)

@@ -131,11 +131,6 @@ func newBatchState() *batchState {
 }
 
 // seed continues an aggregate's chain from its persisted head.
-//
-// domain.ChainVerifier has no way to start from a stored head yet (asked
-// for). Its Check advances the head to the checked event whatever it finds,
-// so checking a stand-in carrying the stored version and hash leaves exactly
-// that head behind; the stand-in's own verdict is discarded.
 func (st *batchState) seed(b *batchTx, ref domain.AggregateRef) error {
 	if st.seeded[ref] {
 		return nil
@@ -150,7 +145,7 @@ func (st *batchState) seed(b *batchTx, ref domain.AggregateRef) error {
 	if err != nil {
 		return err
 	}
-	st.verifier.Check(domain.Envelope{AggregateType: ref.Type, AggregateID: ref.ID, AggregateVersion: h.version, Hash: h.hash})
+	st.verifier.Seed(ref, h.version, h.hash)
 	return nil
 }
 
