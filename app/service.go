@@ -61,12 +61,6 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 		if err != nil {
 			return Result{}, err
 		}
-		if prior := priorResult(history, meta.CommandID); prior != nil {
-			return *prior, nil
-		}
-		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != target.Version() {
-			return Result{}, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
-		}
 		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
 		for _, dref := range cmd.Requires() {
 			if err := dref.Validate(); err != nil {
@@ -82,6 +76,14 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			if err := s.Authorize(ctx, meta, cmd, target, deps); err != nil {
 				return Result{}, err
 			}
+		}
+		// Authorization comes first: a caller may not learn, through a
+		// replayed command id, what someone else's command produced.
+		if prior := priorResult(history, meta.CommandID); prior != nil {
+			return *prior, nil
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != target.Version() {
+			return Result{}, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
 		}
 		events, err := domain.Decide(cmd, target, deps)
 		if err != nil {

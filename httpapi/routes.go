@@ -124,4 +124,5 @@ func (s *Server) routes() {
 
 	s.readRoutes()
 	s.adminRoutes()
+	s.importRoutes()
 }

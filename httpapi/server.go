@@ -28,6 +28,7 @@ type Config struct {
 	Reads   ReadModels
 	Events  EventReader
 	Admin   Admin
+	Imports Imports
 	Waiter  Waiter
 	Metrics *metrics.Registry
 	Logger  *slog.Logger

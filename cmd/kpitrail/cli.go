@@ -38,6 +38,7 @@ func (m *Main) commands() map[string]subcommand {
 		"snapshot": {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
 		"audit":    {"audit verify: check every hash chain and a published root", (*Main).runAudit},
 		"token":    {"token issue | list | revoke (admin)", (*Main).runToken},
+		"import":   {"import a self-check table or figure sheet (--dry-run); import undo BATCH; import template", (*Main).runImport},
 	}
 	for name, rc := range readCommands() {
 		cmds[name] = subcommand{rc.summary, func(m *Main, ctx context.Context, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,3 +249,101 @@ func (m *Main) printJSONOr(asJSON bool, v any, human func()) error {
 	human()
 	return nil
 }
+
+func (m *Main) runImport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "undo" {
+		fs := flag.NewFlagSet("import undo", flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		newClient := m.clientFlags(fs)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: kpitrail import undo BATCH_ID")
+		}
+		var out any
+		if err := newClient().do(ctx, "POST", "/v1/imports/"+fs.Arg(0)+"/undo", nil, &out); err != nil {
+			return err
+		}
+		return m.printJSONOr(true, out, nil)
+	}
+	if len(args) > 0 && args[0] == "template" {
+		fs := flag.NewFlagSet("import template", flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		newClient := m.clientFlags(fs)
+		format := fs.String("format", "csv", "csv or xlsx")
+		out := fs.String("out", "", "file to write (default figures.<format>)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *out == "" {
+			*out = "figures." + *format
+		}
+		data, err := newClient().raw(ctx, "GET", "/v1/imports/templates/figures."+*format)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "wrote %s\n", *out)
+		return nil
+	}
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	newClient := m.clientFlags(fs)
+	dry := fs.Bool("dry-run", false, "show what the import would do and append nothing")
+	kind := fs.String("kind", "table", "table (自查表) or figures (structured figure sheet)")
+	format := fs.String("format", "", "tsv, csv or xlsx (default: from the file)")
+	year := fs.Int("year", 0, "assessment year when the title names none")
+	lead := fs.String("lead", "", "lead department for rows that name none")
+	key := fs.String("idempotency-key", "", "retry-safe key: a retried upload is the same batch")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: kpitrail import [--dry-run] [--kind table|figures] FILE | import undo BATCH | import template")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	q := fmt.Sprintf("/v1/imports?kind=%s&dry_run=%t&filename=%s", *kind, *dry, urlEscape(filepath.Base(fs.Arg(0))))
+	if *format != "" {
+		q += "&format=" + *format
+	}
+	if *year != 0 {
+		q += fmt.Sprintf("&year=%d", *year)
+	}
+	if *lead != "" {
+		q += "&lead_department=" + urlEscape(*lead)
+	}
+	c := newClient()
+	var res ImportResult
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("importing"),
+		progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
+	err = c.doBytes(ctx, "POST", q, data, &res, "Idempotency-Key", *key)
+	_ = bar.Finish()
+	if err != nil {
+		return err
+	}
+	return m.printJSONOr(c.asJSON, res, func() {
+		s := res.Summary
+		if res.DryRun {
+			fmt.Fprintln(m.Stdout, "dry run: nothing was appended")
+		} else {
+			fmt.Fprintf(m.Stdout, "batch %s: %d applied, %d already present, %d existing\n", res.BatchID,
+				res.Report.Applied, res.Report.AlreadyPresent, res.Report.Existing)
+		}
+		fmt.Fprintf(m.Stdout, "dimensions %v\ntasks %d, narrative items %d, problems %d in %d tasks\n", s.Dimensions, s.Tasks,
+			s.NarrativeItems, s.Problems, s.TasksWithProblems)
+		if s.Indicators+s.Figures > 0 {
+			fmt.Fprintf(m.Stdout, "indicators %d, targets %d, figures %d\n", s.Indicators, s.Targets, s.Figures)
+		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(m.Stdout, "warning line %d [%s] %s\n", w.Line, w.Code, w.Message)
+		}
+	})
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }

@@ -61,20 +61,23 @@ func (e *apiError) Error() string {
 
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *client) do(ctx context.Context, method, path string, body any, out any, headers ...string) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.send(ctx, method, path, nil, "", out, headers...)
 	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return c.send(ctx, method, path, bytes.NewReader(b), "application/json", out, headers...)
+}
+
+func (c *client) send(ctx context.Context, method, path string, rd io.Reader, contentType string, out any, headers ...string) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -100,15 +103,35 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any,
 		}
 		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(data))
 	}
-	if out == nil || len(data) == 0 {
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *rawBytes:
+		*o.b = data
+		return nil
+	case *json.RawMessage:
+		*o = append((*o)[:0], data...)
 		return nil
 	}
-	if raw, ok := out.(*json.RawMessage); ok {
-		*raw = append((*raw)[:0], data...)
+	if len(data) == 0 {
 		return nil
 	}
 	return json.Unmarshal(data, out)
 }
+
+// doBytes sends raw bytes (an uploaded file).
+func (c *client) doBytes(ctx context.Context, method, path string, data []byte, out any, headers ...string) error {
+	return c.send(ctx, method, path, bytes.NewReader(data), "application/octet-stream", out, headers...)
+}
+
+// raw returns the body of a GET as bytes.
+func (c *client) raw(ctx context.Context, method, path string) ([]byte, error) {
+	var b []byte
+	err := c.send(ctx, method, path, nil, "", &rawBytes{&b})
+	return b, err
+}
+
+type rawBytes struct{ b *[]byte }
 
 // isAPIError reports whether err is a problem document of the given code.
 func isAPIError(err error, code string) bool {

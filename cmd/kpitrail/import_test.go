@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kpitrail/demo"
+)
+
+func TestImportTheSeedTableThroughTheCLI(t *testing.T) {
+	s := startTestServer(t)
+	office := s.token("考评办", "office")
+	file := filepath.Join(t.TempDir(), "自查表.txt")
+	if err := os.WriteFile(file, demo.SeedTable(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.runCLI(office, "import", "--dry-run", "--format", "tsv", file)
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "tasks 20, narrative items 57, problems 4 in 3 tasks") || s.lastPosition() != 0 {
+		t.Fatalf("dry run summary (and nothing appended):\n%s", out)
+	}
+	out, err = s.runCLI(office, "import", "--json", "--format", "tsv", file)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	after := s.lastPosition()
+	if after == 0 || !strings.Contains(out, `"batch_id": "b-`) {
+		t.Fatalf("import:\n%s", out)
+	}
+	batch := between(out, `"batch_id": "`, `"`)
+	if out, err = s.runCLI(office, "import", "--format", "tsv", file); err != nil || !strings.Contains(out, "0 applied") || s.lastPosition() != after {
+		t.Fatalf("a second import must change nothing: %v\n%s", err, out)
+	}
+	tasks := s.mustDo(200, "GET", "/v1/tasks?year=2022", office, nil)["tasks"].([]any)
+	if len(tasks) != 20 {
+		t.Fatalf("%d tasks after import", len(tasks))
+	}
+	if out, err = s.runCLI(office, "import", "undo", batch); err != nil || !strings.Contains(out, `"tasks_withdrawn": 20`) {
+		t.Fatalf("undo: %v\n%s", err, out)
+	}
+	s.mustDo(200, "GET", "/v1/status", office, nil)
+	// A reporter may not import tasks: the import goes through the same
+	// authorization as every command.
+	reporter := s.token("区科委填报员", "reporter", "区科委")
+	if _, err := s.runCLI(reporter, "import", "--format", "tsv", file); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("reporter import: %v", err)
+	}
+	tmpl := filepath.Join(t.TempDir(), "figures.xlsx")
+	if out, err = s.runCLI(office, "import", "template", "--format", "xlsx", "--out", tmpl); err != nil {
+		t.Fatalf("template: %v %s", err, out)
+	}
+	if b, _ := os.ReadFile(tmpl); len(b) < 100 || string(b[:2]) != "PK" {
+		t.Fatal("the xlsx template is not a zip file")
+	}
+}
+
+func between(s, from, to string) string {
+	_, rest, _ := strings.Cut(s, from)
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
+
+// TestServeDemoShowsTheDocumentsPercentages starts serve --demo and reads
+// the seed's figures back with the percentages the document prints.
+func TestServeDemoShowsTheDocumentsPercentages(t *testing.T) {
+	cfg := ServeConfig{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken, Demo: true}
+	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	s := &testServer{Server: srv, t: t, base: "http://" + srv.Addr()}
+	analyst := s.token("分析员", "analyst")
+	last := s.lastPosition()
+	if err := srv.live.Wait(context.Background(), last); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.mustDo(200, "GET", "/v1/tasks?year=2022", analyst, nil)["tasks"].([]any)); n != 20 {
+		t.Fatalf("%d tasks", n)
+	}
+	pct := map[string]bool{}
+	for _, in := range s.mustDo(200, "GET", "/v1/indicators?year=2022", analyst, nil)["indicators"].([]any) {
+		if v, ok := in.(map[string]any)["completion_pct_display"].(string); ok {
+			pct[v] = true
+		}
+	}
+	for _, want := range []string{"250.0", "133.3", "110.5", "107.1", "106.6", "103.9", "84.8"} {
+		if !pct[want] {
+			t.Errorf("no indicator shows %s%%; shown: %v", want, pct)
+		}
+	}
+	// A restart with --demo on a non-empty store loads nothing again.
+	srv.Close()
+	srv2, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Close()
+	if p, _ := srv2.sys.Store.LastPosition(context.Background()); p != last {
+		t.Fatalf("demo loaded twice: %d -> %d", last, p)
+	}
+}

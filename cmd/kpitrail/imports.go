@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"kpitrail/app"
+	"kpitrail/auth"
+	"kpitrail/domain"
+	"kpitrail/httpapi"
+	"kpitrail/importer"
+)
+
+// imports keeps every uploaded file under <data>/imports/<batch>/ so a
+// batch can be undone later from exactly what was imported.
+type imports struct {
+	dir   string
+	svc   *app.Service
+	store interface {
+		LastPosition(ctx context.Context) (uint64, error)
+	}
+	// wait returns once the read models include a position: whoever
+	// imported a table lists its tasks next.
+	wait func(ctx context.Context, position uint64) error
+}
+
+func (im *imports) settle(ctx context.Context) {
+	last, err := im.store.LastPosition(ctx)
+	if err != nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_ = im.wait(wctx, last)
+}
+
+var _ httpapi.Imports = (*imports)(nil)
+
+type batchMeta struct {
+	Kind     string           `json:"kind"`
+	Format   importer.Format  `json:"format"`
+	Filename string           `json:"filename"`
+	Year     int              `json:"year"`
+	Lead     string           `json:"lead"`
+	Actor    string           `json:"actor"`
+	SHA256   string           `json:"sha256"`
+	Summary  importer.Summary `json:"summary"`
+}
+
+// ImportResult answers an import.
+type ImportResult struct {
+	BatchID string                `json:"batch_id,omitempty"`
+	DryRun  bool                  `json:"dry_run"`
+	Summary importer.Summary      `json:"summary"`
+	Report  *importer.ApplyReport `json:"report,omitempty"`
+}
+
+func (im *imports) plan(req httpapi.ImportRequest) (*importer.ImportPlan, importer.Format, error) {
+	format, err := importer.ParseFormat(req.Format)
+	if req.Format == "" {
+		format, err = importer.DetectFormat(req.Filename, req.Data)
+	}
+	if err != nil {
+		return nil, "", domain.Invalid("format", "enum", "%v", err)
+	}
+	switch req.Kind {
+	case "table":
+		t, err := importer.ParseTable(bytes.NewReader(req.Data), format)
+		if err != nil {
+			return nil, "", asInvalid(err)
+		}
+		p, err := importer.Plan(t, importer.PlanOptions{Year: req.Year, LeadDepartment: req.Lead})
+		return p, format, asInvalid(err)
+	case "figures":
+		p, err := importer.PlanFigures(bytes.NewReader(req.Data), format)
+		return p, format, asInvalid(err)
+	}
+	return nil, "", domain.Invalid("kind", "enum", "must be table or figures, got %q", req.Kind)
+}
+
+// asInvalid presents importer errors (row and column named in the text)
+// as invalid input unless they already carry a code.
+func asInvalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := domain.AsError(err); ok {
+		return err
+	}
+	return &domain.Error{Code: domain.EINVALID, Field: "file", Rule: "import", Message: err.Error()}
+}
+
+func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, error) {
+	plan, format, err := im.plan(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return ImportResult{DryRun: true, Summary: plan.Summary}, nil
+	}
+	p, _ := auth.FromContext(ctx)
+	sum := sha256.Sum256(req.Data)
+	batch := batchID(p, req.Key, sum[:])
+	dir := filepath.Join(im.dir, batch)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	meta := batchMeta{Kind: req.Kind, Format: format, Filename: filepath.Base(req.Filename), Year: req.Year, Lead: req.Lead,
+		Actor: p.Actor(), SHA256: hex.EncodeToString(sum[:]), Summary: plan.Summary}
+	mb, _ := json.MarshalIndent(meta, "", "  ")
+	if err := writeFileSync(filepath.Join(dir, "file"), req.Data); err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(dir, "batch.json"), mb); err != nil {
+		return nil, err
+	}
+	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Actor())
+	if err != nil {
+		return nil, err
+	}
+	im.settle(ctx)
+	return ImportResult{BatchID: batch, Summary: plan.Summary, Report: report}, nil
+}
+
+var batchIDPattern = regexp.MustCompile(`^b-[0-9a-f]{16}$`)
+
+func (im *imports) Undo(ctx context.Context, batch string) (any, error) {
+	if !batchIDPattern.MatchString(batch) {
+		return nil, domain.Invalid("batch", "format", "a batch id looks like b-0123456789abcdef")
+	}
+	dir := filepath.Join(im.dir, batch)
+	mb, err := os.ReadFile(filepath.Join(dir, "batch.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, domain.NotFound("import batch %s", batch)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var meta batchMeta
+	if err := json.Unmarshal(mb, &meta); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "file"))
+	if err != nil {
+		return nil, err
+	}
+	plan, _, err := im.plan(httpapi.ImportRequest{Kind: meta.Kind, Format: string(meta.Format), Data: data, Year: meta.Year, Lead: meta.Lead})
+	if err != nil {
+		return nil, err
+	}
+	p, _ := auth.FromContext(ctx)
+	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Actor())
+	if err == nil {
+		im.settle(ctx)
+	}
+	return rep, err
+}
+
+func (im *imports) Template(format string) ([]byte, string, error) {
+	if format == "xlsx" {
+		b, err := importer.TemplateXLSX()
+		return b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", err
+	}
+	return importer.TemplateCSV(), "text/csv; charset=utf-8", nil
+}
+
+// batchID derives the batch from the caller's idempotency key when given,
+// so a retried upload is the same batch; otherwise it is random.
+func batchID(p auth.Principal, key string, sum []byte) string {
+	if key != "" {
+		h := sha256.Sum256([]byte(p.TokenID + "\x00import\x00" + key))
+		return "b-" + hex.EncodeToString(h[:8])
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "b-" + hex.EncodeToString(b)
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return f.Close()
+}
