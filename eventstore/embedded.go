@@ -30,11 +30,14 @@ type EmbeddedConfig struct {
 	User, Password string
 	// MaxPayload bounds one message (one command's events). Default 1 MiB.
 	MaxPayload int32
+	// TLSCert and TLSKey make the listening port require TLS.
+	TLSCert, TLSKey string
 }
 
 // Embedded is a running in-process server.
 type Embedded struct {
-	srv *server.Server
+	srv            *server.Server
+	user, password string
 }
 
 // StartEmbedded starts the server and waits until it is ready.
@@ -69,6 +72,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		}
 		opts.Host, opts.Port = host, p
 		opts.Username, opts.Password = cfg.User, cfg.Password
+		if cfg.TLSCert != "" {
+			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
+			if err != nil {
+				return nil, fmt.Errorf("embedded nats: tls: %w", err)
+			}
+			opts.TLS, opts.TLSConfig, opts.TLSTimeout = true, tc, 2
+		}
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -79,12 +89,18 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, errors.New("embedded nats: not ready after 30s")
 	}
-	return &Embedded{srv: srv}, nil
+	return &Embedded{srv: srv, user: cfg.User, password: cfg.Password}, nil
 }
 
 // Connect returns an in-process client connection (no TCP on the hot path).
 func (e *Embedded) Connect(name string) (*nats.Conn, error) {
-	return nats.Connect("", nats.InProcessServer(e.srv), nats.Name(name), nats.MaxReconnects(-1))
+	opts := []nats.Option{nats.InProcessServer(e.srv), nats.Name(name), nats.MaxReconnects(-1)}
+	// With a password on the listening port, the server asks it of every
+	// client, the in-process one too.
+	if e.user != "" {
+		opts = append(opts, nats.UserInfo(e.user, e.password))
+	}
+	return nats.Connect("", opts...)
 }
 
 // ClientURL is the TCP URL when listening, "" otherwise.

@@ -34,6 +34,10 @@ type ServeConfig struct {
 	NoSync     bool
 	Demo       bool
 	AdminToken string
+	// TLSCert and TLSKey serve HTTPS instead of HTTP.
+	TLSCert, TLSKey string
+	// NATSTLSCert and NATSTLSKey require TLS on --nats-listen.
+	NATSTLSCert, NATSTLSKey string
 	// RatePerSecond limits requests per token (0: off).
 	RatePerSecond float64
 	RateBurst     int
@@ -65,6 +69,10 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.IntVar(&c.Replicas, "replicas", replicas, "stream replicas (3 on a cluster)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("KPITRAIL_TLS_CERT", ""), "serve HTTPS with this certificate")
+	fs.StringVar(&c.TLSKey, "tls-key", env("KPITRAIL_TLS_KEY", ""), "key of --tls-cert")
+	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", env("KPITRAIL_NATS_TLS_CERT", ""), "require TLS on --nats-listen with this certificate")
+	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", env("KPITRAIL_NATS_TLS_KEY", ""), "key of --nats-tls-cert")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
 	if err := fs.Parse(args); err != nil {
@@ -94,7 +102,7 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 	if c.NATSURL == "" {
 		sys.Embedded, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{
 			StoreDir: filepath.Join(c.DataDir, "jetstream"), Listen: c.NATSListen, NoSync: c.NoSync,
-			User: c.NATSUser, Password: c.NATSPass,
+			User: c.NATSUser, Password: c.NATSPass, TLSCert: c.NATSTLSCert, TLSKey: c.NATSTLSKey,
 		})
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/httpapi"
+	"kpitrail/intake"
 	"kpitrail/metrics"
 	"kpitrail/projections"
 )
@@ -49,6 +51,7 @@ type Server struct {
 	sys    *System
 	tokens *auth.Tokens
 	live   *projections.Live
+	intake *intake.Intake
 	ln     net.Listener
 	http   *http.Server
 	errc   chan error
@@ -83,6 +86,11 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
+	// Departments' systems submit the same commands as NATS requests.
+	if s.intake, err = intake.Start(ctx, intake.Config{Conn: sys.Conn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if cfg.Demo {
 		if err := loadDemo(ctx, sys, log); err != nil {
 			s.Close()
@@ -94,8 +102,18 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		s.Close()
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
 	go func() {
-		err := s.http.Serve(s.ln)
+		var err error
+		if cfg.TLSCert != "" {
+			s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			err = s.http.ServeTLS(s.ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = s.http.Serve(s.ln)
+		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -119,6 +137,9 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()
+	}
+	if s.intake != nil {
+		errs = append(errs, s.intake.Close())
 	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())
