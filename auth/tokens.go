@@ -149,7 +149,7 @@ func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TokenInfo
+	out := []TokenInfo{}
 	for rows.Next() {
 		var ti TokenInfo
 		var deps, role string

@@ -77,7 +77,7 @@ func (b *stepBuilder) indicator(in ind) {
 	if pb := in.baseValue; pb != nil {
 		if v := b.dec(pb.value); v != nil {
 			src := pb.source
-			b.add(domain.RecordBase{IndicatorID: id, Window: domain.YearWindow(b.year - 1), Value: *v,
+			b.add(domain.RecordBase{IndicatorID: id, Window: domain.YearWindow(b.year - 1), Value: v,
 				Quality: domain.QualityFinal, Source: &src, Reason: pb.phrase})
 		}
 	}
@@ -108,7 +108,7 @@ func (b *stepBuilder) inferredBase(id string, bs *base, f *fig) {
 	w := b.window(f.from, f.to)
 	w.Year--
 	v := domain.InferBase(*cur, *abs)
-	b.add(domain.RecordBase{IndicatorID: id, Window: w, Value: v, Quality: domain.QualityFinal,
+	b.add(domain.RecordBase{IndicatorID: id, Window: w, Value: &v, Quality: domain.QualityFinal,
 		Reason: fmt.Sprintf("%s\n推算：%s − (%s) = %s", bs.phrase, cur, abs, v)})
 }
 

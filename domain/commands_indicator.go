@@ -118,12 +118,12 @@ func (c SetTarget) validate() error {
 }
 
 type RecordBase struct {
-	IndicatorID string  `json:"indicator_id"`
-	Window      Window  `json:"window"`
-	Value       Decimal `json:"value"`
-	Quality     Quality `json:"quality"`
-	Source      *Source `json:"source,omitempty"`
-	Reason      string  `json:"reason,omitempty"`
+	IndicatorID string   `json:"indicator_id"`
+	Window      Window   `json:"window"`
+	Value       *Decimal `json:"value"`
+	Quality     Quality  `json:"quality"`
+	Source      *Source  `json:"source,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
 }
 
 func (c RecordBase) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
@@ -133,6 +133,9 @@ func (c RecordBase) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
 	return a.(*Indicator).RecordBase(c)
 }
 func (c RecordBase) validate() error {
+	if c.Value == nil {
+		return Invalid("value", "required", "a comparison base needs a value")
+	}
 	if err := c.Window.Validate("window"); err != nil {
 		return err
 	}

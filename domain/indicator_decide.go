@@ -89,10 +89,10 @@ func (in *Indicator) RecordBase(c RecordBase) ([]Event, error) {
 	if w.Year >= in.year {
 		return nil, Invalid("window.year", "before_year", "a comparison base is from before %d, got %d", in.year, w.Year)
 	}
-	if err := in.checkValue("value", c.Value); err != nil {
+	if err := in.checkValue("value", *c.Value); err != nil {
 		return nil, err
 	}
-	ev := &IndicatorBaseRecorded{Window: w, Value: c.Value, Quality: c.Quality, Source: c.Source, Reason: c.Reason}
+	ev := &IndicatorBaseRecorded{Window: w, Value: *c.Value, Quality: c.Quality, Source: c.Source, Reason: c.Reason}
 	if prev, ok := in.bases[w.Key()]; ok {
 		if c.Reason == "" {
 			return nil, Invalid("reason", "required", "restating the %s base needs a reason", w.Key())

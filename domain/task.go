@@ -219,6 +219,9 @@ func (t *Task) ProgressRectification(c ProgressRectification) ([]Event, error) {
 	if state == RectOpen && p.State == RectInProgress {
 		return nil, RuleViolation("state", "transition", "a problem in progress cannot return to open")
 	}
+	if c.Rectified == p.Rectified && total == p.Total && state == p.State && c.Note == "" {
+		return nil, RuleViolation("rectified", "no_change", "problem %s already has %d of %d rectified (%s)", c.ProblemID, p.Rectified, p.Total, p.State)
+	}
 	if state == RectRectified && c.Rectified != total {
 		return nil, RuleViolation("state", "all_rectified", "rectified needs all %d items rectified, got %d", total, c.Rectified)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
@@ -46,6 +47,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	asOf, err := asOfParam(r)
 	if err != nil {
 		return err
+	}
+	if asOf != nil {
+		w.Header().Set("Kpitrail-As-Of", asOf.UTC().Format(time.RFC3339Nano))
 	}
 	page := eventsPage{Events: []domain.Envelope{}, Next: after, Last: last}
 	if after < last {

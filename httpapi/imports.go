@@ -52,7 +52,12 @@ func (s *Server) importRoutes() {
 		if kind == "" {
 			kind = "table"
 		}
-		dry, _ := strconv.ParseBool(q.Get("dry_run"))
+		dry := false
+		if v := q.Get("dry_run"); v != "" {
+			if dry, err = strconv.ParseBool(v); err != nil {
+				return domain.Invalid("dry_run", "bool", "must be true or false, got %q", v)
+			}
+		}
 		out, err := s.cfg.Imports.Import(r.Context(), ImportRequest{Kind: kind, Format: q.Get("format"), Filename: q.Get("filename"),
 			Data: data, DryRun: dry, Year: year, Lead: q.Get("lead_department"), Key: r.Header.Get("Idempotency-Key")})
 		if err != nil {

@@ -74,10 +74,17 @@ func (s *Server) readRoutes() {
 		if err != nil {
 			return nil, err
 		}
+		if limit > 1000 {
+			return nil, domain.Invalid("limit", "range", "must be at most 1000, got %d", limit)
+		}
 		dl, err := db.DeadLetters(r.Context(), limit)
 		return map[string]any{"dead_letters": dl}, err
 	}))
 	s.handle("GET /v1/audit/verify", "read", s.verify)
+	// Anything else gets a problem document, not the mux's plain text.
+	s.handle("/", "", func(_ http.ResponseWriter, r *http.Request) error {
+		return domain.NotFound("no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path)
+	})
 }
 
 // read wraps a query handler: as_of parsing, the read models' lock, JSON.
@@ -98,6 +105,14 @@ func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) 
 		}
 		if asOf != nil {
 			w.Header().Set("Kpitrail-As-Of", asOf.UTC().Format(time.RFC3339Nano))
+		}
+		// A single resource carries its version as the ETag a write's
+		// If-Match takes.
+		switch v := out.(type) {
+		case projections.TaskDetail:
+			w.Header().Set("ETag", etag(v.Version))
+		case projections.Indicator:
+			w.Header().Set("ETag", etag(v.Version))
 		}
 		writeJSON(w, http.StatusOK, out)
 		return nil

@@ -4,6 +4,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 				return
 			}
 			if s.limiter != nil && !s.limiter.allow(p.TokenID) {
-				rec.Header().Set("Retry-After", "1")
+				rec.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(1/s.cfg.RatePerSecond))))
 				writeProblem(rec, problem.New(http.StatusTooManyRequests, "rate_limited", "too many requests for this token", r.URL.Path))
 				return
 			}

@@ -96,7 +96,14 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, cmd domain.Comm
 	for _, e := range res.Events {
 		out.Events = append(out.Events, EventSummary{ID: e.ID, Name: e.Name, AggregateVersion: e.AggregateVersion})
 	}
-	if r.URL.Query().Get("wait") == "true" && s.cfg.Waiter != nil {
+	wait := false
+	if v := r.URL.Query().Get("wait"); v != "" {
+		var err error
+		if wait, err = strconv.ParseBool(v); err != nil {
+			return domain.Invalid("wait", "bool", "must be true or false, got %q", v)
+		}
+	}
+	if wait && s.cfg.Waiter != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitTimeout)
 		out.Visible = s.cfg.Waiter.Wait(ctx, res.Position) == nil
 		cancel()

@@ -66,7 +66,7 @@ func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor s
 	if err != nil {
 		return nil, err
 	}
-	rep := &UndoReport{BatchID: batchID}
+	rep := &UndoReport{BatchID: batchID, NotCompensated: []CommandResult{}}
 	stored := make([]*app.Result, len(plan.Commands))
 	created := map[domain.AggregateRef]bool{}
 	for i, pc := range plan.Commands {

@@ -44,6 +44,13 @@ func (a *admin) Rebuild(ctx context.Context) (httpapi.RebuildResult, error) {
 // root at P, recorded as a snapshot.recorded event.
 func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.SnapshotResult, error) {
 	p, _ := auth.FromContext(ctx)
+	// Checked before the replay, which is the expensive part.
+	if year < 1990 || year > 2200 {
+		return httpapi.SnapshotResult{}, domain.Invalid("year", "range", "must be between 1990 and 2200, got %d", year)
+	}
+	if err := domain.CheckText("note", note, false, domain.MaxLongText); err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
 	pos, err := a.sys.Store.LastPosition(ctx)
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
