@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,8 +47,22 @@ func (m *Main) openOffline(ctx context.Context, o offlineFlags) (*eventstore.Jet
 	return sys.Store, sys.Close, nil
 }
 
+// interactive reports whether stderr is a terminal: progress bars are for
+// people, and would only clutter a script's log.
+func (m *Main) interactive() bool {
+	f, ok := m.Stderr.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
 // progress shows a bar on the terminal while a long operation reads the log.
 func (m *Main) progress(ctx context.Context, store *eventstore.JetStream, what string) func(position uint64) {
+	if !m.interactive() {
+		return nil
+	}
 	last, _ := store.LastPosition(ctx)
 	bar := progressbar.NewOptions64(int64(last), progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -320,10 +336,15 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	}
 	c := newClient()
 	var res ImportResult
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionSetDescription("importing"),
-		progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
-	err = c.doBytes(ctx, "POST", q, data, &res, "Idempotency-Key", *key)
-	_ = bar.Finish()
+	var body io.Reader = bytes.NewReader(data)
+	if m.interactive() {
+		// The bar follows the upload; the server answers once the batch is
+		// applied and visible in the read models.
+		bar := progressbar.DefaultBytes(int64(len(data)), "importing "+filepath.Base(fs.Arg(0)))
+		r := progressbar.NewReader(body, bar)
+		body = &r
+	}
+	err = c.send(ctx, "POST", q, body, "application/octet-stream", &res, "Idempotency-Key", *key)
 	if err != nil {
 		return err
 	}

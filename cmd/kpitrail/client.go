@@ -119,11 +119,6 @@ func (c *client) send(ctx context.Context, method, path string, rd io.Reader, co
 	return json.Unmarshal(data, out)
 }
 
-// doBytes sends raw bytes (an uploaded file).
-func (c *client) doBytes(ctx context.Context, method, path string, data []byte, out any, headers ...string) error {
-	return c.send(ctx, method, path, bytes.NewReader(data), "application/octet-stream", out, headers...)
-}
-
 // raw returns the body of a GET as bytes.
 func (c *client) raw(ctx context.Context, method, path string) ([]byte, error) {
 	var b []byte
