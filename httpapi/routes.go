@@ -125,4 +125,5 @@ func (s *Server) routes() {
 	s.readRoutes()
 	s.adminRoutes()
 	s.importRoutes()
+	s.exportRoutes()
 }

@@ -30,6 +30,7 @@ type Config struct {
 	Events  EventReader
 	Admin   Admin
 	Imports Imports
+	Exports Exports
 	Waiter  Waiter
 	Metrics *metrics.Registry
 	Logger  *slog.Logger

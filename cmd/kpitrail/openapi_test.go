@@ -761,6 +761,17 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/imports/templates/figures.xlsx", analyst, nil)
 	c.doInvalid(404, "GET", "/v1/imports/templates/figures.pdf", analyst, nil)
 
+	// Exports.
+	exported := c.json(c.do(201, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"csv", "parquet"}, "tables": []string{"indicators", "stored_events"}}))
+	exportID, _ := exported["id"].(string)
+	c.do(200, "GET", "/v1/exports/"+exportID+"/manifest.json", analyst, nil)
+	c.do(200, "GET", "/v1/exports/"+exportID+"/indicators.parquet", analyst, nil)
+	c.do(404, "GET", "/v1/exports/"+exportID+"/secret.txt", analyst, nil)
+	c.do(200, "GET", "/v1/exports/indicators.csv", analyst, nil)
+	c.do(200, "GET", "/v1/exports/stored_events.jsonl?position=2", analyst, nil)
+	c.do(404, "GET", "/v1/exports/no_such_table.csv", analyst, nil)
+	c.doInvalid(400, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"xls"}})
+
 	c.requireCovered()
 }
 

@@ -93,6 +93,19 @@ type System struct {
 	Store    *eventstore.JetStream
 	Service  *app.Service
 	Metrics  *metrics.Registry
+	remote   eventstore.RemoteConfig
+}
+
+// Connect opens another connection to the same NATS, for a component that
+// closes its connection when it stops (watermill's publishers and
+// subscribers do).
+func (s *System) Connect(name string) (*nats.Conn, error) {
+	if s.Embedded != nil {
+		return s.Embedded.Connect(name)
+	}
+	cfg := s.remote
+	cfg.Name = name
+	return eventstore.ConnectRemote(cfg)
 }
 
 // OpenSystem connects (or starts) NATS and opens the event store.
@@ -109,8 +122,9 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 		}
 		sys.Conn, err = sys.Embedded.Connect("kpitrail")
 	} else {
-		sys.Conn, err = eventstore.ConnectRemote(eventstore.RemoteConfig{URLs: c.NATSURL, User: c.NATSUser, Password: c.NATSPass,
-			Token: c.NATSToken, CredsFile: c.NATSCreds, CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey, Name: "kpitrail"})
+		sys.remote = eventstore.RemoteConfig{URLs: c.NATSURL, User: c.NATSUser, Password: c.NATSPass,
+			Token: c.NATSToken, CredsFile: c.NATSCreds, CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey, Name: "kpitrail"}
+		sys.Conn, err = eventstore.ConnectRemote(sys.remote)
 	}
 	if err != nil {
 		sys.Close()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kpitrail/auth"
+	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
 	"kpitrail/metrics"
@@ -52,6 +53,7 @@ type Server struct {
 	tokens *auth.Tokens
 	live   *projections.Live
 	intake *intake.Intake
+	feed   *feed.Feed
 	ln     net.Listener
 	http   *http.Server
 	errc   chan error
@@ -84,13 +86,33 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
+		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
-	// Departments' systems submit the same commands as NATS requests.
-	if s.intake, err = intake.Start(ctx, intake.Config{Conn: sys.Conn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+	// Departments' systems submit the same commands as NATS requests. The
+	// intake gets its own connection: watermill closes the connection of a
+	// router's subscriber and publisher when the router stops.
+	intakeConn, err := sys.Connect("kpitrail-intake")
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+		intakeConn.Close()
+		s.Close()
+		return nil, err
+	}
+	// The downstream feed publishes integration events on kpitrail.changes.>.
+	if s.feed, err = feed.Open(ctx, feed.Config{Conn: sys.Conn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
+		Replicas: cfg.Replicas, Logger: log}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	go func() {
+		if err := s.feed.Run(context.WithoutCancel(ctx)); err != nil {
+			log.Error("downstream feed stopped", "err", err)
+		}
+	}()
 	if cfg.Demo {
 		if err := loadDemo(ctx, sys, log); err != nil {
 			s.Close()
@@ -140,6 +162,9 @@ func (s *Server) Close() error {
 	}
 	if s.intake != nil {
 		errs = append(errs, s.intake.Close())
+	}
+	if s.feed != nil {
+		errs = append(errs, s.feed.Close())
 	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+
+	"kpitrail/domain"
+)
+
+// Exports serves analysts' exports; the export package and the data
+// directory are wired in cmd.
+type Exports interface {
+	// Stream writes one table (or stored_events) in a format, as of a log
+	// position (0: now).
+	Stream(ctx context.Context, w io.Writer, table, format string, position uint64) error
+	ContentType(format string) string
+	// Create writes a full export with its manifest and returns the
+	// manifest; its files are then served by File.
+	Create(ctx context.Context, req ExportRequest) (id string, manifest any, err error)
+	File(id, name string) (path string, err error)
+}
+
+// ExportRequest is the body of POST /v1/exports.
+type ExportRequest struct {
+	Formats  []string `json:"formats,omitempty"`
+	Tables   []string `json:"tables,omitempty"`
+	Position uint64   `json:"position,omitempty"`
+	CSVBOM   bool     `json:"csv_bom,omitempty"`
+}
+
+func (s *Server) exportRoutes() {
+	s.handle("GET /v1/exports/{file}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		table, format, ok := strings.Cut(r.PathValue("file"), ".")
+		if !ok {
+			return domain.NotFound("exports are /v1/exports/<table>.<csv|jsonl|parquet>")
+		}
+		pos, err := uintParam(r.URL.Query().Get("position"), 0, "position")
+		if err != nil {
+			return err
+		}
+		// Errors before the first byte still get a problem document; once
+		// the stream has started the status is sent, and a failure can only
+		// cut the body short (the manifest of POST /v1/exports is the way
+		// to verify a download).
+		w.Header().Set("Content-Type", s.cfg.Exports.ContentType(format))
+		w.Header().Set("Content-Disposition", `attachment; filename="`+table+"."+format+`"`)
+		lw := &lazyHeader{w: w}
+		err = s.cfg.Exports.Stream(r.Context(), lw, table, format, pos)
+		if err != nil && lw.started {
+			s.log.Error("export stream cut short", "file", r.PathValue("file"), "err", err)
+			return nil
+		}
+		return err
+	})
+	s.handle("POST /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		var req ExportRequest
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+		id, manifest, err := s.cfg.Exports.Create(r.Context(), req)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/v1/exports/"+id+"/manifest.json")
+		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "manifest": manifest})
+		return nil
+	})
+	s.handle("GET /v1/exports/{id}/{name}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		path, err := s.cfg.Exports.File(r.PathValue("id"), r.PathValue("name"))
+		if err != nil {
+			return err
+		}
+		http.ServeFile(w, r, path)
+		return nil
+	})
+}
+
+// lazyHeader lets a handler fail with a problem document until it writes
+// its first byte.
+type lazyHeader struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyHeader) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
+}
