@@ -126,4 +126,5 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.importRoutes()
 	s.exportRoutes()
+	s.handle("GET /v1/changes", "read", s.streamChanges)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"kpitrail/app"
@@ -31,6 +32,7 @@ type Config struct {
 	Admin   Admin
 	Imports Imports
 	Exports Exports
+	Changes Changes
 	Waiter  Waiter
 	Metrics *metrics.Registry
 	Logger  *slog.Logger
@@ -51,6 +53,7 @@ type Server struct {
 	requests *metrics.Counter
 	latency  *metrics.Histogram
 	limiter  *rateLimiter
+	sseMu    sync.Mutex
 }
 
 func New(cfg Config) *Server {

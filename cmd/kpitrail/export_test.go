@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +78,52 @@ func TestExportThroughTheCLIAndTheFeedThroughServe(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the feed did not publish the figure change at position 4")
+	}
+}
+
+// TestChangeNotificationsOverSSE follows /v1/changes while a figure is
+// reported, then reconnects with Last-Event-ID and gets only what is new.
+func TestChangeNotificationsOverSSE(t *testing.T) {
+	s := startTestServer(t)
+	office := s.token("考评办", "office")
+	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "air", "year": 2022, "title": "污染防治攻坚战", "lead_department": "区生态环境局"})
+	s.mustDo(201, "POST", "/v1/tasks/air/indicators", office, map[string]any{"indicator_id": "dust", "name": "降尘量", "unit": "吨/平方公里·月", "direction": "lower", "formula": "cap"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	read := func(lastID string, want string) string {
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.base+"/v1/changes", nil)
+		req.Header.Set("Authorization", "Bearer "+office)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+			t.Fatalf("content type %q", ct)
+		}
+		sc := bufio.NewScanner(res.Body)
+		id := ""
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "id: "); ok {
+				id = v
+			}
+			if line == "event: "+want {
+				return id
+			}
+		}
+		t.Fatalf("no %s event before the stream ended: %v", want, sc.Err())
+		return ""
+	}
+	s.mustDo(201, "POST", "/v1/indicators/dust/figures", office, map[string]any{"window": map[string]any{"year": 2022, "from_month": 1, "to_month": 11},
+		"value": "3.6", "quality": "provisional", "source": map[string]any{"kind": "self_reported"}})
+	first := read("", "figure.changed")
+	s.mustDo(201, "POST", "/v1/tasks/air/problems", office, map[string]any{"problem_id": "p1", "description": "重污染天数3天"})
+	second := read(first, "problem.opened")
+	if n1, _ := strconv.Atoi(first); n1 == 0 || second == "" || second <= first && len(second) <= len(first) {
+		t.Fatalf("ids %s then %s", first, second)
 	}
 }

@@ -400,6 +400,8 @@ func eventID(m map[string]any) string { return m["event_ids"].([]any)[0].(string
 func aggregateID(m map[string]any) string { return m["aggregate"].(map[string]any)["id"].(string) }
 
 func TestOpenAPIValidatesRealTraffic(t *testing.T) {
+	// Server-sent events are text; the validator has no decoder for them.
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
 	doc := loadOpenAPI(t)
 	s := startTestServer(t)
 	c := newSpecClient(t, s, doc)
@@ -760,6 +762,10 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/imports/templates/figures.csv", analyst, nil)
 	c.do(200, "GET", "/v1/imports/templates/figures.xlsx", analyst, nil)
 	c.doInvalid(404, "GET", "/v1/imports/templates/figures.pdf", analyst, nil)
+
+	// Change notifications, to the end of what is there.
+	c.do(200, "GET", "/v1/changes?follow=false", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/changes?follow=maybe", analyst, nil)
 
 	// Exports.
 	exported := c.json(c.do(201, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"csv", "parquet"}, "tables": []string{"indicators", "stored_events"}}))

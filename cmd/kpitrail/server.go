@@ -87,6 +87,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
+		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
 	// Departments' systems submit the same commands as NATS requests. The
