@@ -192,18 +192,9 @@ func (t *Task) RecordProblem(c RecordProblem) ([]Event, error) {
 // ProgressRectification moves a problem's ledger. Counts never exceed the
 // total and the state follows open → in_progress → a terminal state.
 func (t *Task) ProgressRectification(c ProgressRectification) ([]Event, error) {
-	if err := t.mustBeActive(); err != nil {
+	p, err := t.openProblem(c.ProblemID, c.validate)
+	if err != nil {
 		return nil, err
-	}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	p, ok := t.problems[c.ProblemID]
-	if !ok {
-		return nil, NotFound("problem %s is not recorded on task %s", c.ProblemID, t.id)
-	}
-	if p.State.Terminal() {
-		return nil, RuleViolation("problem_id", "problem_closed", "problem %s is closed (%s)", c.ProblemID, p.State)
 	}
 	total := c.Total
 	if total == 0 {
@@ -229,19 +220,29 @@ func (t *Task) ProgressRectification(c ProgressRectification) ([]Event, error) {
 		PreviousTotal: p.Total, PreviousRectified: p.Rectified, State: state, Note: c.Note}}, nil
 }
 
-func (t *Task) CloseProblem(c CloseProblem) ([]Event, error) {
+// openProblem checks what every change to a problem needs: an active task,
+// a valid command, a recorded problem that is not closed yet.
+func (t *Task) openProblem(id string, validate func() error) (*Problem, error) {
 	if err := t.mustBeActive(); err != nil {
 		return nil, err
 	}
-	if err := c.validate(); err != nil {
+	if err := validate(); err != nil {
 		return nil, err
 	}
-	p, ok := t.problems[c.ProblemID]
+	p, ok := t.problems[id]
 	if !ok {
-		return nil, NotFound("problem %s is not recorded on task %s", c.ProblemID, t.id)
+		return nil, NotFound("problem %s is not recorded on task %s", id, t.id)
 	}
 	if p.State.Terminal() {
-		return nil, RuleViolation("problem_id", "problem_closed", "problem %s is already closed (%s)", c.ProblemID, p.State)
+		return nil, RuleViolation("problem_id", "problem_closed", "problem %s is closed (%s)", id, p.State)
+	}
+	return p, nil
+}
+
+func (t *Task) CloseProblem(c CloseProblem) ([]Event, error) {
+	p, err := t.openProblem(c.ProblemID, c.validate)
+	if err != nil {
+		return nil, err
 	}
 	if c.Outcome == RectRectified && p.Total > 0 && p.Rectified != p.Total {
 		return nil, RuleViolation("outcome", "all_rectified", "%d of %d items are rectified; record progress first", p.Rectified, p.Total)
