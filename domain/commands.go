@@ -23,6 +23,8 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewIndicator(ref.ID), nil
 	case AggregateSnapshot:
 		return NewSnapshot(ref.ID), nil
+	case AggregateCheckpoint:
+		return NewCheckpointLog(ref.ID), nil
 	}
 	return nil, Invalid("aggregate_type", "enum", "unknown aggregate type %q", ref.Type)
 }

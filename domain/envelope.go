@@ -26,7 +26,9 @@ func (r AggregateRef) String() string { return r.Type + "/" + r.ID }
 
 // Validate checks that the reference can name a stream subject safely.
 func (r AggregateRef) Validate() error {
-	if r.Type != AggregateTask && r.Type != AggregateIndicator && r.Type != AggregateSnapshot {
+	switch r.Type {
+	case AggregateTask, AggregateIndicator, AggregateSnapshot, AggregateCheckpoint:
+	default:
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}
 	return ValidateID(r.Type+"_id", r.ID)

@@ -38,6 +38,7 @@ func eventSamples() map[string]domain.Event {
 			OldQuality: domain.QualityFinal, NewQuality: domain.QualityRevised, Source: kewei, Reason: "市科委正式反馈"},
 		domain.EvFigureRetracted:    &domain.FigureRetracted{Retracts: "ev-4", Window: year2022, OldValue: val("612"), Reason: "误报"},
 		domain.EvIndicatorWithdrawn: &domain.IndicatorWithdrawn{Reason: "考核指标未明确"},
+		domain.EvCheckpointRecorded: &domain.CheckpointRecorded{Position: 1233, Root: strings.Repeat("cd", 32), Aggregates: 57},
 		domain.EvSnapshotRecorded: &domain.SnapshotRecorded{Year: 2022, Position: 1234, ContentHash: strings.Repeat("ab", 32),
 			Root: strings.Repeat("cd", 32), Aggregates: 57, Note: "2022年度考核年终封存"},
 	}
@@ -233,6 +234,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		domain.EvFigureRetracted:          "indicator.figure_retracted",
 		domain.EvIndicatorWithdrawn:       "indicator.withdrawn",
 		domain.EvSnapshotRecorded:         "snapshot.recorded",
+		domain.EvCheckpointRecorded:       "checkpoint.recorded",
 	}
 	for got, want := range constants {
 		if got != want {
@@ -240,6 +242,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		}
 	}
 	want := []string{
+		"checkpoint.recorded",
 		"indicator.base_recorded", "indicator.defined", "indicator.figure_corrected", "indicator.figure_reported",
 		"indicator.figure_retracted", "indicator.target_set", "indicator.withdrawn", "snapshot.recorded",
 		"task.completed", "task.deadline_changed", "task.milestone_reached", "task.narrative_recorded",

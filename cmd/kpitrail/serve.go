@@ -38,6 +38,8 @@ type ServeConfig struct {
 	TLSCert, TLSKey string
 	// NATSTLSCert and NATSTLSKey require TLS on --nats-listen.
 	NATSTLSCert, NATSTLSKey string
+	// CheckpointEvery records the log's checkpoint root (0: never).
+	CheckpointEvery time.Duration
 	// RatePerSecond limits requests per token (0: off).
 	RatePerSecond float64
 	RateBurst     int
@@ -73,6 +75,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.StringVar(&c.TLSKey, "tls-key", env("KPITRAIL_TLS_KEY", ""), "key of --tls-cert")
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", env("KPITRAIL_NATS_TLS_CERT", ""), "require TLS on --nats-listen with this certificate")
 	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", env("KPITRAIL_NATS_TLS_KEY", ""), "key of --nats-tls-cert")
+	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", time.Hour, "record the log's checkpoint root this often (0: never)")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
 	if err := fs.Parse(args); err != nil {

@@ -58,7 +58,9 @@ type Server struct {
 	http   *http.Server
 	errc   chan error
 	closed bool
-	log    *slog.Logger
+	// background ends the server's own goroutines (the checkpointer).
+	background context.CancelFunc
+	log        *slog.Logger
 }
 
 // StartServer opens everything and starts serving; tests call it with a
@@ -120,6 +122,9 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			return nil, err
 		}
 	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.background = cancel
+	go checkpointer(bg, cfg.CheckpointEvery, s.live, sys.Service, log)
 	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		s.Close()
 		return nil, err
@@ -155,6 +160,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.background != nil {
+		s.background()
+	}
 	var errs []error
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

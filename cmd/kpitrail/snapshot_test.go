@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"kpitrail/projections"
 )
@@ -58,5 +62,38 @@ func TestSnapshotHashIsReproducedByARebuild(t *testing.T) {
 	y := hist[len(hist)-1].(map[string]any)
 	if y["change_pct_display"] != "-18.8" || y["base"] != "16" {
 		t.Fatalf("year over year after rebuild: %v", y)
+	}
+}
+
+// TestPeriodicCheckpointVerifies lets serve record checkpoints on a short
+// timer and checks the recorded root against the log.
+func TestPeriodicCheckpointVerifies(t *testing.T) {
+	cfg := ServeConfig{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken, CheckpointEvery: 50 * time.Millisecond}
+	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	s := &testServer{Server: srv, t: t, base: "http://" + srv.Addr()}
+	office := s.token("考评办", "office")
+	s.mustDo(201, "POST", "/v1/tasks?wait=true", office, map[string]any{"task_id": "x", "year": 2022, "title": "城市精细化管理", "lead_department": "区城管委"})
+	s.mustDo(201, "POST", "/v1/tasks/x/narratives?wait=true", office, map[string]any{"items": []string{"累计安装60221户"}})
+	var cp map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for cp == nil && time.Now().Before(deadline) {
+		for _, e := range s.mustDo(200, "GET", "/v1/events?after=0&limit=100", office, nil)["events"].([]any) {
+			if ev := e.(map[string]any); ev["name"] == "checkpoint.recorded" {
+				cp = ev["payload"].(map[string]any)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if cp == nil {
+		t.Fatal("no checkpoint was recorded")
+	}
+	rep := s.mustDo(200, "GET", fmt.Sprintf("/v1/audit/verify?root=%s&position=%d&aggregates=%d", cp["root"], int(cp["position"].(float64)),
+		int(cp["aggregates"].(float64))), adminToken, nil)
+	if rep["against_valid"] != true {
+		t.Fatalf("the recorded checkpoint does not verify: %v against %v", rep, cp)
 	}
 }
