@@ -23,7 +23,10 @@ func TestMainRunServesAndShutsDownGracefully(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"}); logW.Close() }()
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0"})
+		logW.Close()
+	}()
 	addr := ""
 	sc := bufio.NewScanner(logR)
 	for addr == "" && sc.Scan() {
