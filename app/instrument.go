@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kpitrail/domain"
+	"kpitrail/eventstore"
 	"kpitrail/metrics"
 )
 
@@ -31,6 +32,11 @@ func (s *instrumented) Append(ctx context.Context, ref domain.AggregateRef, expe
 	start := time.Now()
 	envs, err := s.Store.Append(ctx, ref, expected, meta, events...)
 	s.latency.Observe(time.Since(start).Seconds())
+	s.count(err)
+	return envs, err
+}
+
+func (s *instrumented) count(err error) {
 	switch code := domain.ErrorCode(err); code {
 	case "":
 		s.outcomes.Inc("ok")
@@ -40,5 +46,25 @@ func (s *instrumented) Append(ctx context.Context, ref domain.AggregateRef, expe
 	default:
 		s.outcomes.Inc(string(code))
 	}
-	return envs, err
+}
+
+// AppendMany keeps batch appends measured: one latency observation per
+// call, one outcome per request. A store without AppendMany gets the
+// requests one by one, which is what ExecuteMany would do anyway.
+func (s *instrumented) AppendMany(ctx context.Context, reqs []eventstore.AppendRequest) []eventstore.AppendResult {
+	bs, ok := s.Store.(BatchStore)
+	if !ok {
+		out := make([]eventstore.AppendResult, len(reqs))
+		for i, r := range reqs {
+			out[i].Envelopes, out[i].Err = s.Append(ctx, r.Ref, r.Expected, r.Meta, r.Events...)
+		}
+		return out
+	}
+	start := time.Now()
+	out := bs.AppendMany(ctx, reqs)
+	s.latency.Observe(time.Since(start).Seconds())
+	for _, r := range out {
+		s.count(r.Err)
+	}
+	return out
 }

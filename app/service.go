@@ -23,9 +23,13 @@ type Service struct {
 	// Authorize, when set, is asked before every decision with the loaded
 	// target and dependencies; it returns a forbidden error to refuse.
 	Authorize func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+
+	targets *aggregateCache
 }
 
-func NewService(store Store) *Service { return &Service{store: store} }
+func NewService(store Store) *Service {
+	return &Service{store: store, targets: newAggregateCache(defaultCachedAggregates)}
+}
 
 // Options tune one execution.
 type Options struct {
@@ -56,54 +60,104 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 	if err := ref.Validate(); err != nil {
 		return Result{}, err
 	}
+	for _, dref := range cmd.Requires() {
+		if err := dref.Validate(); err != nil {
+			return Result{}, err
+		}
+	}
 	for attempt := 1; ; attempt++ {
-		target, history, err := s.load(ctx, ref)
-		if err != nil {
-			return Result{}, err
-		}
-		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
-		for _, dref := range cmd.Requires() {
-			if err := dref.Validate(); err != nil {
-				return Result{}, err
-			}
-			dep, _, err := s.load(ctx, dref)
-			if err != nil {
-				return Result{}, err
-			}
-			deps = append(deps, dep)
-		}
-		if s.Authorize != nil {
-			if err := s.Authorize(ctx, meta, cmd, target, deps); err != nil {
-				return Result{}, err
-			}
-		}
-		// Authorization comes first: a caller may not learn, through a
-		// replayed command id, what someone else's command produced.
-		if prior := priorResult(history, meta.CommandID); prior != nil {
-			return *prior, nil
-		}
-		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != target.Version() {
-			return Result{}, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
-		}
-		events, err := domain.Decide(cmd, target, deps)
-		if err != nil {
-			return Result{}, err
-		}
-		pending := make([]domain.Pending, len(events))
-		for i, e := range events {
-			if pending[i], err = domain.NewPending(e); err != nil {
-				return Result{}, domain.Internal(err, "encode event")
-			}
-		}
-		envs, err := s.store.Append(ctx, ref, target.Version(), meta, pending...)
-		if err == nil {
-			return resultOf(ref, envs), nil
+		t := s.targets.acquire(ref)
+		r, appended, err := s.execute(ctx, meta, cmd, opts, t)
+		t.release()
+		if err == nil || !appended {
+			return r, err
 		}
 		if domain.ErrorCode(err) != domain.ECONFLICT || opts.ExpectedVersion != nil || attempt >= maxAttempts {
 			return Result{}, err
 		}
 		// Someone else wrote between our load and append: decide again on
 		// the new state (the rules may now refuse the command).
+	}
+}
+
+// execute decides on the target and appends, once. The target comes from
+// the cache when it holds it: the write model the service moved forward
+// itself, which is the store's state unless another process wrote since,
+// and then the append's version check refuses it. A refusal decided on a
+// cached target is decided again on one loaded from the store, so a stale
+// cache never refuses what a fresh load would accept. appended tells an
+// error of the append from a refusal before it.
+func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options, t *cachedTarget) (r Result, appended bool, err error) {
+	ref := cmd.Target()
+	var history []domain.Envelope // as loaded now; nil when cached
+	fresh := false
+	for {
+		if t.agg == nil || fresh {
+			t.forget()
+			agg, envs, err := s.load(ctx, ref)
+			if err != nil {
+				return Result{}, false, err
+			}
+			t.set(agg, envs)
+			history, fresh = envs, true
+		}
+		target := t.agg
+		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
+		for _, dref := range cmd.Requires() {
+			dep, _, err := s.load(ctx, dref)
+			if err != nil {
+				return Result{}, false, err
+			}
+			deps = append(deps, dep)
+		}
+		if s.Authorize != nil {
+			if err := s.Authorize(ctx, meta, cmd, target, deps); err != nil {
+				if !fresh {
+					fresh = true
+					continue
+				}
+				return Result{}, false, err
+			}
+		}
+		// Authorization comes first: a caller may not learn, through a
+		// replayed command id, what someone else's command produced.
+		if t.commands[meta.CommandID] {
+			if history == nil {
+				r, err := s.prior(ctx, ref, meta.CommandID)
+				return r, false, err
+			}
+			return *priorResult(history, meta.CommandID), false, nil
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != target.Version() {
+			if !fresh {
+				fresh = true
+				continue
+			}
+			return Result{}, false, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
+		}
+		events, err := domain.Decide(cmd, target, deps)
+		if err != nil {
+			if !fresh {
+				fresh = true
+				continue
+			}
+			return Result{}, false, err
+		}
+		pending := make([]domain.Pending, len(events))
+		for i, e := range events {
+			if pending[i], err = domain.NewPending(e); err != nil {
+				return Result{}, false, domain.Internal(err, "encode event")
+			}
+		}
+		envs, err := s.store.Append(ctx, ref, target.Version(), meta, pending...)
+		if err != nil {
+			// The append's outcome may be unknown (a timeout): whatever is
+			// stored, the next command loads it.
+			t.forget()
+			return Result{}, true, err
+		}
+		t.advance(envs)
+		return resultOf(ref, envs), true, nil
 	}
 }
 

@@ -9,6 +9,12 @@ import (
 
 // aggState is the write model of one aggregate: its events and the stream
 // sequence of its last message (the token for the next subject check).
+//
+// A state is never changed once the cache holds it, so the cache hands out
+// the same state to every reader without copying (an append used to copy
+// the whole history twice). Whoever needs to change one works on a clone;
+// the cache itself only ever appends past the end of its newest state,
+// where no reader of an older state looks.
 type aggState struct {
 	events  []domain.Envelope
 	lastSeq uint64
@@ -32,13 +38,40 @@ type aggCache struct {
 type cacheItem struct {
 	state *aggState
 	elem  *list.Element
+	// commands indexes the command ids in state, so an append of a new
+	// command (nearly every append) need not scan the whole history to
+	// learn that it is not a retry.
+	commands map[string]struct{}
+}
+
+func indexCommands(events []domain.Envelope) map[string]struct{} {
+	m := make(map[string]struct{}, len(events))
+	for _, e := range events {
+		m[e.CommandID] = struct{}{}
+	}
+	return m
+}
+
+// mayHold reports whether ref's history may hold commandID: false only
+// when the cached state, which holds at least what any reader of ref was
+// handed, does not.
+func (c *aggCache) mayHold(ref domain.AggregateRef, commandID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.items[ref]
+	if !ok {
+		return true
+	}
+	_, held := it.commands[commandID]
+	return held
 }
 
 func newAggCache(max int) *aggCache {
 	return &aggCache{max: max, order: list.New(), items: map[domain.AggregateRef]*cacheItem{}}
 }
 
-// get returns a private copy, so callers never race with later updates.
+// get returns the cached state, shared: callers read it and never change
+// it (clone it to build on it).
 func (c *aggCache) get(ref domain.AggregateRef) (*aggState, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -47,9 +80,10 @@ func (c *aggCache) get(ref domain.AggregateRef) (*aggState, bool) {
 		return nil, false
 	}
 	c.order.MoveToFront(it.elem)
-	return it.state.clone(), true
+	return it.state, true
 }
 
+// put caches s, which the caller hands over: it must not change s after.
 func (c *aggCache) put(ref domain.AggregateRef, s *aggState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -57,12 +91,12 @@ func (c *aggCache) put(ref domain.AggregateRef, s *aggState) {
 		// Keep whichever view is newer: a slow reader must not roll back a
 		// faster appender's update.
 		if it.state.lastSeq <= s.lastSeq {
-			it.state = s.clone()
+			it.state, it.commands = s, indexCommands(s.events)
 		}
 		c.order.MoveToFront(it.elem)
 		return
 	}
-	c.items[ref] = &cacheItem{state: s.clone(), elem: c.order.PushFront(ref)}
+	c.items[ref] = &cacheItem{state: s, elem: c.order.PushFront(ref), commands: indexCommands(s.events)}
 	for c.order.Len() > c.max {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
@@ -70,12 +104,18 @@ func (c *aggCache) put(ref domain.AggregateRef, s *aggState) {
 	}
 }
 
-// extend records a successful append made on top of prevSeq.
+// extend records a successful append made on top of prevSeq. The new
+// state shares the old one's array: appending writes only past the old
+// state's end, and only the newest state is ever extended, so readers of
+// the old state are unaffected and an append costs its own events only.
 func (c *aggCache) extend(ref domain.AggregateRef, prevSeq, newSeq uint64, envs []domain.Envelope) {
 	c.mu.Lock()
 	it, ok := c.items[ref]
 	if ok && it.state.lastSeq == prevSeq {
-		it.state = &aggState{events: append(cloneEnvs(it.state.events), envs...), lastSeq: newSeq}
+		it.state = &aggState{events: append(it.state.events, cloneEnvs(envs)...), lastSeq: newSeq}
+		for _, e := range envs {
+			it.commands[e.CommandID] = struct{}{}
+		}
 		c.order.MoveToFront(it.elem)
 		c.mu.Unlock()
 		return

@@ -43,11 +43,13 @@ type projector struct {
 	// asOfDay, when set, is the day deadline statuses are judged on
 	// (replays); otherwise it is today in loc.
 	asOfDay string
-	// include filters messages (as-of replay); nil takes all.
-	include func(eventstore.Message) bool
 	// beforeCommit lets tests fail a batch after it is applied and before
 	// it commits, which is where a crash hurts most.
 	beforeCommit func(Applied) error
+	// build, when set, is a file built from nothing in one pass (Rebuild,
+	// the replays): nobody reads it before it is finished, so derived
+	// columns and chain heads are written once, by finishBuild.
+	build *buildState
 }
 
 func (p *projector) today() string {
@@ -62,6 +64,18 @@ func (p *projector) today() string {
 // Messages at or below the stored checkpoint are skipped, so a message
 // delivered twice (a consumer reset, a retried batch) is applied once.
 func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (Applied, error) {
+	items := make([]prepared, len(msgs))
+	for i, m := range msgs {
+		items[i] = prepared{m: m}
+	}
+	return p.applyItems(ctx, items)
+}
+
+// applyItems is applyBatch for messages that may have been prepared ahead
+// (a build prepares the next batch while this one is written). In a build,
+// derived columns and chain heads are written once, by finishBuild, instead
+// of with every batch.
+func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, error) {
 	tx, err := p.db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return Applied{}, fmt.Errorf("begin batch: %w", err)
@@ -82,16 +96,20 @@ func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (
 		return Applied{}, fmt.Errorf("read checkpoint: %w", err)
 	}
 	st := newBatchState()
+	if p.build != nil {
+		st = p.build.next()
+	}
 	today := p.today()
-	for _, m := range msgs {
+	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return Applied{}, err
 		}
+		m := it.m
 		if m.Position <= cp.position {
 			continue
 		}
-		if p.include == nil || p.include(m) {
-			if err := p.applyMessage(b, st, m); err != nil {
+		if !it.skip {
+			if err := p.applyMessage(b, st, it); err != nil {
 				return Applied{}, fmt.Errorf("position %d: %w", m.Position, err)
 			}
 		}
@@ -108,11 +126,16 @@ func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (
 	if !st.applied.LastRecordedAt.IsZero() {
 		cp.lastRecordedAt = sql.NullString{String: formatTime(st.applied.LastRecordedAt), Valid: true}
 	}
-	if err := p.derive(b, st, today); err != nil {
-		return Applied{}, fmt.Errorf("derive: %w", err)
+	if err := st.saveVersions(b); err != nil {
+		return Applied{}, fmt.Errorf("versions: %w", err)
 	}
-	if err := st.saveHeads(b); err != nil {
-		return Applied{}, fmt.Errorf("chain heads: %w", err)
+	if p.build == nil {
+		if err := p.derive(b, st, today); err != nil {
+			return Applied{}, fmt.Errorf("derive: %w", err)
+		}
+		if err := st.saveHeads(b); err != nil {
+			return Applied{}, fmt.Errorf("chain heads: %w", err)
+		}
 	}
 	if err := writeCheckpoint(b, cp, p.now()); err != nil {
 		return Applied{}, fmt.Errorf("checkpoint: %w", err)
@@ -124,26 +147,70 @@ func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (
 			return Applied{}, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	// Whatever the outcome, answers read before it may no longer hold.
+	p.db.answers.changed()
+	if err != nil {
 		return Applied{}, fmt.Errorf("commit batch: %w", err)
 	}
 	committed = true
 	return st.applied, nil
 }
 
+// prepared is a message with the part of applying it that needs no
+// database: its chain checked and its events decoded.
+type prepared struct {
+	m      eventstore.Message
+	ready  bool // prepared ahead: the chain verifier has already moved past it
+	skip   bool // left out by the build's filter (as-of)
+	brk    *domain.ChainBreak
+	recs   []domain.Recorded
+	bad    int // index of an event that did not decode, when badErr is set
+	badErr error
+}
+
+// prepare checks m against the chain heads in v and decodes its events.
+// The heads move past a message unless it breaks the links (see
+// applyMessage), which depends on the chain alone, so a build can prepare
+// messages ahead of the database.
+func prepare(v *domain.ChainVerifier, m eventstore.Message) prepared {
+	it := prepared{m: m, ready: true}
+	if m.Err != nil || len(m.Events) == 0 {
+		return it
+	}
+	for i := range m.Events {
+		m.Events[i].Position, m.Events[i].Index = m.Position, i
+	}
+	it.brk = v.Inspect(m.Events)
+	if it.brk == nil || it.brk.Kind == "altered" {
+		v.Accept(m.Events)
+	}
+	if it.brk != nil {
+		return it
+	}
+	it.recs = make([]domain.Recorded, len(m.Events))
+	for i, e := range m.Events {
+		ev, err := domain.Decode(e)
+		if err != nil {
+			it.recs, it.bad, it.badErr = nil, i, err
+			return it
+		}
+		it.recs[i] = domain.Recorded{Envelope: e, Data: ev}
+	}
+	return it
+}
+
 // applyMessage applies all events of one message or none of them: a
 // message is one command, and half a command is a state no one decided.
 // A message that cannot be applied goes to dead_letters whole; only a
 // database failure is returned.
-func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Message) error {
+func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error {
+	m := it.m
 	if m.Err != nil {
 		return p.deadLetter(b, st, m, nil, DeadMalformed, m.Err.Error())
 	}
 	if len(m.Events) == 0 {
 		return p.deadLetter(b, st, m, nil, DeadMalformed, "a message without events")
-	}
-	for i := range m.Events {
-		m.Events[i].Position, m.Events[i].Index = m.Position, i
 	}
 	// The chain heads follow the links, exactly as the write model does. A
 	// message that does not link (forged, replayed, inserted) is not part of
@@ -151,37 +218,35 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 	// command, which links to the last linked event, still applies. A message
 	// that links but cannot be applied (altered content, unreadable,
 	// breaking an invariant) is dead-lettered and the heads move past it.
-	for _, e := range m.Events {
-		if err := st.seed(b, e.Ref()); err != nil {
-			return err
+	if !it.ready {
+		for _, e := range m.Events {
+			if err := st.seed(b, e.Ref()); err != nil {
+				return err
+			}
 		}
+		it = prepare(st.verifier, m)
 	}
 	advance := func() {
-		st.verifier.Accept(m.Events)
 		for _, e := range m.Events {
 			st.heads[e.Ref()] = chainHead{version: e.AggregateVersion, hash: e.Hash, position: m.Position}
 		}
 	}
-	if brk := st.verifier.Inspect(m.Events); brk != nil {
+	if brk := it.brk; brk != nil {
 		e := eventByID(m.Events, brk.EventID)
 		if brk.Kind == "altered" {
 			advance()
 		}
 		return p.deadLetter(b, st, m, e, DeadChainBreak, fmt.Sprintf("%s: %s (version %d)", brk.Kind, brk.Detail, brk.Version))
 	}
-	recs := make([]domain.Recorded, len(m.Events))
-	for i, e := range m.Events {
-		ev, err := domain.Decode(e)
-		if err != nil {
-			kind := DeadUndecodable
-			if _, known := domain.SchemaVersion(e.Name); !known {
-				kind = DeadUnknown
-			}
-			advance()
-			return p.deadLetter(b, st, m, &m.Events[i], kind, err.Error())
+	if it.badErr != nil {
+		kind := DeadUndecodable
+		if _, known := domain.SchemaVersion(m.Events[it.bad].Name); !known {
+			kind = DeadUnknown
 		}
-		recs[i] = domain.Recorded{Envelope: e, Data: ev}
+		advance()
+		return p.deadLetter(b, st, m, &m.Events[it.bad], kind, it.badErr.Error())
 	}
+	recs := it.recs
 	if err := b.exec(`SAVEPOINT message`); err != nil {
 		return err
 	}
@@ -196,6 +261,7 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 		if !isInvariant(err) {
 			return err
 		}
+		st.rollback()
 		if rbErr := b.exec(`ROLLBACK TO message`); rbErr != nil {
 			return rbErr
 		}
@@ -206,6 +272,7 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, m eventstore.Messag
 		return p.deadLetter(b, st, m, &m.Events[i], DeadInvariant, err.Error())
 	}
 	advance()
+	st.keep()
 	st.applied.Events += len(recs)
 	st.applied.LastRecordedAt = m.Events[len(m.Events)-1].RecordedAt
 	return b.exec(`RELEASE message`)

@@ -54,8 +54,17 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 	var replaced *figureRow
 	var err error
 	if e.Supersedes != "" {
-		if replaced, err = namedFigure(b, r.AggregateID, e.Supersedes, "superseded"); err != nil {
+		// Read and mark the named figure in one statement. A figure of
+		// another window is a broken event, and the savepoint takes the
+		// mark back.
+		replaced, err = scanFigure(b.queryRow(`UPDATE figures SET state = 'superseded', replaced_by = ?
+			WHERE event_id = ? AND indicator_id = ? RETURNING event_id, window_key, value, quality, state, fallback`,
+			r.ID, e.Supersedes, r.AggregateID))
+		if err != nil {
 			return err
+		}
+		if replaced == nil {
+			return broken("superseded figure %s is not recorded on indicator %s", e.Supersedes, r.AggregateID)
 		}
 		if replaced.windowKey != w.Key() {
 			return broken("figure %s covers %s, not %s", e.Supersedes, replaced.windowKey, w.Key())
@@ -63,15 +72,16 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 	} else if replaced, err = scanFigure(b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
 		r.AggregateID, w.Key())); err != nil {
 		return err
+	} else if replaced != nil {
+		if err := b.exec(`UPDATE figures SET state = 'superseded', replaced_by = ? WHERE event_id = ?`, r.ID, replaced.eventID); err != nil {
+			return err
+		}
 	}
 	kind := "reported"
 	var oldValue any
 	var oldQuality, supersedes string
 	if replaced != nil {
 		kind, oldValue, oldQuality, supersedes = "superseded", replaced.value, replaced.quality, replaced.eventID
-		if err := b.exec(`UPDATE figures SET state = 'superseded', replaced_by = ? WHERE event_id = ?`, r.ID, replaced.eventID); err != nil {
-			return err
-		}
 	}
 	if err := insertFigure(b, r, h, figureInsert{kind: "report", window: w, value: e.Value, numerator: e.Numerator,
 		denominator: e.Denominator, quality: e.Quality, source: e.Source, finalDue: e.FinalDue, supersedes: supersedes,

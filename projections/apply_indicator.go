@@ -17,11 +17,14 @@ type indicatorHead struct {
 
 func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded) error {
 	id := r.AggregateID
-	var h indicatorHead
-	err := b.queryRow(`SELECT task_id, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.year, &h.target)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+	h, exists := st.indicatorHeads[id]
+	var err error
+	if !exists {
+		err = b.queryRow(`SELECT task_id, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.year, &h.target)
+		exists = err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 	}
 	if _, defining := r.Data.(*domain.IndicatorDefined); !defining && !exists {
 		return broken("%s for indicator %s, which is not defined", r.Name, id)
@@ -34,6 +37,7 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 		h.taskID = e.TaskID
 		err = p.defineIndicator(b, r, e)
 	case *domain.IndicatorTargetSet:
+		delete(st.indicatorHeads, id)
 		err = p.setTarget(b, r, h, e)
 	case *domain.IndicatorBaseRecorded:
 		err = p.recordBase(b, r, h, e)
@@ -53,8 +57,13 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 	}
 	st.indicators[id] = true
 	st.tasks[h.taskID] = true
-	return b.exec(`UPDATE indicators SET version = ?, last_position = ?, updated_at = ? WHERE id = ?`,
-		r.AggregateVersion, r.Position, formatTime(r.RecordedAt), id)
+	if _, defining := r.Data.(*domain.IndicatorDefined); !defining {
+		if _, retargeted := r.Data.(*domain.IndicatorTargetSet); !retargeted {
+			st.indicatorHeads[id] = h
+		}
+	}
+	st.setVersion(r.Ref(), r)
+	return nil
 }
 
 // targetTextSQL spells a target the way figure_changes shows it: the value,

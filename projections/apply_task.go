@@ -72,8 +72,8 @@ func (p *projector) applyTask(b *batchTx, st *batchState, r domain.Recorded) err
 		return err
 	}
 	st.tasks[id] = true
-	return b.exec(`UPDATE tasks SET version = ?, last_position = ?, updated_at = ? WHERE id = ?`,
-		r.AggregateVersion, r.Position, at, id)
+	st.setVersion(r.Ref(), r)
+	return nil
 }
 
 func (p *projector) reachMilestone(b *batchTx, st *batchState, id string, r domain.Recorded, e *domain.TaskMilestoneReached) error {

@@ -108,7 +108,8 @@ type chainHead struct {
 }
 
 // batchState is what one batch accumulates before it commits: chain heads
-// to persist, and the rows whose derived columns must be recomputed.
+// to persist, the rows whose derived columns must be recomputed, and the
+// version columns of the aggregates it moved.
 type batchState struct {
 	verifier   *domain.ChainVerifier
 	seeded     map[domain.AggregateRef]bool
@@ -117,6 +118,22 @@ type batchState struct {
 	tasks      map[string]bool
 	years      map[keyYear]bool
 	applied    Applied
+
+	// Version columns are written once per row and batch, not once per
+	// event: msg holds the current message's, kept the applied messages'.
+	msg, kept map[domain.AggregateRef]rowVersion
+	// indicatorHeads caches what an indicator event reads of its row; an
+	// event that changes those columns drops its entry.
+	indicatorHeads map[string]indicatorHead
+	// fresh marks a file built from nothing: no chain head to seed.
+	fresh bool
+}
+
+// rowVersion is what the version, last_position and updated_at columns of
+// a task or indicator row are set to.
+type rowVersion struct {
+	version, position uint64
+	at                string
 }
 
 type keyYear struct {
@@ -127,12 +144,73 @@ type keyYear struct {
 func newBatchState() *batchState {
 	return &batchState{verifier: domain.NewChainVerifier(), seeded: map[domain.AggregateRef]bool{},
 		heads: map[domain.AggregateRef]chainHead{}, indicators: map[string]bool{}, tasks: map[string]bool{},
-		years: map[keyYear]bool{}}
+		years: map[keyYear]bool{}, msg: map[domain.AggregateRef]rowVersion{}, kept: map[domain.AggregateRef]rowVersion{},
+		indicatorHeads: map[string]indicatorHead{}}
+}
+
+// buildState carries a build's batchState from batch to batch: the rows
+// to derive and the chain heads accumulate until finishBuild writes them.
+type buildState struct {
+	state *batchState
+	// verifier is the chain as prepared ahead of the database.
+	verifier *domain.ChainVerifier
+}
+
+func newBuildState() *buildState {
+	st := newBatchState()
+	st.fresh = true
+	return &buildState{state: st, verifier: domain.NewChainVerifier()}
+}
+
+func (bs *buildState) next() *batchState {
+	bs.state.applied = Applied{}
+	return bs.state
+}
+
+// setVersion records the version columns an applied event sets.
+func (st *batchState) setVersion(ref domain.AggregateRef, r domain.Recorded) {
+	st.msg[ref] = rowVersion{version: r.AggregateVersion, position: r.Position, at: formatTime(r.RecordedAt)}
+}
+
+// keep takes the current message's changes as applied.
+func (st *batchState) keep() {
+	for ref, v := range st.msg {
+		st.kept[ref] = v
+	}
+	clear(st.msg)
+}
+
+// rollback forgets what the current message changed: its rows were rolled
+// back to the savepoint.
+func (st *batchState) rollback() {
+	clear(st.msg)
+	clear(st.indicatorHeads)
+}
+
+// saveVersions writes the version columns of every row the batch moved.
+func (st *batchState) saveVersions(b *batchTx) error {
+	refs := make([]domain.AggregateRef, 0, len(st.kept))
+	for r := range st.kept {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	for _, r := range refs {
+		v := st.kept[r]
+		q := `UPDATE indicators SET version = ?, last_position = ?, updated_at = ? WHERE id = ?`
+		if r.Type == domain.AggregateTask {
+			q = `UPDATE tasks SET version = ?, last_position = ?, updated_at = ? WHERE id = ?`
+		}
+		if err := b.exec(q, v.version, v.position, v.at, r.ID); err != nil {
+			return err
+		}
+	}
+	clear(st.kept)
+	return nil
 }
 
 // seed continues an aggregate's chain from its persisted head.
 func (st *batchState) seed(b *batchTx, ref domain.AggregateRef) error {
-	if st.seeded[ref] {
+	if st.seeded[ref] || st.fresh {
 		return nil
 	}
 	st.seeded[ref] = true

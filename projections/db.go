@@ -31,9 +31,10 @@ const projectionName = "readmodels"
 // DB is one read-model file: a single writer connection for the projector
 // and a read-only pool for queries, so readers never take the write lock.
 type DB struct {
-	path   string
-	writer *sql.DB
-	reader *sql.DB
+	path    string
+	writer  *sql.DB
+	reader  *sql.DB
+	answers answers
 }
 
 // Open opens (creating if needed) the read-model file at path and brings
@@ -48,14 +49,18 @@ func open(path string, bulk bool) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("read models: path is required")
 	}
-	sync := "NORMAL"
+	params := []string{"_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=on", "_synchronous=NORMAL", "_txlock=immediate"}
 	if bulk {
-		sync = "OFF"
+		// A build's file is read by no one before it is complete and synced,
+		// and a failed build is deleted: it needs no write-ahead log (the
+		// in-memory rollback journal still serves savepoints) and no sync,
+		// and a batch of thousands of events spread over a dozen indexes
+		// needs more than SQLite's default 2 MB page cache.
+		params = []string{"_journal_mode=MEMORY", "_busy_timeout=5000", "_foreign_keys=on", "_synchronous=OFF", "_txlock=immediate", "_cache_size=-65536"}
 	}
 	// Pragmas live in the DSN so every pooled connection gets them, not only
 	// the one a one-off Exec happens to reach.
-	w, err := sql.Open("sqlite3", dsn(path, "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=on",
-		"_synchronous="+sync, "_txlock=immediate"))
+	w, err := sql.Open("sqlite3", dsn(path, params...))
 	if err != nil {
 		return nil, fmt.Errorf("read models %s: %w", path, err)
 	}
@@ -68,12 +73,17 @@ func open(path string, bulk bool) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite3", dsn(path, "mode=ro", "_busy_timeout=5000", "_query_only=1"))
+	r, err := sql.Open("sqlite3", dsn(path, "mode=ro", "_busy_timeout=5000", "_query_only=1", "_cache_size=-16384"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("read models %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
+	// database/sql keeps 2 idle connections by default: with more clients
+	// than that, every query past the second closed its connection and the
+	// next opened one again (reading the schema each time), which was most
+	// of a busy reader's p99.
+	r.SetMaxIdleConns(8)
 	db.reader = r
 	if err := r.Ping(); err != nil {
 		db.Close()

@@ -174,5 +174,7 @@ func (p *projector) refreshStatuses(ctx context.Context) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	p.db.answers.changed()
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"kpitrail/domain"
@@ -132,6 +133,30 @@ func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, err
 // AuditTrail returns every change to an indicator's figures, bases and
 // targets, in log order.
 func (db *DB) AuditTrail(ctx context.Context, indicatorID string) ([]FigureChange, error) {
+	gen, cached := db.answers.generation()
+	if !cached {
+		return db.auditTrail(ctx, indicatorID)
+	}
+	if cs, ok := db.answers.auditTrail(indicatorID); ok {
+		return cs, nil
+	}
+	v, err := db.answers.once(ctx, auditKey(indicatorID), gen, func() (any, error) {
+		cs, err := db.auditTrail(ctx, indicatorID)
+		if err == nil {
+			db.answers.keepAuditTrail(gen, indicatorID, cs)
+		}
+		return cs, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]FigureChange)), nil
+}
+
+// auditKey keeps audit-trail queries apart from boards in answers.running.
+type auditKey string
+
+func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChange, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),

@@ -37,6 +37,27 @@ func scanTask(s interface{ Scan(...any) error }) (Task, error) {
 
 // ListTasks returns tasks ordered by year, dimension and id.
 func (db *DB) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	gen, cached := db.answers.generation()
+	if !cached {
+		return db.listTasks(ctx, f)
+	}
+	if ts, ok := db.answers.board(f); ok {
+		return ts, nil
+	}
+	v, err := db.answers.once(ctx, f, gen, func() (any, error) {
+		ts, err := db.listTasks(ctx, f)
+		if err == nil {
+			db.answers.keepBoard(gen, f, ts)
+		}
+		return ts, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cloneTasks(v.([]Task)), nil
+}
+
+func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	var where []string
 	var args []any
 	if f.Year != 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"kpitrail/domain"
@@ -121,31 +122,13 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 		return err
 	}
 	proj := opts.projector(db)
-	proj.include = spec.include
+	proj.build = newBuildState()
 	if !spec.asOf.IsZero() {
 		proj.asOfDay = spec.asOf.In(proj.loc).Format(time.DateOnly)
 	}
-	var batch []eventstore.Message
-	err = store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
-		if spec.upTo > 0 && m.Position > spec.upTo {
-			return errStop
-		}
-		batch = append(batch, m)
-		if len(batch) < opts.BatchSize {
-			return nil
-		}
-		_, err := proj.applyBatch(ctx, batch)
-		if opts.Progress != nil {
-			opts.Progress(m.Position)
-		}
-		batch = batch[:0]
-		return err
-	})
-	if errors.Is(err, errStop) {
-		err = nil
-	}
-	if err == nil && len(batch) > 0 {
-		_, err = proj.applyBatch(ctx, batch)
+	err = pipeline(ctx, store, proj, opts, spec)
+	if err == nil {
+		err = proj.finishBuild(ctx)
 	}
 	if err == nil {
 		err = proj.refreshStatuses(ctx)
@@ -175,6 +158,96 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 		return fmt.Errorf("rebuild %s: %w", finalPath, err)
 	}
 	return syncDir(dir)
+}
+
+// pipeline reads the log and applies it in batches. Reading, checking the
+// chain and decoding happen on the reading goroutine while the previous
+// batch is written on another, so the two halves of a rebuild overlap.
+func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptions, spec buildSpec) error {
+	// Unbuffered: one batch is written while the next is read, and no
+	// third waits in memory.
+	batches := make(chan []prepared)
+	done := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for b := range batches {
+			if err != nil {
+				continue // draining after a failure
+			}
+			_, err = proj.applyItems(ctx, b)
+			if opts.Progress != nil {
+				opts.Progress(b[len(b)-1].m.Position)
+			}
+			if err != nil {
+				failed.Store(true)
+			}
+		}
+		done <- err
+	}()
+	var batch []prepared
+	var last uint64
+	err := store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		if spec.upTo > 0 && m.Position > spec.upTo {
+			return errStop
+		}
+		if failed.Load() {
+			return errStop
+		}
+		if m.Position <= last {
+			return nil // delivered twice: the verifier has moved past it
+		}
+		last = m.Position
+		var it prepared
+		if spec.include != nil && !spec.include(m) {
+			it = prepared{m: m, ready: true, skip: true}
+		} else {
+			it = prepare(proj.build.verifier, m)
+		}
+		batch = append(batch, it)
+		if len(batch) < opts.BatchSize {
+			return nil
+		}
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batch = make([]prepared, 0, opts.BatchSize)
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err == nil && len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	if aerr := <-done; aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// finishBuild writes what a build holds back until the log is applied:
+// the derived columns of every row it touched, and the chain heads.
+func (p *projector) finishBuild(ctx context.Context) error {
+	tx, err := p.db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	b := &batchTx{ctx: context.WithoutCancel(ctx), tx: tx, stmts: map[string]*sql.Stmt{}}
+	st := p.build.state
+	if err := p.derive(b, st, p.today()); err != nil {
+		return fmt.Errorf("derive: %w", err)
+	}
+	if err := st.saveHeads(b); err != nil {
+		return fmt.Errorf("chain heads: %w", err)
+	}
+	err = tx.Commit()
+	p.db.answers.changed()
+	return err
 }
 
 // detach makes sure nothing has the file at path open and that it leaves

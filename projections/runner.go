@@ -78,6 +78,9 @@ type Runner struct {
 // NewRunner returns a runner; nothing runs until Run or CatchUp.
 func NewRunner(db *DB, store Log, opts RunnerOptions) *Runner {
 	opts.setDefaults()
+	// The runner is the file's writer, so the DB sees every change and may
+	// keep answers between them.
+	db.answers.enable()
 	return &Runner{db: db, store: store, opts: opts, changed: make(chan struct{}),
 		proj: &projector{db: db, now: opts.Now, loc: opts.Location, dueSoonDays: opts.DueSoonDays}}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"unicode/utf8"
 
 	"kpitrail/domain"
 )
@@ -81,7 +82,54 @@ func unmarshalText(s string, v any) error {
 	if s == "" {
 		return nil
 	}
+	if p, ok := v.(*[]string); ok {
+		if out, ok := stringArray(s, *p); ok {
+			*p = out
+			return nil
+		}
+	}
 	return json.Unmarshal([]byte(s), v)
+}
+
+// stringArray reads the common case of a stored JSON array of strings
+// without encoding/json, which is most of the task board's time: an array
+// of strings with no escape in them, as jsonText writes plain text. It
+// reports false for anything else, which the caller hands to json.
+// Like json.Unmarshal into a slice, it reuses dst's array.
+func stringArray(s string, dst []string) ([]string, bool) {
+	if strings.IndexByte(s, '\\') >= 0 || len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	out := dst[:0]
+	if out == nil {
+		out = []string{}
+	}
+	rest := s[1 : len(s)-1]
+	if rest == "" {
+		return out, true
+	}
+	for {
+		if len(rest) < 2 || rest[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		item := rest[1 : 1+end]
+		if !utf8.ValidString(item) || strings.ContainsFunc(item, func(r rune) bool { return r < 0x20 }) {
+			return nil, false
+		}
+		out = append(out, item)
+		rest = rest[2+end:]
+		if rest == "" {
+			return out, true
+		}
+		if rest[0] != ',' {
+			return nil, false
+		}
+		rest = rest[1:]
+	}
 }
 
 // compositeKey is provenance.row_key for tables with a composite primary

@@ -38,6 +38,7 @@ func (m *Main) commands() map[string]subcommand {
 		"snapshot": {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
 		"audit":    {"audit verify: check every hash chain and a published root", (*Main).runAudit},
 		"token":    {"token issue | list | revoke (admin)", (*Main).runToken},
+		"bench":    {"measure appends, import, rebuild, replay and queries next to the raw limits (--quick: under a minute)", (*Main).runBench},
 		"export":   {"export the read models and the event log as CSV, JSON Lines and Parquet with a manifest", (*Main).runExport},
 		"import":   {"import a self-check table or figure sheet (--dry-run); import undo BATCH; import template", (*Main).runImport},
 	}

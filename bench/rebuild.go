@@ -1,0 +1,279 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"kpitrail/app"
+	"kpitrail/projections"
+)
+
+// loadedLog is the generated history that rebuild, replay and queries
+// read: written once per run, with the server's sync off.
+type loadedLog struct {
+	dir      string
+	node     *node
+	workload Workload
+	events   int
+	messages uint64
+	took     time.Duration
+	// readModels is a rebuilt file of the whole log, for the queries.
+	readModels string
+}
+
+// log generates (once) a history of about events events.
+func (r *runner) log(ctx context.Context) (*loadedLog, error) {
+	if r.loaded != nil {
+		return r.loaded, nil
+	}
+	dir := filepath.Join(r.opts.Dir, "log")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	clock := &simClock{}
+	n, err := startNode(ctx, filepath.Join(dir, "nats"), true, clock.now)
+	if err != nil {
+		return nil, err
+	}
+	perYear := min(r.opts.Events, 100_000)
+	w := workloadFor(max(1, r.opts.Events/perYear), perYear)
+	start := time.Now()
+	events, err := generate(ctx, app.NewService(n.store), clock, w, nil)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	took := time.Since(start)
+	// Readers get a store of their own, as a `kpitrail rebuild` process
+	// would: the writer's caches (every aggregate it wrote) are let go.
+	if err := n.reopen(ctx); err != nil {
+		n.close()
+		return nil, err
+	}
+	last, err := n.store.LastPosition(ctx)
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	r.loaded = &loadedLog{dir: dir, node: n, workload: w, events: events, messages: last, took: took}
+	return r.loaded, nil
+}
+
+func (r *runner) closeLog() {
+	if r.loaded != nil {
+		r.loaded.node.close()
+		os.RemoveAll(r.loaded.dir)
+		r.loaded = nil
+	}
+}
+
+func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
+	lg, err := r.log(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gen := Result{Name: "rebuild", What: fmt.Sprintf("generated the log: %d events in %d messages (%d years × %d tasks × %d indicators), ExecuteMany on a NoSync server",
+		lg.events, lg.messages, lg.workload.Years, lg.workload.Tasks, lg.workload.IndicatorsPerTask),
+		Value: float64(lg.events) / lg.took.Seconds(), Unit: "events/s", Notes: []string{fmt.Sprintf("%.1f s", lg.took.Seconds())}}
+
+	// Raw pipeline first, so the stream's blocks are equally warm for both.
+	rawRate, err := rawPipeline(ctx, lg.node, filepath.Join(dir, "raw.db"))
+	if err != nil {
+		return nil, fmt.Errorf("raw pipeline: %w", err)
+	}
+	path := filepath.Join(lg.dir, "readmodels.db")
+	resetPeakRSS()
+	_, base := rss()
+	var mu sync.Mutex
+	var marks []int64
+	quarter := lg.messages / 4
+	next := quarter
+	heap := sampleHeap()
+	start := time.Now()
+	err = projections.Rebuild(ctx, lg.node.store, path, projections.RebuildOptions{Progress: func(pos uint64) {
+		if pos >= next {
+			cur, _ := rss()
+			mu.Lock()
+			marks = append(marks, cur)
+			mu.Unlock()
+			next += quarter
+		}
+	}})
+	el := time.Since(start)
+	heapPeak := heap()
+	if err != nil {
+		return nil, err
+	}
+	_, peak := rss()
+	lg.readModels = path
+	rate := float64(lg.events) / el.Seconds()
+	ratio := rate / rawRate
+	flat := true
+	if len(marks) >= 2 {
+		flat = marks[len(marks)-1] <= marks[0]+marks[0]/4+32<<20
+	}
+	notes := []string{fmt.Sprintf("%.1f s", el.Seconds()), fmt.Sprintf("peak RSS %s (process before: %s)", mib(peak), mib(base)),
+		fmt.Sprintf("peak Go heap %s (server included)", mib(heapPeak))}
+	var q []string
+	for _, m := range marks {
+		q = append(q, mib(m))
+	}
+	notes = append(notes, fmt.Sprintf("RSS at each quarter %v", q), fmt.Sprintf("file %s", mib(fileSize(path))))
+	ok := ratio >= 0.5 && rate >= 100_000 && peak <= 300<<20 && flat
+	return []Result{gen, {Name: "rebuild", What: fmt.Sprintf("projections.Rebuild of %d events", lg.events), Value: rate, Unit: "events/s",
+		Raw: rawRate, RawWhat: "ordered consumer + batched SQLite upsert, one row per event", Ratio: ratio,
+		Target: "≥ 0.50 of raw, ≥ 100,000 events/s, peak RSS ≤ 300 MB and flat", Met: met(ok), Notes: notes}}, nil
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// rawPipeline is the floor under a rebuild: read the whole stream with one
+// ordered consumer and upsert one row per message, in transactions of
+// 5000, into a SQLite file opened as a rebuild opens its file.
+func rawPipeline(ctx context.Context, n *node, path string) (float64, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=MEMORY&_synchronous=OFF&_txlock=immediate&_cache_size=-65536")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE raw (position INTEGER PRIMARY KEY, subject TEXT NOT NULL, data BLOB NOT NULL)`); err != nil {
+		return 0, err
+	}
+	last, err := n.store.LastPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	cons, err := n.store.JetStreamContext().OrderedConsumer(ctx, n.store.Config().Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{n.store.Config().SubjectPrefix + ".>"}, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	var tx *sql.Tx
+	var stmt *sql.Stmt
+	inTx := 0
+	commit := func() error {
+		if tx == nil {
+			return nil
+		}
+		stmt.Close()
+		err := tx.Commit()
+		tx, inTx = nil, 0
+		return err
+	}
+	var count uint64
+	for count < last {
+		m, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		if tx == nil {
+			if tx, err = db.Begin(); err != nil {
+				return 0, err
+			}
+			if stmt, err = tx.Prepare(`INSERT INTO raw (position, subject, data) VALUES (?, ?, ?)
+				ON CONFLICT (position) DO UPDATE SET subject = excluded.subject, data = excluded.data`); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := stmt.Exec(meta.Sequence.Stream, m.Subject(), m.Data()); err != nil {
+			return 0, err
+		}
+		count = meta.Sequence.Stream
+		if inTx++; inTx == 5000 {
+			if err := commit(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return 0, err
+	}
+	return float64(last) / time.Since(start).Seconds(), nil
+}
+
+// replayAsOf replays one year: the read models as known at the end of the
+// first year of the log. With a log of one year that is the whole log; on a
+// longer log every later message is still read and skipped.
+func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
+	var out []Result
+	clock := &simClock{}
+	n, err := startNode(ctx, filepath.Join(dir, "nats"), true, clock.now)
+	if err != nil {
+		return nil, err
+	}
+	defer n.close()
+	perYear := min(r.opts.Events, 100_000)
+	w := workloadFor(1, perYear)
+	events, err := generate(ctx, app.NewService(n.store), clock, w, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.reopen(ctx); err != nil {
+		return nil, err
+	}
+	asOf := time.Date(w.FirstYear+1, 1, 31, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	if err := projections.ReplayAsOf(ctx, n.store, asOf, filepath.Join(dir, "asof.db")); err != nil {
+		return nil, err
+	}
+	el := time.Since(start)
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of one year (%d events)", events),
+		Value: el.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(el <= 2*time.Second),
+		Notes: []string{fmt.Sprintf("%s events/s", num(float64(events)/el.Seconds()))}})
+	if r.opts.Events > perYear {
+		lg, err := r.log(ctx)
+		if err != nil {
+			return out, err
+		}
+		start := time.Now()
+		if err := projections.ReplayAsOf(ctx, lg.node.store, asOf, filepath.Join(dir, "asof-long.db")); err != nil {
+			return out, err
+		}
+		el := time.Since(start)
+		out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of the first year on the %d-event log (all later messages read and skipped)", lg.events),
+			Value: el.Seconds(), Unit: "s"})
+	}
+	return out, nil
+}
+
+// readModels returns a rebuilt file of the loaded log, building it if the
+// rebuild measurement did not run.
+func (r *runner) readModels(ctx context.Context) (*loadedLog, error) {
+	lg, err := r.log(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lg.readModels != "" {
+		return lg, nil
+	}
+	path := filepath.Join(lg.dir, "readmodels.db")
+	if err := projections.Rebuild(ctx, lg.node.store, path, projections.RebuildOptions{}); err != nil {
+		return nil, err
+	}
+	lg.readModels = path
+	return lg, nil
+}

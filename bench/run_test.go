@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRun runs the benchmark when KPITRAIL_BENCH is set ("quick" or
+// "full"), until `kpitrail bench` is wired:
+//
+//	KPITRAIL_BENCH=quick go test ./bench -run TestRun -v -timeout 0
+//
+// KPITRAIL_BENCH_ONLY (comma-separated names), KPITRAIL_BENCH_EVENTS,
+// KPITRAIL_BENCH_DIR, KPITRAIL_BENCH_PROFILE (a directory for CPU
+// profiles) and KPITRAIL_BENCH_JSON (a file for the report) tune it.
+func TestRun(t *testing.T) {
+	mode := os.Getenv("KPITRAIL_BENCH")
+	if mode == "" {
+		t.Skip("set KPITRAIL_BENCH=quick or full to run the benchmark")
+	}
+	opts := Options{Quick: mode == "quick", Out: os.Stdout, Dir: os.Getenv("KPITRAIL_BENCH_DIR"),
+		ProfileDir: os.Getenv("KPITRAIL_BENCH_PROFILE")}
+	if only := os.Getenv("KPITRAIL_BENCH_ONLY"); only != "" {
+		opts.Only = strings.Split(only, ",")
+	}
+	if ev := os.Getenv("KPITRAIL_BENCH_EVENTS"); ev != "" {
+		n, err := strconv.Atoi(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Events = n
+	}
+	rep, err := Run(context.Background(), opts)
+	t.Logf("took %s", rep.Duration.Round(time.Second))
+	if path := os.Getenv("KPITRAIL_BENCH_JSON"); path != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQuickRunsAndMeasuresSomething keeps the harness itself working: the
+// measurements that need no large log, at a tiny scale.
+func TestQuickRunsAndMeasuresSomething(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	rep, err := Run(context.Background(), Options{Quick: true, Events: 2000, Dir: t.TempDir(),
+		Only: []string{"rebuild", "queries"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Err != "" || r.Value <= 0 {
+			t.Errorf("%s", r.Line())
+		}
+	}
+}
