@@ -126,11 +126,21 @@ func (l *Live) With(ctx context.Context, asOf *time.Time, fn func(*DB) error) er
 }
 
 // Wait returns once the live read models include position.
+//
+// A rebuild replaces the runner; a waiter on the old one would never be
+// woken, so the wait is taken in short slices, each on the current runner.
 func (l *Live) Wait(ctx context.Context, position uint64) error {
-	l.mu.RLock()
-	r := l.runner
-	l.mu.RUnlock()
-	return r.Wait(ctx, position)
+	for {
+		l.mu.RLock()
+		r := l.runner
+		l.mu.RUnlock()
+		slice, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		err := r.Wait(slice, position)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
 }
 
 // Lag reports how far the read models are behind the log.
