@@ -31,6 +31,9 @@ type Error struct {
 	// Version is the aggregate's current version on a conflict, so a client
 	// can reload and retry without another round trip.
 	Version uint64
+	// Details, when set, travels to the caller with the error (e.g. what a
+	// partly applied import did store before it stopped).
+	Details any
 	Err     error
 }
 

@@ -52,6 +52,12 @@ func TestImportTheSeedTableThroughTheCLI(t *testing.T) {
 	if _, err := s.runCLI(reporter, "import", "--format", "tsv", file); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("reporter import: %v", err)
 	}
+	// The refusal says what the stopped import had stored: here, nothing.
+	r := s.do("POST", "/v1/imports?format=tsv", reporter, demo.SeedTable())
+	details, _ := r.json(t)["details"].(map[string]any)
+	if r.Status != 403 || details == nil || details["report"].(map[string]any)["applied"] != float64(0) {
+		t.Fatalf("refused import: %d %s", r.Status, r.Body)
+	}
 	tmpl := filepath.Join(t.TempDir(), "figures.xlsx")
 	if out, err = s.runCLI(office, "import", "template", "--format", "xlsx", "--out", tmpl); err != nil {
 		t.Fatalf("template: %v %s", err, out)

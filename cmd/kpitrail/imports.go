@@ -126,7 +126,7 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	}
 	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Actor())
 	if err != nil {
-		return nil, err
+		return nil, withDetails(err, ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
 	}
 	im.settle(ctx)
 	return ImportResult{BatchID: batch, Summary: plan.Summary, Report: report}, nil
@@ -160,10 +160,24 @@ func (im *imports) Undo(ctx context.Context, batch string) (any, error) {
 	}
 	p, _ := auth.FromContext(ctx)
 	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Actor())
-	if err == nil {
-		im.settle(ctx)
+	if err != nil {
+		return nil, withDetails(err, rep)
 	}
-	return rep, err
+	im.settle(ctx)
+	return rep, nil
+}
+
+// withDetails keeps what a partly applied import or undo stored: the
+// commands before the one refused are in the log, and the caller must be
+// able to see which (running it again continues from there).
+func withDetails(err error, details any) error {
+	e, ok := domain.AsError(err)
+	if !ok {
+		e = domain.Internal(err, "import stopped")
+	}
+	out := *e
+	out.Details = details
+	return &out
 }
 
 func (im *imports) Template(format string) ([]byte, string, error) {

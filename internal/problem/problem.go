@@ -42,6 +42,8 @@ type Problem struct {
 	Rule     string `json:"rule,omitempty"`
 	// CurrentVersion is set on a conflict so the client can reload and retry.
 	CurrentVersion *uint64 `json:"current_version,omitempty"`
+	// Details carries what the failed request did accomplish, when it did.
+	Details any `json:"details,omitempty"`
 }
 
 // New builds a problem with a code that has no domain error behind it.
@@ -58,7 +60,7 @@ func From(err error, instance string) Problem {
 	p := New(status, string(code), "", instance)
 	var e *domain.Error
 	if errors.As(err, &e) {
-		p.Field, p.Rule, p.Detail = e.Field, e.Rule, e.Error()
+		p.Field, p.Rule, p.Detail, p.Details = e.Field, e.Rule, e.Error(), e.Details
 		if code == domain.ECONFLICT {
 			v := e.Version
 			p.CurrentVersion = &v
