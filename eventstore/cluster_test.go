@@ -119,8 +119,14 @@ func TestClusterLeaderKilledUnderLoad(t *testing.T) {
 	// And a fresh writer whose cached view is behind hits the server check.
 	nc2, _ := eventstore.ConnectRemote(eventstore.RemoteConfig{URLs: cluster.URL(), Name: "second"})
 	defer nc2.Close()
-	other, err := eventstore.OpenJetStream(ctx, nc2, eventstore.Config{Replicas: 3})
-	if err != nil {
+	// The killed node may have led the meta group too; stream management
+	// waits for its successor.
+	var other *eventstore.JetStream
+	if err := retry(ctx, func() error {
+		var err error
+		other, err = eventstore.OpenJetStream(ctx, nc2, eventstore.Config{Replicas: 3})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := other.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: "w1"}); err != nil {

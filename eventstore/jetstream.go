@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -114,11 +115,38 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := js.CreateOrUpdateStream(ctx, cfg.StreamConfig())
+	st, err := ensureStream(ctx, js, cfg.StreamConfig())
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		return nil, err
 	}
 	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates)}, nil
+}
+
+// ensureStream creates the stream, or updates it only when a setting kpitrail
+// owns differs. An update is a replicated proposal that can wait out a
+// missing peer; starting against a cluster with a node down must not.
+func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if st, err = js.CreateStream(ctx, want); err != nil {
+			return nil, fmt.Errorf("create stream %s: %w", want.Name, err)
+		}
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", want.Name, err)
+	}
+	have := st.CachedInfo().Config
+	if slices.Equal(have.Subjects, want.Subjects) && have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes &&
+		have.MaxMsgs == want.MaxMsgs && have.Discard == want.Discard && have.Replicas == want.Replicas &&
+		have.Duplicates == want.Duplicates && have.DenyDelete == want.DenyDelete && have.DenyPurge == want.DenyPurge &&
+		have.AllowDirect == want.AllowDirect && have.AllowAtomicPublish == want.AllowAtomicPublish {
+		return st, nil
+	}
+	if st, err = js.UpdateStream(ctx, want); err != nil {
+		return nil, fmt.Errorf("update stream %s: %w", want.Name, err)
+	}
+	return st, nil
 }
 
 // Stream returns the underlying stream (for audit and operations).
@@ -152,8 +180,17 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 			return prior, nil
 		}
 	}
-	if agg.version() < expected {
-		// Another process may have written; our cached view is behind.
+	// Another process may have written, or (on a replicated stream) a
+	// follower answered a direct get before applying the latest message: a
+	// view behind the version the caller decided on is read again, briefly.
+	for attempt := 0; agg.version() < expected && attempt < 20; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+			}
+		}
 		if agg, err = s.aggregate(ctx, ref, true); err != nil {
 			return nil, err
 		}
@@ -204,13 +241,31 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 
 // afterConflict re-reads the aggregate: the command may already be stored
 // (a retry racing its original); otherwise it is a real conflict.
+//
+// The server refused the subject check, so a newer message exists. On a
+// replicated stream a direct get may be answered by a follower that has not
+// applied it yet; a view that still shows the expected version is such a
+// stale read, and is read again (briefly) rather than reported as a
+// conflict at the version the caller already had.
 func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, expected uint64, commandID string) ([]domain.Envelope, error) {
-	agg, err := s.aggregate(ctx, ref, true)
-	if err != nil {
-		return nil, err
-	}
-	if prior := byCommand(agg.events, commandID); len(prior) > 0 {
-		return prior, nil
+	var agg *aggState
+	for attempt := 0; ; attempt++ {
+		var err error
+		if agg, err = s.aggregate(ctx, ref, true); err != nil {
+			return nil, err
+		}
+		if prior := byCommand(agg.events, commandID); len(prior) > 0 {
+			return prior, nil
+		}
+		if agg.version() != expected || attempt >= 20 {
+			break
+		}
+		s.cache.forget(ref)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
 	}
 	return nil, conflict(ref, expected, agg.version())
 }
