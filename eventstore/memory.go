@@ -34,27 +34,12 @@ func (m *Memory) Append(ctx context.Context, ref domain.AggregateRef, expected u
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	existing := m.byAgg[ref]
-	if prior := byCommand(existing, meta.CommandID); len(prior) > 0 {
-		return prior, nil
+	envs, stored, err := m.appendLocked(ref, expected, meta, events)
+	if stored {
+		close(m.changed)
+		m.changed = make(chan struct{})
 	}
-	version, hash := head(existing)
-	if version != expected {
-		return nil, conflict(ref, expected, version)
-	}
-	envs, err := sealed(ref, version, hash, meta, m.clock(), events)
-	if err != nil {
-		return nil, err
-	}
-	pos := uint64(len(m.messages)) + 1
-	for i := range envs {
-		envs[i].Position = pos
-	}
-	m.messages = append(m.messages, Message{Position: pos, Subject: Subject(DefaultSubjectPrefix, ref), Events: envs})
-	m.byAgg[ref] = append(existing, envs...)
-	close(m.changed)
-	m.changed = make(chan struct{})
-	return cloneEnvs(envs), nil
+	return envs, err
 }
 
 func (m *Memory) Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error) {
