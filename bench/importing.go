@@ -3,9 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -73,59 +71,9 @@ func registerTasks(ctx context.Context, svc *app.Service, tasks []string) error 
 	return nil
 }
 
-// bulkSlice is how many commands applyBulk hands to ExecuteMany at once: a
-// refusal stops the import at the end of the slice it is in.
-const bulkSlice = 20000
-
-// applyBulk is the prototype of a bulk importer.Apply: the same command
-// ids, meta and outcomes, with the commands run through
-// app.Service.ExecuteMany in slices. It stops after the first slice with a
-// refused command; every command before that slice is stored, and commands
-// of the slice other than the refused one may be too (a rerun recognises
-// them as already present).
-func applyBulk(ctx context.Context, svc *app.Service, plan *importer.ImportPlan, batchID, actor string) (*importer.ApplyReport, error) {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	run := "run-" + hex.EncodeToString(b)
-	rep := &importer.ApplyReport{BatchID: batchID}
-	for start := 0; start < len(plan.Commands); start += bulkSlice {
-		cmds := plan.Commands[start:min(start+bulkSlice, len(plan.Commands))]
-		reqs := make([]app.Request, len(cmds))
-		for i, pc := range cmds {
-			reqs[i] = app.Request{Command: pc.Command, Meta: domain.Meta{Actor: actor, CommandID: pc.Key,
-				CorrelationID: batchID, CausationID: run, Source: "import:" + batchID}}
-		}
-		var firstErr error
-		for i, o := range svc.ExecuteMany(ctx, reqs) {
-			pc := cmds[i]
-			res := importer.CommandResult{Line: pc.Line, Key: pc.Key, Command: pc.Command.CommandName()}
-			e, isDomain := domain.AsError(o.Err)
-			switch {
-			case o.Err == nil && len(o.Result.Events) > 0 && o.Result.Events[0].CausationID != run:
-				res.Outcome, res.EventIDs = importer.OutcomeAlreadyPresent, o.Result.EventIDs
-				rep.AlreadyPresent++
-			case o.Err == nil:
-				res.Outcome, res.EventIDs = importer.OutcomeApplied, o.Result.EventIDs
-				rep.Applied++
-			case isDomain && e.Code == domain.ECONFLICT && e.Rule == "exists":
-				res.Outcome, res.Error = importer.OutcomeExisting, o.Err.Error()
-				rep.Existing++
-			default:
-				res.Outcome, res.Error = importer.OutcomeFailed, o.Err.Error()
-				if firstErr == nil {
-					firstErr = fmt.Errorf("import %s, line %d, %s: %w", batchID, pc.Line, res.Command, o.Err)
-				}
-			}
-			rep.Results = append(rep.Results, res)
-		}
-		if firstErr != nil {
-			return rep, firstErr
-		}
-	}
-	return rep, nil
-}
+// oneByOne hides ExecuteMany, so importer.Apply runs the plan one command
+// at a time: the path before bulk imports, kept as a comparison.
+type oneByOne struct{ importer.Executor }
 
 func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error) {
 	n, err := startNode(ctx, dir, false, nil)
@@ -136,7 +84,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	svc := app.NewService(n.store)
 	figures := r.scale(10_000, 100_000)
 
-	// Today's path, on a smaller sheet: importer.Apply, one command at a time.
+	// The one-by-one path, on a smaller sheet, for comparison.
 	small, smallTasks := figureSheet("one", r.scale(1000, 4000))
 	if err := registerTasks(ctx, svc, smallTasks); err != nil {
 		return nil, err
@@ -146,7 +94,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 		return nil, err
 	}
 	start := time.Now()
-	rep, err := importer.Apply(ctx, svc, smallPlan, "bench-one", "bench:importer")
+	rep, err := importer.Apply(ctx, oneByOne{svc}, smallPlan, "bench-one", "bench:importer")
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +111,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	}
 	planTime := time.Since(planStart)
 	start = time.Now()
-	rep, err = applyBulk(ctx, svc, plan, "bench-bulk", "bench:importer")
+	rep, err = importer.Apply(ctx, svc, plan, "bench-bulk", "bench:importer")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +123,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 
 	// The same sheet again: nothing is appended, everything is recognised.
 	start = time.Now()
-	again, err := applyBulk(ctx, svc, plan, "bench-bulk-again", "bench:importer")
+	again, err := importer.Apply(ctx, svc, plan, "bench-bulk-again", "bench:importer")
 	if err != nil {
 		return nil, err
 	}

@@ -50,12 +50,30 @@ type ApplyReport struct {
 	Results        []CommandResult `json:"results"`
 }
 
+// BulkExecutor runs many commands with few syncs; *app.Service satisfies
+// it. Apply prefers it when the executor has it.
+type BulkExecutor interface {
+	Executor
+	ExecuteMany(ctx context.Context, reqs []app.Request) []app.Outcome
+}
+
+// bulkSlice is how many commands Apply hands to ExecuteMany at once. A
+// refusal stops the import at the end of the slice it is in, so the slice
+// bounds how much may be stored after a refused command.
+const bulkSlice = 20000
+
 // Apply executes a plan in order, under meta Source "import:<batchID>" and
 // the plan's content-derived keys as command ids, so a repeated import
-// appends nothing. It stops at the first command the service refuses and
-// returns the report so far with the error: every command before it is
-// stored, and running Apply again (after fixing the cause) continues where
-// it stopped, because what is stored is recognised as already present.
+// appends nothing. It stops at the first refused command and returns the
+// report so far with the error: running Apply again (after fixing the
+// cause) continues where it stopped, because what is stored is recognised
+// as already present.
+//
+// With a BulkExecutor the plan runs in slices of bulkSlice commands through
+// ExecuteMany (atomic batches, one sync per thousand commands instead of
+// one per command). Every command before the refused one is stored, as one
+// by one; commands after it in the same slice, on other indicators, may be
+// stored too, and the report lists each of them with its outcome.
 func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor string) (*ApplyReport, error) {
 	if err := checkBatch(batchID, actor); err != nil {
 		return nil, err
@@ -65,27 +83,58 @@ func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor 
 		return nil, err
 	}
 	rep := &ApplyReport{BatchID: batchID}
-	for _, pc := range plan.Commands {
-		res := CommandResult{Line: pc.Line, Key: pc.Key, Command: pc.Command.CommandName()}
-		r, err := exec.Execute(ctx, importMeta(batchID, actor, pc.Key, run), pc.Command, app.Options{})
-		switch {
-		case err == nil && len(r.Events) > 0 && r.Events[0].CausationID != run:
-			res.Outcome, res.EventIDs = OutcomeAlreadyPresent, r.EventIDs
-			rep.AlreadyPresent++
-		case err == nil:
-			res.Outcome, res.EventIDs = OutcomeApplied, r.EventIDs
-			rep.Applied++
-		case isExists(err):
-			res.Outcome, res.Error = OutcomeExisting, err.Error()
-			rep.Existing++
-		default:
-			res.Outcome, res.Error = OutcomeFailed, err.Error()
-			rep.Results = append(rep.Results, res)
-			return rep, fmt.Errorf("import %s, line %d, %s: %w", batchID, pc.Line, res.Command, err)
+	bulk, isBulk := exec.(BulkExecutor)
+	for start := 0; start < len(plan.Commands); {
+		n := 1
+		if isBulk {
+			n = bulkSlice
 		}
-		rep.Results = append(rep.Results, res)
+		cmds := plan.Commands[start:min(start+n, len(plan.Commands))]
+		start += len(cmds)
+		var outs []app.Outcome
+		if isBulk {
+			reqs := make([]app.Request, len(cmds))
+			for i, pc := range cmds {
+				reqs[i] = app.Request{Meta: importMeta(batchID, actor, pc.Key, run), Command: pc.Command}
+			}
+			outs = bulk.ExecuteMany(ctx, reqs)
+		} else {
+			r, err := exec.Execute(ctx, importMeta(batchID, actor, cmds[0].Key, run), cmds[0].Command, app.Options{})
+			outs = []app.Outcome{{Result: r, Err: err}}
+		}
+		var firstErr error
+		for i, o := range outs {
+			res := rep.record(cmds[i], o, run)
+			if res.Outcome == OutcomeFailed && firstErr == nil {
+				firstErr = fmt.Errorf("import %s, line %d, %s: %w", batchID, res.Line, res.Command, o.Err)
+			}
+		}
+		if firstErr != nil {
+			return rep, firstErr
+		}
 	}
 	return rep, nil
+}
+
+// record classifies one command's outcome and adds it to the report.
+func (rep *ApplyReport) record(pc PlannedCommand, o app.Outcome, run string) CommandResult {
+	res := CommandResult{Line: pc.Line, Key: pc.Key, Command: pc.Command.CommandName()}
+	r, err := o.Result, o.Err
+	switch {
+	case err == nil && len(r.Events) > 0 && r.Events[0].CausationID != run:
+		res.Outcome, res.EventIDs = OutcomeAlreadyPresent, r.EventIDs
+		rep.AlreadyPresent++
+	case err == nil:
+		res.Outcome, res.EventIDs = OutcomeApplied, r.EventIDs
+		rep.Applied++
+	case isExists(err):
+		res.Outcome, res.Error = OutcomeExisting, err.Error()
+		rep.Existing++
+	default:
+		res.Outcome, res.Error = OutcomeFailed, err.Error()
+	}
+	rep.Results = append(rep.Results, res)
+	return res
 }
 
 // importMeta stamps a command of the batch. CausationID is this run's id:

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"kpitrail/app"
@@ -108,27 +109,86 @@ func TestApplyLeavesExistingAggregates(t *testing.T) {
 	}
 }
 
+// oneByOne hides ExecuteMany, so Apply takes the one-command path.
+type oneByOne struct{ Executor }
+
 func TestApplyStopsAtTheFirstRefusal(t *testing.T) {
-	ctx := context.Background()
-	svc := app.NewService(eventstore.NewMemory(nil))
-	svc.Authorize = func(_ context.Context, _ domain.Meta, cmd domain.Command, _ domain.Aggregate, _ []domain.Aggregate) error {
-		if _, ok := cmd.(domain.RecordProblem); ok {
-			return domain.Forbidden("no problems today")
+	for _, bulk := range []bool{false, true} {
+		ctx := context.Background()
+		store := eventstore.NewMemory(nil)
+		svc := app.NewService(store)
+		svc.Authorize = func(_ context.Context, _ domain.Meta, cmd domain.Command, _ domain.Aggregate, _ []domain.Aggregate) error {
+			if _, ok := cmd.(domain.RecordProblem); ok {
+				return domain.Forbidden("no problems today")
+			}
+			return nil
 		}
-		return nil
+		var exec Executor = oneByOne{svc}
+		if bulk {
+			exec = svc
+		}
+		plan, _ := Plan(seedTable(t), PlanOptions{})
+		rep, err := Apply(ctx, exec, plan, "b1", actor)
+		if err == nil || domain.ErrorCode(err) != domain.EFORBIDDEN || !strings.Contains(err.Error(), "line 8,") {
+			t.Fatalf("bulk %v: err %v", bulk, err)
+		}
+		firstFailed := -1
+		for i, r := range rep.Results {
+			_, isProblem := plan.Commands[i].Command.(domain.RecordProblem)
+			switch {
+			case isProblem && r.Outcome != OutcomeFailed, !isProblem && r.Outcome != OutcomeApplied:
+				t.Fatalf("bulk %v: result %d %+v", bulk, i, r)
+			case isProblem && firstFailed < 0:
+				firstFailed = i
+			}
+		}
+		if firstFailed < 0 || rep.Results[firstFailed].Line != 8 {
+			t.Fatalf("bulk %v: first failure %d", bulk, firstFailed)
+		}
+		// One by one stops at the refusal; in bulk the rest of the slice (the
+		// whole seed) ran and each command says what became of it.
+		wantResults := firstFailed + 1
+		if bulk {
+			wantResults = len(plan.Commands)
+		}
+		if len(rep.Results) != wantResults || rep.Applied != wantResults-countFailed(rep) {
+			t.Fatalf("bulk %v: %d results, %d applied", bulk, len(rep.Results), rep.Applied)
+		}
+		// What the report calls applied is what the store holds.
+		for i, r := range rep.Results {
+			if r.Outcome != OutcomeApplied {
+				continue
+			}
+			envs, err := store.Load(ctx, plan.Commands[i].Command.Target())
+			if err != nil || len(r.EventIDs) == 0 || !holds(envs, r.EventIDs[0]) {
+				t.Fatalf("bulk %v: line %d reported applied, not stored: %v", bulk, r.Line, err)
+			}
+		}
 	}
+	svc := app.NewService(eventstore.NewMemory(nil))
 	plan, _ := Plan(seedTable(t), PlanOptions{})
-	rep, err := Apply(ctx, svc, plan, "b1", actor)
-	if err == nil || domain.ErrorCode(err) != domain.EFORBIDDEN {
-		t.Fatalf("err %v", err)
-	}
-	lastRes := rep.Results[len(rep.Results)-1]
-	if lastRes.Outcome != OutcomeFailed || lastRes.Line != 8 || rep.Applied != len(rep.Results)-1 {
-		t.Fatalf("%+v", lastRes)
-	}
-	if _, err := Apply(ctx, svc, plan, "", actor); err == nil {
+	if _, err := Apply(context.Background(), svc, plan, "", actor); err == nil {
 		t.Error("empty batch id accepted")
 	}
+}
+
+func holds(envs []domain.Envelope, id string) bool {
+	for _, e := range envs {
+		if e.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func countFailed(rep *ApplyReport) int {
+	n := 0
+	for _, r := range rep.Results {
+		if r.Outcome == OutcomeFailed {
+			n++
+		}
+	}
+	return n
 }
 
 // TestStoredTextIsTheTableText: what reaches the store is the table's text,

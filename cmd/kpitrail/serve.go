@@ -43,6 +43,10 @@ type ServeConfig struct {
 	// RatePerSecond limits requests per token (0: off).
 	RatePerSecond float64
 	RateBurst     int
+	// GroupCommitWait holds a group commit open for more appends; 0 commits
+	// whatever has queued while the last batch was in flight; negative
+	// appends each command on its own.
+	GroupCommitWait time.Duration
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -70,6 +74,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.StringVar(&c.NATSKey, "nats-key", env("KPITRAIL_NATS_KEY", ""), "client key for NATS mutual TLS")
 	fs.IntVar(&c.Replicas, "replicas", replicas, "stream replicas (3 on a cluster)")
 	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
+	fs.DurationVar(&c.GroupCommitWait, "group-commit-wait", 0, "hold a group commit open this long for more appends (0: commit what has queued, no added latency; <0: no group commit)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("KPITRAIL_TLS_CERT", ""), "serve HTTPS with this certificate")
 	fs.StringVar(&c.TLSKey, "tls-key", env("KPITRAIL_TLS_KEY", ""), "key of --tls-cert")
@@ -94,9 +99,12 @@ type System struct {
 	Embedded *eventstore.Embedded // nil when connected to an external cluster
 	Conn     *nats.Conn
 	Store    *eventstore.JetStream
-	Service  *app.Service
-	Metrics  *metrics.Registry
-	remote   eventstore.RemoteConfig
+	// Commits are the group committer the service appends through, nil when
+	// group commit is off: concurrent commands share one sync.
+	Commits *eventstore.GroupCommitter
+	Service *app.Service
+	Metrics *metrics.Registry
+	remote  eventstore.RemoteConfig
 }
 
 // Connect opens another connection to the same NATS, for a component that
@@ -139,7 +147,15 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 		return nil, err
 	}
 	sys.Metrics = metrics.NewRegistry()
-	sys.Service = app.NewService(app.Instrument(sys.Store, sys.Metrics))
+	var appends app.Store = sys.Store
+	if c.GroupCommitWait >= 0 {
+		if sys.Commits, err = eventstore.NewGroupCommitter(sys.Store, eventstore.GroupCommitConfig{MaxWait: c.GroupCommitWait}); err != nil {
+			sys.Close()
+			return nil, err
+		}
+		appends = sys.Commits
+	}
+	sys.Service = app.NewService(app.Instrument(appends, sys.Metrics))
 	return sys, nil
 }
 
@@ -155,6 +171,9 @@ func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) 
 // Close drains the connection so acknowledged work is flushed, then stops
 // the embedded server.
 func (s *System) Close() {
+	if s.Commits != nil {
+		s.Commits.Close()
+	}
 	if s.Conn != nil {
 		_ = s.Conn.Drain()
 		for i := 0; i < 50 && !s.Conn.IsClosed(); i++ {
