@@ -121,12 +121,20 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	if err != nil {
 		return err
 	}
+	indexes, err := db.dropDeferredIndexes(ctx)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
 	proj := opts.projector(db)
 	proj.build = newBuildState()
 	if !spec.asOf.IsZero() {
 		proj.asOfDay = spec.asOf.In(proj.loc).Format(time.DateOnly)
 	}
 	err = pipeline(ctx, store, proj, opts, spec)
+	if err == nil {
+		err = db.createIndexes(ctx, indexes)
+	}
 	if err == nil {
 		err = proj.finishBuild(ctx)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"kpitrail/eventstore"
 )
 
 func TestSchema(t *testing.T) {
@@ -91,5 +93,50 @@ func TestClassifyTask(t *testing.T) {
 		if got := classifyTask(tc.f, today, 14); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRebuiltSchemaIsTheMigratedSchema: a build drops some indexes while it
+// applies the log and creates them again at the end; the file it leaves
+// has every table and index a migrated file has, with the same
+// definitions, and answers a query through a deferred index.
+func TestRebuiltSchemaIsTheMigratedSchema(t *testing.T) {
+	clock := newClock("2022-01-01")
+	store := eventstore.NewMemory(clock.now)
+	buildScenario(t, store, clock)
+	dir := t.TempDir()
+	migrated := openDB(t, filepath.Join(dir, "migrated.db"))
+	rebuilt := filepath.Join(dir, "rebuilt.db")
+	if err := Rebuild(ctxT(t), store, rebuilt, RebuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, rebuilt)
+	const q = `SELECT group_concat(type || ' ' || name || ': ' || COALESCE(sql, ''), char(10))
+		FROM (SELECT * FROM sqlite_master ORDER BY type, name)`
+	want, got := queryString(t, migrated, q), queryString(t, db, q)
+	if got != want {
+		t.Errorf("rebuilt schema:\n%s\nmigrated schema:\n%s", got, want)
+	}
+	for _, name := range deferredIndexes {
+		if !strings.Contains(got, "index "+name+": CREATE INDEX") {
+			t.Errorf("index %s missing after a rebuild", name)
+		}
+	}
+	rows, err := db.Reader().Query(`EXPLAIN QUERY PLAN SELECT * FROM figure_changes WHERE indicator_id = 'x' ORDER BY position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "; "
+	}
+	if !strings.Contains(plan, "figure_changes_indicator") {
+		t.Errorf("audit trail query plan: %s", plan)
 	}
 }
