@@ -126,6 +126,9 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 	if !st.applied.LastRecordedAt.IsZero() {
 		cp.lastRecordedAt = sql.NullString{String: formatTime(st.applied.LastRecordedAt), Valid: true}
 	}
+	if err := b.figs.flush(b); err != nil {
+		return Applied{}, fmt.Errorf("figures: %w", err)
+	}
 	if err := st.saveVersions(b); err != nil {
 		return Applied{}, fmt.Errorf("versions: %w", err)
 	}
@@ -262,6 +265,7 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 			return err
 		}
 		st.rollback()
+		b.figs.rollback()
 		if rbErr := b.exec(`ROLLBACK TO message`); rbErr != nil {
 			return rbErr
 		}
@@ -273,6 +277,7 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 	}
 	advance()
 	st.keep()
+	b.figs.keep()
 	st.applied.Events += len(recs)
 	st.applied.LastRecordedAt = m.Events[len(m.Events)-1].RecordedAt
 	return b.exec(`RELEASE message`)

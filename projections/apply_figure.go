@@ -30,15 +30,15 @@ func scanFigure(row *sql.Row) (*figureRow, error) {
 
 // namedFigure loads the figure an event names; naming a figure this
 // indicator never recorded is a broken event.
-func namedFigure(b *batchTx, indicatorID, eventID, role string) (*figureRow, error) {
-	f, err := scanFigure(b.queryRow(figureRowSQL+` WHERE event_id = ? AND indicator_id = ?`, eventID, indicatorID))
+func namedFigure(b *batchTx, indicatorID, eventID, role string) (*figureRow, *pendingFigure, error) {
+	f, pending, err := figureByID(b, eventID, indicatorID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f == nil {
-		return nil, broken("%s figure %s is not recorded on indicator %s", role, eventID, indicatorID)
+		return nil, nil, broken("%s figure %s is not recorded on indicator %s", role, eventID, indicatorID)
 	}
-	return f, nil
+	return f, pending, nil
 }
 
 func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureReported) error {
@@ -54,13 +54,15 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 	var replaced *figureRow
 	var err error
 	if e.Supersedes != "" {
-		// Read and mark the named figure in one statement. A figure of
-		// another window is a broken event, and the savepoint takes the
-		// mark back.
-		replaced, err = scanFigure(b.queryRow(`UPDATE figures SET state = 'superseded', replaced_by = ?
+		var pending *pendingFigure
+		if pending = b.figs.get(e.Supersedes, r.AggregateID); pending != nil {
+			replaced = &pending.figureRow
+		} else if replaced, err = scanFigure(b.queryRow(`UPDATE figures SET state = 'superseded', replaced_by = ?
 			WHERE event_id = ? AND indicator_id = ? RETURNING event_id, window_key, value, quality, state, fallback`,
-			r.ID, e.Supersedes, r.AggregateID))
-		if err != nil {
+			r.ID, e.Supersedes, r.AggregateID)); err != nil {
+			// A row in the table is read and marked in one statement; a figure
+			// of another window is a broken event, and the savepoint takes the
+			// mark back.
 			return err
 		}
 		if replaced == nil {
@@ -69,6 +71,12 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 		if replaced.windowKey != w.Key() {
 			return broken("figure %s covers %s, not %s", e.Supersedes, replaced.windowKey, w.Key())
 		}
+		if pending != nil {
+			b.figs.setState(pending, "superseded", r.ID)
+		}
+	} else if pending := b.figs.current(r.AggregateID, w.Key()); pending != nil {
+		replaced = &pending.figureRow
+		b.figs.setState(pending, "superseded", r.ID)
 	} else if replaced, err = scanFigure(b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
 		r.AggregateID, w.Key())); err != nil {
 		return err
@@ -93,7 +101,7 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 }
 
 func (p *projector) correctFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureCorrected) error {
-	old, err := namedFigure(b, r.AggregateID, e.Corrects, "corrected")
+	old, pending, err := namedFigure(b, r.AggregateID, e.Corrects, "corrected")
 	if err != nil {
 		return err
 	}
@@ -104,7 +112,7 @@ func (p *projector) correctFigure(b *batchTx, r domain.Recorded, h indicatorHead
 	if w.Key() != old.windowKey {
 		return broken("correction %s names window %s, the figure covers %s", r.ID, w.Key(), old.windowKey)
 	}
-	if err := b.exec(`UPDATE figures SET state = 'corrected', replaced_by = ? WHERE event_id = ?`, r.ID, e.Corrects); err != nil {
+	if err := setFigureState(b, e.Corrects, pending, "corrected", r.ID); err != nil {
 		return err
 	}
 	// A correction stands where the corrected figure stood, so retracting it
@@ -120,25 +128,25 @@ func (p *projector) correctFigure(b *batchTx, r domain.Recorded, h indicatorHead
 }
 
 func (p *projector) retractFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureRetracted) error {
-	f, err := namedFigure(b, r.AggregateID, e.Retracts, "retracted")
+	f, pending, err := namedFigure(b, r.AggregateID, e.Retracts, "retracted")
 	if err != nil {
 		return err
 	}
 	if f.state != string(domain.FigureStateCurrent) {
 		return broken("figure %s is %s; only a current figure is retracted", e.Retracts, f.state)
 	}
-	if err := b.exec(`UPDATE figures SET state = 'retracted', replaced_by = ? WHERE event_id = ?`, r.ID, e.Retracts); err != nil {
+	if err := setFigureState(b, e.Retracts, pending, "retracted", r.ID); err != nil {
 		return err
 	}
 	c := change{period: f.windowKey, kind: "retracted", oldValue: e.OldValue.String(), oldQuality: f.quality,
 		reason: e.Reason, corrects: e.Retracts}
 	if f.fallback.Valid {
-		fb, err := scanFigure(b.queryRow(figureRowSQL+` WHERE event_id = ?`, f.fallback.String))
+		fb, fbPending, err := figureByID(b, f.fallback.String, "")
 		if err != nil {
 			return err
 		}
 		if fb != nil && fb.state == string(domain.FigureStateSuperseded) {
-			if err := b.exec(`UPDATE figures SET state = 'current', replaced_by = NULL WHERE event_id = ?`, fb.eventID); err != nil {
+			if err := setFigureState(b, fb.eventID, fbPending, "current", ""); err != nil {
 				return err
 			}
 			c.newValue, c.newQuality = fb.value, fb.quality
@@ -161,12 +169,14 @@ type figureInsert struct {
 }
 
 func insertFigure(b *batchTx, r domain.Recorded, h indicatorHead, f figureInsert) error {
-	return b.exec(`INSERT INTO figures (event_id, indicator_id, task_id, kind, window_key, year, from_month, to_month,
-		value, value_f, numerator, denominator, quality, source_kind, source_name, final_due, state, supersedes,
-		corrects, fallback, note, reason, recorded_at, actor, command_id, position)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.AggregateID, h.taskID, f.kind, f.window.Key(), f.window.Year, f.window.FromMonth, f.window.ToMonth,
-		f.value.String(), f.value.Float64(), decText(f.numerator), decText(f.denominator), string(f.quality),
-		nullStr(f.source.Kind), nullStr(f.source.Name), nullStr(f.finalDue), nullStr(f.supersedes), nullStr(f.corrects),
-		nullStr(f.fallback), nullStr(f.note), nullStr(f.reason), formatTime(r.RecordedAt), r.Actor, r.CommandID, r.Position)
+	b.figs.add(&pendingFigure{
+		figureRow: figureRow{eventID: r.ID, windowKey: f.window.Key(), value: f.value.String(), quality: string(f.quality),
+			state: "current", fallback: sql.NullString{String: f.fallback, Valid: f.fallback != ""}},
+		indicatorID: r.AggregateID,
+		insert: []any{r.ID, r.AggregateID, h.taskID, f.kind, f.window.Key(), f.window.Year, f.window.FromMonth, f.window.ToMonth,
+			f.value.String(), f.value.Float64(), decText(f.numerator), decText(f.denominator), string(f.quality),
+			nullStr(f.source.Kind), nullStr(f.source.Name), nullStr(f.finalDue), nullStr(f.supersedes), nullStr(f.corrects),
+			nullStr(f.fallback), nullStr(f.note), nullStr(f.reason), formatTime(r.RecordedAt), r.Actor, r.CommandID, r.Position},
+	})
+	return nil
 }

@@ -19,6 +19,8 @@ type batchTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// figs holds the batch's reported figures until flush.
+	figs figureBuffer
 }
 
 func (b *batchTx) stmt(q string) (*sql.Stmt, error) {

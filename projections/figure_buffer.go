@@ -1,0 +1,169 @@
+package projections
+
+import (
+	"database/sql"
+	"strings"
+)
+
+// figureBuffer holds the figures a batch reports until the batch ends, so
+// each is written once, with the state it ends the batch in, in multi-row
+// inserts. A monthly estimate is usually superseded a few hundred events
+// later, within the same batch: marking it in memory instead of updating
+// its row (and the figures_indicator entry, whose key holds the state) was
+// the largest single cost of a rebuild.
+//
+// Every read of a figure during a batch looks here first, then in the
+// table: a figure is in exactly one of the two, and a window's current
+// figure is wherever its row is. Changes made while applying a message are
+// journaled, so a message rolled back to its savepoint leaves the buffer
+// as it found it.
+type figureBuffer struct {
+	rows     []*pendingFigure
+	byID     map[string]*pendingFigure
+	byWindow map[string][]*pendingFigure
+	undo     []figureUndo
+}
+
+// pendingFigure is a figures row not yet written: insert holds its columns
+// in figureColumns order, except state and replaced_by, which may change.
+type pendingFigure struct {
+	figureRow
+	indicatorID string
+	replacedBy  string
+	insert      []any
+}
+
+type figureUndo struct {
+	f          *pendingFigure
+	added      bool
+	state      string
+	replacedBy string
+}
+
+// figureColumns is the column order of a buffered row; state and
+// replaced_by come last.
+const figureColumns = `event_id, indicator_id, task_id, kind, window_key, year, from_month, to_month,
+	value, value_f, numerator, denominator, quality, source_kind, source_name, final_due, supersedes,
+	corrects, fallback, note, reason, recorded_at, actor, command_id, position, state, replaced_by`
+
+const figureColumnCount = 27
+
+// figureInsertRows is how many rows one INSERT carries: 27 × 400 bound
+// values stay well under SQLite's limit of 32,766.
+const figureInsertRows = 400
+
+func windowRef(indicatorID, windowKey string) string { return indicatorID + "\x00" + windowKey }
+
+func (fb *figureBuffer) add(f *pendingFigure) {
+	if fb.byID == nil {
+		fb.byID, fb.byWindow = map[string]*pendingFigure{}, map[string][]*pendingFigure{}
+	}
+	fb.rows = append(fb.rows, f)
+	fb.byID[f.eventID] = f
+	k := windowRef(f.indicatorID, f.windowKey)
+	fb.byWindow[k] = append(fb.byWindow[k], f)
+	fb.undo = append(fb.undo, figureUndo{f: f, added: true})
+}
+
+// get returns a buffered figure; indicatorID, when set, must match.
+func (fb *figureBuffer) get(eventID, indicatorID string) *pendingFigure {
+	f := fb.byID[eventID]
+	if f == nil || (indicatorID != "" && f.indicatorID != indicatorID) {
+		return nil
+	}
+	return f
+}
+
+// current returns the buffered current figure of a window, if any.
+func (fb *figureBuffer) current(indicatorID, windowKey string) *pendingFigure {
+	list := fb.byWindow[windowRef(indicatorID, windowKey)]
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].state == "current" {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+func (fb *figureBuffer) setState(f *pendingFigure, state, replacedBy string) {
+	fb.undo = append(fb.undo, figureUndo{f: f, state: f.state, replacedBy: f.replacedBy})
+	f.state, f.replacedBy = state, replacedBy
+}
+
+// keep takes the current message's changes as applied.
+func (fb *figureBuffer) keep() { fb.undo = fb.undo[:0] }
+
+// rollback undoes the current message's changes, newest first.
+func (fb *figureBuffer) rollback() {
+	for i := len(fb.undo) - 1; i >= 0; i-- {
+		u := fb.undo[i]
+		if !u.added {
+			u.f.state, u.f.replacedBy = u.state, u.replacedBy
+			continue
+		}
+		// Additions are undone in reverse order, so the row is the last of
+		// both lists.
+		fb.rows = fb.rows[:len(fb.rows)-1]
+		delete(fb.byID, u.f.eventID)
+		k := windowRef(u.f.indicatorID, u.f.windowKey)
+		if list := fb.byWindow[k]; len(list) == 1 {
+			delete(fb.byWindow, k)
+		} else {
+			fb.byWindow[k] = list[:len(list)-1]
+		}
+	}
+	fb.undo = fb.undo[:0]
+}
+
+// flush writes the buffered rows in the order they were reported and
+// empties the buffer. Nothing in a row can break a constraint here: its
+// event id went into events_log's unique column with its message, and its
+// indicator was read when it was reported.
+func (fb *figureBuffer) flush(b *batchTx) error {
+	for start := 0; start < len(fb.rows); start += figureInsertRows {
+		chunk := fb.rows[start:min(start+figureInsertRows, len(fb.rows))]
+		args := make([]any, 0, len(chunk)*figureColumnCount)
+		for _, f := range chunk {
+			args = append(args, f.insert...)
+			args = append(args, f.state, nullStr(f.replacedBy))
+		}
+		if err := b.exec(figureInsertSQL(len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	fb.rows, fb.undo = fb.rows[:0], fb.undo[:0]
+	clear(fb.byID)
+	clear(fb.byWindow)
+	return nil
+}
+
+func figureInsertSQL(rows int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", figureColumnCount), ", ") + ")"
+	return `INSERT INTO figures (` + figureColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// figureByID reads a figure from the buffer or the table; indicatorID, when
+// set, must match. nil when there is none.
+func figureByID(b *batchTx, eventID, indicatorID string) (*figureRow, *pendingFigure, error) {
+	if f := b.figs.get(eventID, indicatorID); f != nil {
+		return &f.figureRow, f, nil
+	}
+	var row *sql.Row
+	if indicatorID == "" {
+		row = b.queryRow(figureRowSQL+` WHERE event_id = ?`, eventID)
+	} else {
+		row = b.queryRow(figureRowSQL+` WHERE event_id = ? AND indicator_id = ?`, eventID, indicatorID)
+	}
+	f, err := scanFigure(row)
+	return f, nil, err
+}
+
+// setFigureState moves a figure to state; replacedBy "" stores NULL. p is
+// the buffered figure figureByID returned, nil for a row in the table.
+func setFigureState(b *batchTx, eventID string, p *pendingFigure, state, replacedBy string) error {
+	if p != nil {
+		b.figs.setState(p, state, replacedBy)
+		return nil
+	}
+	return b.exec(`UPDATE figures SET state = ?, replaced_by = ? WHERE event_id = ?`, state, nullStr(replacedBy), eventID)
+}
