@@ -90,7 +90,10 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 	// context the driver starts a watcher goroutine per statement, a fifth
 	// of a rebuild's time. Cancellation is checked between messages instead,
 	// and still rolls the transaction back.
-	b := &batchTx{ctx: context.WithoutCancel(ctx), tx: tx, stmts: map[string]*sql.Stmt{}}
+	b := newBatchTx(context.WithoutCancel(ctx), tx)
+	if err := b.findSuspects(items); err != nil {
+		return Applied{}, fmt.Errorf("event ids: %w", err)
+	}
 	cp, err := readCheckpoint(ctx, tx)
 	if err != nil {
 		return Applied{}, fmt.Errorf("read checkpoint: %w", err)
@@ -126,8 +129,8 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 	if !st.applied.LastRecordedAt.IsZero() {
 		cp.lastRecordedAt = sql.NullString{String: formatTime(st.applied.LastRecordedAt), Valid: true}
 	}
-	if err := b.figs.flush(b); err != nil {
-		return Applied{}, fmt.Errorf("figures: %w", err)
+	if err := b.flush(); err != nil {
+		return Applied{}, err
 	}
 	if err := st.saveVersions(b); err != nil {
 		return Applied{}, fmt.Errorf("versions: %w", err)
@@ -250,6 +253,12 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 		return p.deadLetter(b, st, m, &m.Events[it.bad], kind, it.badErr.Error())
 	}
 	recs := it.recs
+	if b.direct = b.isSuspect(m); b.direct {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	logMark, changesMark := b.log.mark(), b.changes.mark()
 	if err := b.exec(`SAVEPOINT message`); err != nil {
 		return err
 	}
@@ -266,6 +275,8 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 		}
 		st.rollback()
 		b.figs.rollback()
+		b.log.truncate(logMark)
+		b.changes.truncate(changesMark)
 		if rbErr := b.exec(`ROLLBACK TO message`); rbErr != nil {
 			return rbErr
 		}
@@ -331,11 +342,11 @@ func (p *projector) deadLetter(b *batchTx, st *batchState, m eventstore.Message,
 		m.Position, m.Subject, kind, eventID, name, aggType, aggID, reason, raw, recordedAt, formatTime(p.now()))
 }
 
+const eventsLogColumns = `position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
+	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash`
+
 func logEvent(b *batchTx, e domain.Envelope) error {
-	return b.exec(`INSERT INTO events_log (position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
-		aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
+	return b.row(&b.log, e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
 		formatTime(e.RecordedAt), e.Actor, e.CommandID, nullStr(e.CorrelationID), nullStr(e.CausationID), e.Source,
 		string(e.Payload), e.Hash, e.PrevHash)
 }

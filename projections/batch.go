@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 
 	"kpitrail/domain"
+	"kpitrail/eventstore"
 )
 
 // batchTx is the write transaction of one batch. Statements are prepared
@@ -21,6 +23,77 @@ type batchTx struct {
 	stmts map[string]*sql.Stmt
 	// figs holds the batch's reported figures until flush.
 	figs figureBuffer
+	// log and changes hold events_log and figure_changes rows until flush.
+	log, changes rowBuffer
+	// suspect are event ids the batch may not buffer: stored already, or
+	// repeated within the batch. direct is set while such a message applies.
+	suspect map[string]bool
+	direct  bool
+}
+
+func newBatchTx(ctx context.Context, tx *sql.Tx) *batchTx {
+	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{},
+		log:     newRowBuffer("events_log", eventsLogColumns),
+		changes: newRowBuffer("figure_changes", figureChangeColumns)}
+}
+
+// flush writes every buffered row: at the end of the batch, and before a
+// message that must be applied unbuffered.
+func (b *batchTx) flush() error {
+	if err := b.figs.flush(b); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	if err := b.log.flush(b); err != nil {
+		return fmt.Errorf("events_log: %w", err)
+	}
+	if err := b.changes.flush(b); err != nil {
+		return fmt.Errorf("figure_changes: %w", err)
+	}
+	return nil
+}
+
+// findSuspects marks the event ids of items that are already in events_log
+// or appear twice in the batch (only a forged or replayed message does
+// either). Those messages apply unbuffered, so the unique event_id refuses
+// them inside their own savepoint and they are dead-lettered as before.
+func (b *batchTx) findSuspects(items []prepared) error {
+	b.suspect = map[string]bool{}
+	seen := map[string]bool{}
+	var ids []any
+	for _, it := range items {
+		if it.skip {
+			continue
+		}
+		for _, e := range it.m.Events {
+			if seen[e.ID] {
+				b.suspect[e.ID] = true
+			}
+			seen[e.ID] = true
+			ids = append(ids, e.ID)
+		}
+	}
+	const per = 500
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(start+per, len(ids))]
+		stored, err := b.strings(`SELECT event_id FROM events_log WHERE event_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		for _, id := range stored {
+			b.suspect[id] = true
+		}
+	}
+	return nil
+}
+
+func (b *batchTx) isSuspect(m eventstore.Message) bool {
+	for _, e := range m.Events {
+		if b.suspect[e.ID] {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *batchTx) stmt(q string) (*sql.Stmt, error) {

@@ -245,7 +245,7 @@ func (p *projector) finishBuild(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	b := &batchTx{ctx: context.WithoutCancel(ctx), tx: tx, stmts: map[string]*sql.Stmt{}}
+	b := newBatchTx(context.WithoutCancel(ctx), tx)
 	st := p.build.state
 	if err := p.derive(b, st, p.today()); err != nil {
 		return fmt.Errorf("derive: %w", err)
