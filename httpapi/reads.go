@@ -25,7 +25,7 @@ func (s *Server) readRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		tasks, err := db.ListTasks(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
+		tasks, err := db.TaskBoard(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
 			Department: q.Get("department"), Status: q.Get("status")})
 		return map[string]any{"tasks": tasks}, err
 	}))

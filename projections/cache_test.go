@@ -90,3 +90,37 @@ func TestAnswersUnderConcurrentCallers(t *testing.T) {
 		t.Errorf("a caller's append reached the kept board: %q", got[0].Narrative)
 	}
 }
+
+// TestTaskBoardSharesTheKeptAnswer: readers that only read (the API) get
+// the kept board itself, without a copy, until the next commit; ListTasks
+// callers get their own tasks.
+func TestTaskBoardSharesTheKeptAnswer(t *testing.T) {
+	clock := newClock("2022-01-01")
+	store := eventstore.NewMemory(clock.now)
+	buildScenario(t, store, clock)
+	db := tempDB(t)
+	catchUp(t, db, store, RunnerOptions{})
+	ctx := ctxT(t)
+	a, err := db.TaskBoard(ctx, TaskFilter{})
+	if err != nil || len(a) == 0 {
+		t.Fatalf("board %v %v", a, err)
+	}
+	b, _ := db.TaskBoard(ctx, TaskFilter{})
+	if &a[0] != &b[0] {
+		t.Error("TaskBoard copied a kept board")
+	}
+	l, _ := db.ListTasks(ctx, TaskFilter{})
+	if &l[0] == &a[0] {
+		t.Error("ListTasks handed out the kept board")
+	}
+	if len(l[0].Narrative) > 0 && cap(l[0].Narrative) != len(l[0].Narrative) {
+		t.Error("a shared slice has spare capacity: a caller's append would write into it")
+	}
+	w := &writer{t: t, store: store}
+	w.append(taskRef("hitech"), &domain.TaskCompleted{CompletedOn: "2022-12-30"})
+	catchUp(t, db, store, RunnerOptions{})
+	c, _ := db.TaskBoard(ctx, TaskFilter{})
+	if &c[0] == &a[0] {
+		t.Error("a commit did not replace the kept board")
+	}
+}

@@ -47,7 +47,7 @@ var hashExcludedColumns = map[string]map[string]bool{
 // big-endian, text and blobs length-prefixed.
 func ContentHash(ctx context.Context, db *DB) (string, error) {
 	h := sha256.New()
-	err := dumpTables(ctx, db.reader, func(table string, columns []string) func([]any) {
+	err := dumpTables(ctx, db.scans, func(table string, columns []string) func([]any) {
 		writeStr(h, table)
 		writeNum(h, uint64(len(columns)))
 		for _, c := range columns {
