@@ -154,4 +154,3 @@ func clipTasks(ts []Task) {
 		ts[i].Milestones = slices.Clip(ts[i].Milestones)
 	}
 }
-
