@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -74,7 +73,7 @@ func NewPending(e Event) (Pending, error) {
 	if !ok {
 		return Pending{}, fmt.Errorf("event %q is not registered", e.EventName())
 	}
-	b, err := json.Marshal(e)
+	b, err := encodeEvent(e)
 	if err != nil {
 		return Pending{}, fmt.Errorf("encode %s: %w", e.EventName(), err)
 	}
@@ -114,39 +113,49 @@ func (e Envelope) Ref() AggregateRef { return AggregateRef{Type: e.AggregateType
 // it: that is what chains an aggregate's events, so a deleted, altered,
 // inserted or reordered event breaks every hash after it.
 func (e Envelope) ComputeHash() (string, error) {
-	var payload bytes.Buffer
-	if err := json.Compact(&payload, e.Payload); err != nil {
+	// The whole encoding is built in one buffer (on the stack for the
+	// usual event) and hashed at once: the same bytes as writing the fields
+	// to a hash one by one, without an allocation per field.
+	var stack [1024]byte
+	b := appendHashString(stack[:0], "kpitrail.event.v1")
+	b = appendHashString(b, e.ID)
+	b = appendHashString(b, e.Name)
+	b = appendHashNumber(b, uint64(e.SchemaVersion))
+	b = appendHashString(b, e.AggregateType)
+	b = appendHashString(b, e.AggregateID)
+	b = appendHashNumber(b, e.AggregateVersion)
+	at := len(b)
+	b = e.RecordedAt.UTC().AppendFormat(append(b, make([]byte, 8)...), time.RFC3339Nano)
+	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	b = appendHashString(b, e.Actor)
+	b = appendHashString(b, e.CommandID)
+	b = appendHashString(b, e.CorrelationID)
+	b = appendHashString(b, e.CausationID)
+	b = appendHashString(b, e.Source)
+	at = len(b)
+	b, err := AppendCompactJSON(append(b, make([]byte, 8)...), e.Payload)
+	if err != nil {
 		return "", fmt.Errorf("hash %s: payload is not JSON: %w", e.ID, err)
 	}
-	h := sha256.New()
-	field := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	str := func(s string) { field([]byte(s)) }
-	num := func(u uint64) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], u)
-		field(n[:])
-	}
-	str("kpitrail.event.v1")
-	str(e.ID)
-	str(e.Name)
-	num(uint64(e.SchemaVersion))
-	str(e.AggregateType)
-	str(e.AggregateID)
-	num(e.AggregateVersion)
-	str(e.RecordedAt.UTC().Format(time.RFC3339Nano))
-	str(e.Actor)
-	str(e.CommandID)
-	str(e.CorrelationID)
-	str(e.CausationID)
-	str(e.Source)
-	field(payload.Bytes())
-	str(e.PrevHash)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	b = appendHashString(b, e.PrevHash)
+	sum := sha256.Sum256(b)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:]), nil
+}
+
+// appendHashString appends one field of the canonical encoding: its
+// length as 8 bytes big-endian, then its bytes.
+func appendHashString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendHashNumber appends a number as a field of 8 bytes, big-endian.
+func appendHashNumber(b []byte, u uint64) []byte {
+	b = binary.BigEndian.AppendUint64(b, 8)
+	return binary.BigEndian.AppendUint64(b, u)
 }
 
 // Seal sets PrevHash and Hash.

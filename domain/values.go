@@ -1,7 +1,7 @@
 package domain
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -172,12 +172,27 @@ func (w Window) Validate(field string) error {
 func (w Window) FullYear() bool { w = w.Normalize(); return w.FromMonth == 1 && w.ToMonth == 12 }
 
 // Key is a stable text form: "2022" or "2022-01..2022-11".
+// It is what fmt.Sprintf("%d-%02d..%d-%02d") writes, built without fmt:
+// aggregates look windows up by key on every figure they decide and apply.
 func (w Window) Key() string {
 	w = w.Normalize()
 	if w.FullYear() {
-		return fmt.Sprintf("%d", w.Year)
+		return strconv.Itoa(w.Year)
 	}
-	return fmt.Sprintf("%d-%02d..%d-%02d", w.Year, w.FromMonth, w.Year, w.ToMonth)
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], int64(w.Year), 10)
+	b = appendMonth(append(b, '-'), w.FromMonth)
+	b = strconv.AppendInt(append(b, ".."...), int64(w.Year), 10)
+	b = appendMonth(append(b, '-'), w.ToMonth)
+	return string(b)
+}
+
+// appendMonth writes m as %02d does.
+func appendMonth(b []byte, m int) []byte {
+	if 0 <= m && m < 10 {
+		return append(b, '0', byte('0'+m))
+	}
+	return strconv.AppendInt(b, int64(m), 10)
 }
 
 // countUnits are units of whole things: a figure in them is a non-negative
