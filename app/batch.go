@@ -301,10 +301,11 @@ func (b *bulk) settle(ctx context.Context, d *decided) {
 }
 
 // advance applies stored envelopes to the in-memory aggregate, with the
-// events as decided when the envelopes carry exactly their payloads: then
-// decoding would give them back and only cost time. Envelopes that are not
-// this append's (a retried command stored earlier by another writer) make
-// the aggregate reload instead.
+// events as decided when the envelopes carry exactly their payloads and
+// domain.DecodeAppended can show that decoding would give them back (it
+// decodes otherwise). Envelopes that are not this append's (a retried
+// command stored earlier by another writer) make the aggregate reload
+// instead.
 func (b *bulk) advance(ref domain.AggregateRef, req eventstore.AppendRequest, envs []domain.Envelope, events []domain.Event) {
 	a := b.aggs[ref]
 	ours := a != nil && len(envs) == len(req.Events) && len(envs) == len(events) && len(envs) > 0 &&
@@ -317,7 +318,11 @@ func (b *bulk) advance(ref domain.AggregateRef, req eventstore.AppendRequest, en
 		return
 	}
 	for k, e := range envs {
-		a.agg.Apply(domain.Recorded{Envelope: e, Data: events[k]})
+		data, err := domain.DecodeAppended(e, events[k], req.Events[k].Payload)
+		if err != nil {
+			data = nil
+		}
+		a.agg.Apply(domain.Recorded{Envelope: e, Data: data})
 		a.commands[e.CommandID] = true
 	}
 }

@@ -90,14 +90,24 @@ func (t *cachedTarget) set(agg domain.Aggregate, history []domain.Envelope) {
 
 // advance applies what an append stored, exactly as a load would apply
 // it; envelopes that do not continue the aggregate (a retried command's
-// original result) drop it instead.
-func (t *cachedTarget) advance(envs []domain.Envelope) {
+// original result) drop it instead. events and pending are what the
+// command decided and encoded: domain.DecodeAppended takes an event as
+// decided instead of decoding it again when the envelope carries exactly
+// its encoding and the copy is provably what decoding would give.
+func (t *cachedTarget) advance(envs []domain.Envelope, events []domain.Event, pending []domain.Pending) {
 	if t.agg == nil || len(envs) == 0 || envs[0].AggregateVersion != t.agg.Version()+1 {
 		t.forget()
 		return
 	}
-	for _, e := range envs {
-		data, err := domain.Decode(e)
+	decided := len(envs) == len(events) && len(envs) == len(pending)
+	for i, e := range envs {
+		var data domain.Event
+		var err error
+		if decided {
+			data, err = domain.DecodeAppended(e, events[i], pending[i].Payload)
+		} else {
+			data, err = domain.Decode(e)
+		}
 		if err != nil {
 			data = nil
 		}

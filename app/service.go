@@ -156,7 +156,7 @@ func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			t.forget()
 			return Result{}, true, err
 		}
-		t.advance(envs)
+		t.advance(envs, events, pending)
 		return resultOf(ref, envs), true, nil
 	}
 }
