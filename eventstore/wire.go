@@ -36,13 +36,30 @@ type wireMessage struct {
 	Events []domain.Envelope `json:"events"`
 }
 
+// encodeMessage writes the body of one append: exactly the bytes
+// json.Marshal writes for the wireMessage of envs with their positions
+// cleared (the server assigns the position; it is never stored in the
+// body), without reflection. wire_test.go holds it to json.Marshal byte
+// for byte, and to the decoder.
 func encodeMessage(envs []domain.Envelope) ([]byte, error) {
-	stored := make([]domain.Envelope, len(envs))
-	for i, e := range envs {
-		e.Position = 0 // the server assigns it; never stored in the body
-		stored[i] = e
+	size := len(`{"format":1,"events":[]}`)
+	for i := range envs {
+		size += envelopeSizeHint(&envs[i])
 	}
-	return json.Marshal(wireMessage{Format: wireFormat, Events: stored})
+	b := make([]byte, 0, size)
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, wireFormat, 10)
+	b = append(b, `,"events":[`...)
+	for i := range envs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendEnvelope(b, &envs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, "]}"...), nil
 }
 
 // ErrMalformed marks stored bytes that are not a kpitrail message.
