@@ -209,16 +209,19 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg(s.subject(ref))
-	msg.Data = data
-	msg.Header.Set(hdrVersion, strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10))
-	msg.Header.Set(hdrCommandID, meta.CommandID)
+	// The headers jetstream.WithExpectLastSequencePerSubject, WithMsgID and
+	// WithExpectStream would set, written directly (in canonical form) to
+	// spare an append the options' allocations.
+	msg := &nats.Msg{Subject: s.subject(ref), Data: data, Header: nats.Header{
+		hdrVersion:                          {strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10)},
+		hdrCommandID:                        {meta.CommandID},
+		jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(agg.lastSeq, 10)},
+		jetstream.MsgIDHeader:               {ref.String() + "/" + meta.CommandID},
+		jetstream.ExpectedStreamHeader:      {s.cfg.Stream},
+	}}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	ack, err := s.js.PublishMsg(ctx, msg,
-		jetstream.WithExpectLastSequencePerSubject(agg.lastSeq),
-		jetstream.WithMsgID(ref.String()+"/"+meta.CommandID),
-		jetstream.WithExpectStream(s.cfg.Stream))
+	ack, err := s.publish(ctx, msg)
 	if err != nil {
 		s.cache.forget(ref)
 		if isWrongLastSequence(err) {

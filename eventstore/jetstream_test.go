@@ -3,11 +3,15 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/eventstore/storetest"
 	"kpitrail/internal/natstest"
@@ -59,4 +63,55 @@ func openStore(t *testing.T, nc *nats.Conn, cfg eventstore.Config) *eventstore.J
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestAppendHeaders pins what Append stores besides the body: the
+// version and command headers, and the server checks it asks for (the
+// subject's last sequence, the stream, the message id of the dedupe
+// window, which still refuses a second publish of the same command).
+func TestAppendHeaders(t *testing.T) {
+	_, s := embeddedStore(t)
+	ctx := context.Background()
+	ref := domain.AggregateRef{Type: domain.AggregateTask, ID: "t1"}
+	ev := pendingOf(t, narrativeEvent("进展"))
+	first, err := s.Append(ctx, ref, 0, metaFor("c1"), ev...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.Append(ctx, ref, 1, metaFor("c2"), ev...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pos  uint64
+		want map[string]string
+	}{
+		{first[0].Position, map[string]string{"Kpitrail-Version": "1", "Kpitrail-Command-Id": "c1", "Nats-Msg-Id": "task/t1/c1",
+			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": "0"}},
+		{second[0].Position, map[string]string{"Kpitrail-Version": "2", "Kpitrail-Command-Id": "c2", "Nats-Msg-Id": "task/t1/c2",
+			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": fmt.Sprint(first[0].Position)}},
+	} {
+		m, err := s.Stream().GetMsg(ctx, c.pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for k, v := range m.Header {
+			switch k {
+			case "Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp": // added by the direct get
+			default:
+				got[k] = strings.Join(v, ";")
+			}
+		}
+		if !maps.Equal(got, c.want) {
+			t.Fatalf("message %d headers %v, want %v", c.pos, got, c.want)
+		}
+	}
+	dup := nats.NewMsg(eventstore.Subject(s.Config().SubjectPrefix, ref))
+	dup.Data = []byte(`{}`)
+	dup.Header.Set(jetstream.MsgIDHeader, "task/t1/c2")
+	ack, err := s.JetStreamContext().PublishMsg(ctx, dup)
+	if err != nil || !ack.Duplicate || ack.Sequence != second[0].Position {
+		t.Fatalf("same message id again: %+v, %v", ack, err)
+	}
 }
