@@ -39,14 +39,25 @@ func DecodeAppended(env Envelope, decided Event, encoded []byte) (Event, error) 
 	return Decode(env)
 }
 
-// copier copies src into dst, a zero value of the same type, as
-// encoding/json would decode src's encoding; false when it cannot show
-// that for this value (the caller decodes instead).
-type copier func(dst, src reflect.Value) bool
+// A value is copied whole (reflect's Set: one memory copy, sharing
+// strings, Decimal coefficients, pointers and slices), then fixed up where
+// the copy must differ from a plain one or where JSON must be checked: a
+// fixer replaces shared pointers and slices with copies of their own,
+// leaves out what omitempty would, and checks that strings are valid
+// UTF-8. It returns false when it cannot show the copy equals what
+// decoding gives (the caller decodes instead).
+type fixer func(dst, src reflect.Value) bool
+
+// typePlan says whether values of a type can be copied (ok) and how to fix
+// the whole copy up (fix; nil when the plain copy is already right).
+type typePlan struct {
+	ok  bool
+	fix fixer
+}
 
 type eventPlan struct {
 	typ  reflect.Type // the pointer type Decode decodes into
-	copy copier       // nil: the type is not one DecodeAppended copies
+	plan typePlan     // of the struct it points to
 }
 
 var eventPlans sync.Map // event name -> eventPlan
@@ -58,18 +69,19 @@ func replicaOf(decided Event, name string, spec eventSpec) (Event, bool) {
 	}
 	plan := p.(eventPlan)
 	v := reflect.ValueOf(decided)
-	if plan.copy == nil || v.Type() != plan.typ || v.IsNil() || decided.EventName() != name {
+	if !plan.plan.ok || v.Type() != plan.typ || v.IsNil() || decided.EventName() != name {
 		return nil, false
 	}
 	out := reflect.New(plan.typ.Elem())
-	if !plan.copy(out.Elem(), v.Elem()) {
+	out.Elem().Set(v.Elem())
+	if plan.plan.fix != nil && !plan.plan.fix(out.Elem(), v.Elem()) {
 		return nil, false
 	}
 	ev, ok := out.Interface().(Event)
 	return ev, ok
 }
 
-// planEvent builds the copier of a registered event's type. Decode reads
+// planEvent plans the copy of a registered event's type. Decode reads
 // into spec.new(): that must be a pointer to a zero struct, or fields the
 // payload leaves out would not read as zero.
 func planEvent(spec eventSpec) eventPlan {
@@ -78,7 +90,7 @@ func planEvent(spec eventSpec) eventPlan {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct || !v.Elem().IsZero() {
 		return eventPlan{}
 	}
-	return eventPlan{typ: v.Type(), copy: copierOf(v.Type().Elem(), map[reflect.Type]bool{})}
+	return eventPlan{typ: v.Type(), plan: planOf(v.Type().Elem(), map[reflect.Type]bool{})}
 }
 
 var (
@@ -99,98 +111,93 @@ func customCodec(t reflect.Type) bool {
 	return false
 }
 
-// copierOf returns the copier of t, or nil when t is not a kind whose
-// encoding is known to decode back to an equal value. visiting refuses
-// recursive types.
-func copierOf(t reflect.Type, visiting map[reflect.Type]bool) copier {
+// planOf plans the copy of t; not ok when t is not a kind whose encoding
+// is known to decode back to an equal value. visiting refuses recursive
+// types.
+func planOf(t reflect.Type, visiting map[reflect.Type]bool) typePlan {
 	if t == decimalType {
 		// Immutable: the copy shares the coefficient. MarshalJSON writes
 		// String() (plain notation, exactly scale digits after the point)
 		// and refuses what ParseDecimal would not read back, so the value
 		// read is the same coefficient at the same scale.
-		return func(dst, src reflect.Value) bool { dst.Set(src); return true }
+		return typePlan{ok: true}
 	}
 	if t.Kind() == reflect.Pointer {
 		// A pointer is written as what it points to, or null; it has no
 		// codec of its own.
-		elem := copierOf(t.Elem(), visiting)
-		if elem == nil {
-			return nil
+		elem := planOf(t.Elem(), visiting)
+		if !elem.ok {
+			return typePlan{}
 		}
-		return func(dst, src reflect.Value) bool {
+		return typePlan{ok: true, fix: func(dst, src reflect.Value) bool {
 			if src.IsNil() {
-				return true // null or left out: nil
+				return true // null or left out: nil, as copied
 			}
 			p := reflect.New(t.Elem())
-			if !elem(p.Elem(), src.Elem()) {
+			p.Elem().Set(src.Elem())
+			if elem.fix != nil && !elem.fix(p.Elem(), src.Elem()) {
 				return false
 			}
 			dst.Set(p)
 			return true
-		}
+		}}
 	}
 	if customCodec(t) || visiting[t] {
-		return nil
+		return typePlan{}
 	}
 	visiting[t] = true
 	defer delete(visiting, t)
 	switch t.Kind() {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return func(dst, src reflect.Value) bool { dst.Set(src); return true }
+		return typePlan{ok: true}
 	case reflect.String:
 		// Invalid UTF-8 is written as U+FFFD: not the same string.
-		return func(dst, src reflect.Value) bool {
-			if !utf8.ValidString(src.String()) {
-				return false
-			}
-			dst.Set(src)
-			return true
-		}
+		return typePlan{ok: true, fix: func(_, src reflect.Value) bool { return utf8.ValidString(src.String()) }}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return nil // base64
+			return typePlan{} // base64
 		}
-		elem := copierOf(t.Elem(), visiting)
-		if elem == nil {
-			return nil
+		elem := planOf(t.Elem(), visiting)
+		if !elem.ok {
+			return typePlan{}
 		}
-		return func(dst, src reflect.Value) bool {
+		return typePlan{ok: true, fix: func(dst, src reflect.Value) bool {
 			if src.IsNil() {
-				return true // null: nil
+				return true // null: nil, as copied
 			}
 			s := reflect.MakeSlice(t, src.Len(), src.Len()) // [] reads as empty, not nil
-			for i := range src.Len() {
-				if !elem(s.Index(i), src.Index(i)) {
+			reflect.Copy(s, src)
+			for i := 0; elem.fix != nil && i < src.Len(); i++ {
+				if !elem.fix(s.Index(i), src.Index(i)) {
 					return false
 				}
 			}
 			dst.Set(s)
 			return true
-		}
+		}}
 	case reflect.Struct:
-		return structCopier(t, visiting)
+		return structPlan(t, visiting)
 	}
-	return nil // floats, maps, arrays, interfaces and the rest: decoded
+	return typePlan{} // floats, maps, arrays, interfaces and the rest: decoded
 }
 
-func structCopier(t reflect.Type, visiting map[reflect.Type]bool) copier {
-	type fieldCopier struct {
+func structPlan(t reflect.Type, visiting map[reflect.Type]bool) typePlan {
+	type fieldFix struct {
 		index     int
-		omitEmpty bool
-		slice     bool
-		copy      copier
+		omitEmpty bool // an omitempty slice: left out when empty
+		fix       fixer
 	}
-	var fields []fieldCopier
+	var fixes []fieldFix
 	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() || f.Anonymous {
-			return nil
+			return typePlan{}
 		}
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" || (opts != "" && opts != "omitempty") || !plainJSONName(name) {
-			return nil
+			return typePlan{}
 		}
 		if name == "" {
 			name = f.Name
@@ -198,30 +205,37 @@ func structCopier(t reflect.Type, visiting map[reflect.Type]bool) copier {
 		for _, n := range names {
 			// The decoder matches keys case-insensitively: keep clear of it.
 			if strings.EqualFold(n, name) {
-				return nil
+				return typePlan{}
 			}
 		}
 		names = append(names, name)
-		c := copierOf(f.Type, visiting)
-		if c == nil {
-			return nil
+		p := planOf(f.Type, visiting)
+		if !p.ok {
+			return typePlan{}
 		}
-		fields = append(fields, fieldCopier{index: i, omitEmpty: opts == "omitempty", slice: f.Type.Kind() == reflect.Slice, copy: c})
+		omitEmptySlice := opts == "omitempty" && f.Type.Kind() == reflect.Slice
+		if p.fix != nil || omitEmptySlice {
+			fixes = append(fixes, fieldFix{index: i, omitEmpty: omitEmptySlice, fix: p.fix})
+		}
 	}
-	return func(dst, src reflect.Value) bool {
-		for _, f := range fields {
+	if len(fixes) == 0 {
+		return typePlan{ok: true}
+	}
+	return typePlan{ok: true, fix: func(dst, src reflect.Value) bool {
+		for _, f := range fixes {
 			sv := src.Field(f.index)
-			// An empty slice under omitempty is left out and reads as nil;
-			// every other empty value left out reads as itself, the zero.
-			if f.omitEmpty && f.slice && sv.Len() == 0 {
+			if f.omitEmpty && sv.Len() == 0 {
+				// Left out, and read as nil; every other empty value left
+				// out reads as itself, the zero value.
+				dst.Field(f.index).SetZero()
 				continue
 			}
-			if !f.copy(dst.Field(f.index), sv) {
+			if f.fix != nil && !f.fix(dst.Field(f.index), sv) {
 				return false
 			}
 		}
 		return true
-	}
+	}}
 }
 
 // plainJSONName accepts the tag names kpitrail uses (and the empty name):

@@ -25,12 +25,20 @@ func (r AggregateRef) String() string { return r.Type + "/" + r.ID }
 
 // Validate checks that the reference can name a stream subject safely.
 func (r AggregateRef) Validate() error {
-	switch r.Type {
-	case AggregateTask, AggregateIndicator, AggregateSnapshot, AggregateCheckpoint:
+	field := ""
+	switch r.Type { // the id's field name, r.Type+"_id", without building it on every call
+	case AggregateTask:
+		field = AggregateTask + "_id"
+	case AggregateIndicator:
+		field = AggregateIndicator + "_id"
+	case AggregateSnapshot:
+		field = AggregateSnapshot + "_id"
+	case AggregateCheckpoint:
+		field = AggregateCheckpoint + "_id"
 	default:
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}
-	return ValidateID(r.Type+"_id", r.ID)
+	return ValidateID(field, r.ID)
 }
 
 // Meta is who and why behind a command. The server stamps Actor from the
