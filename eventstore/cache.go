@@ -112,7 +112,8 @@ func (c *aggCache) extend(ref domain.AggregateRef, prevSeq, newSeq uint64, envs 
 	c.mu.Lock()
 	it, ok := c.items[ref]
 	if ok && it.state.lastSeq == prevSeq {
-		it.state = &aggState{events: append(it.state.events, cloneEnvs(envs)...), lastSeq: newSeq}
+		// append copies the envelopes: the caller's slice stays its own.
+		it.state = &aggState{events: append(it.state.events, envs...), lastSeq: newSeq}
 		for _, e := range envs {
 			it.commands[e.CommandID] = struct{}{}
 		}

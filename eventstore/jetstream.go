@@ -99,10 +99,11 @@ func (c Config) StreamConfig() jetstream.StreamConfig {
 
 // JetStream is the production store.
 type JetStream struct {
-	cfg    Config
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	cache  *aggCache
+	cfg     Config
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	cache   *aggCache
+	replies *replyInboxes
 }
 
 // OpenJetStream creates or updates the stream and returns the store.
@@ -119,7 +120,7 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, 
 	if err != nil {
 		return nil, err
 	}
-	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates)}, nil
+	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc}}, nil
 }
 
 // ensureStream creates the stream, or updates it only when a setting kpitrail
@@ -212,12 +213,14 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	// The headers jetstream.WithExpectLastSequencePerSubject, WithMsgID and
 	// WithExpectStream would set, written directly (in canonical form) to
 	// spare an append the options' allocations.
+	values := [...]string{strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10), meta.CommandID,
+		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream}
 	msg := &nats.Msg{Subject: s.subject(ref), Data: data, Header: nats.Header{
-		hdrVersion:                          {strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10)},
-		hdrCommandID:                        {meta.CommandID},
-		jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(agg.lastSeq, 10)},
-		jetstream.MsgIDHeader:               {ref.String() + "/" + meta.CommandID},
-		jetstream.ExpectedStreamHeader:      {s.cfg.Stream},
+		hdrVersion:                          values[0:1:1],
+		hdrCommandID:                        values[1:2:2],
+		jetstream.ExpectedLastSubjSeqHeader: values[2:3:3],
+		jetstream.MsgIDHeader:               values[3:4:4],
+		jetstream.ExpectedStreamHeader:      values[4:5:5],
 	}}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()

@@ -1,13 +1,18 @@
 package eventstore
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -74,4 +79,110 @@ func FuzzParsePubAck(f *testing.F) {
 	f.Add([]byte(`{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"}}`))
 	s := &JetStream{cfg: Config{Stream: "KPITRAIL"}}
 	f.Fuzz(func(t *testing.T, data []byte) { checkPubAck(t, s, string(data)) })
+}
+
+func replyTestConn(t *testing.T) *nats.Conn {
+	t.Helper()
+	emb, err := StartEmbedded(EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Shutdown)
+	nc, err := emb.Connect(t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// TestReplyInboxes: every request gets its own reply, inboxes are reused
+// one request at a time, an inbox whose request gave up is never read
+// again, and a subject nobody serves is ErrNoResponders, as with
+// nats.Conn.RequestMsg.
+func TestReplyInboxes(t *testing.T) {
+	nc := replyTestConn(t)
+	var slow atomic.Bool
+	if _, err := nc.Subscribe("svc.echo", func(m *nats.Msg) {
+		if slow.Swap(false) {
+			time.Sleep(300 * time.Millisecond)
+		}
+		_ = m.Respond(m.Data)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := &replyInboxes{nc: nc}
+	ask := func(ctx context.Context, body string) (string, error) {
+		m := nats.NewMsg("svc.echo")
+		m.Data = []byte(body)
+		resp, err := r.request(ctx, m)
+		if err != nil {
+			return "", err
+		}
+		if m.Reply != "" {
+			t.Fatalf("the caller's message keeps reply subject %q", m.Reply)
+		}
+		return string(resp.Data), nil
+	}
+	ctx := context.Background()
+	for i := range 100 {
+		if got, err := ask(ctx, fmt.Sprint("one-", i)); err != nil || got != fmt.Sprint("one-", i) {
+			t.Fatalf("request %d: %q, %v", i, got, err)
+		}
+	}
+	if len(r.free) != 1 {
+		t.Fatalf("%d inboxes for one requester", len(r.free))
+	}
+
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				body := fmt.Sprintf("w%d-%d", w, i)
+				if got, err := ask(ctx, body); err != nil || got != body {
+					t.Errorf("%s: %q, %v", body, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(r.free); n < 1 || n > 17 {
+		t.Fatalf("%d inboxes for 16 requesters", n)
+	}
+
+	// A request that gives up leaves its inbox behind: the late reply is
+	// not taken for the next request's.
+	r.free = r.free[:1]
+	slow.Store(true)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	_, err := ask(short, "late")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow reply: %v", err)
+	}
+	if len(r.free) != 0 {
+		t.Fatal("the inbox of an abandoned request went back to the pool")
+	}
+	for i := range 5 {
+		time.Sleep(100 * time.Millisecond)
+		if got, err := ask(ctx, fmt.Sprint("after-", i)); err != nil || got != fmt.Sprint("after-", i) {
+			t.Fatalf("after a late reply: %q, %v", got, err)
+		}
+	}
+
+	m := nats.NewMsg("svc.nobody")
+	if _, err := r.request(ctx, m); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("nobody serves it: %v", err)
+	}
+	if _, err := nc.RequestMsg(nats.NewMsg("svc.nobody"), time.Second); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("nats' own request: %v", err)
+	}
+
+	nc.Close()
+	if _, err := ask(ctx, "closed"); !errors.Is(err, nats.ErrConnectionClosed) {
+		t.Fatalf("closed connection: %v", err)
+	}
 }
