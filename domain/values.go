@@ -128,7 +128,11 @@ func (s Source) Validate(field string) error {
 	default:
 		return Invalid(field+".kind", "enum", "must be one of self_reported, statistics_bureau, agency, publication; got %q", string(s.Kind))
 	}
-	return CheckText(field+".name", s.Name, false, MaxShortText)
+	if CheckText("", s.Name, false, MaxShortText) != nil {
+		// Named only when refused: the field name is built on this path alone.
+		return CheckText(field+".name", s.Name, false, MaxShortText)
+	}
+	return nil
 }
 
 // Window is the period a figure describes (its valid time): a whole year, or
