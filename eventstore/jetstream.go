@@ -222,8 +222,6 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 		jetstream.MsgIDHeader:               values[3:4:4],
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
 	}}
-	ctx, cancel := s.withTimeout(ctx)
-	defer cancel()
 	ack, err := s.publish(ctx, msg)
 	if err != nil {
 		s.cache.forget(ref)

@@ -21,16 +21,20 @@ import (
 // inboxes (see request), and the usual acknowledgement is read without
 // encoding/json. Anything but a plain acknowledgement of this stream (an
 // error, a duplicate, a domain) is decoded in full, as jetstream decodes it.
+//
+// cfg.Timeout bounds the whole publish, retries included, whatever ctx
+// allows.
 func (s *JetStream) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck, error) {
-	resp, err := s.replies.request(ctx, msg)
+	deadline := time.Now().Add(s.cfg.Timeout)
+	resp, err := s.replies.request(ctx, msg, deadline)
 	for r := 0; errors.Is(err, nats.ErrNoResponders) && r < jetstream.DefaultPubRetryAttempts; r++ {
 		// No server took it (a leader election, a restart): try again
 		// shortly, as jetstream does.
 		select {
 		case <-ctx.Done():
-		case <-time.After(jetstream.DefaultPubRetryWait):
+		case <-time.After(min(jetstream.DefaultPubRetryWait, time.Until(deadline))):
 		}
-		resp, err = s.replies.request(ctx, msg)
+		resp, err = s.replies.request(ctx, msg, deadline)
 	}
 	if err != nil {
 		if errors.Is(err, nats.ErrNoResponders) {
@@ -63,10 +67,12 @@ type replyInbox struct {
 }
 
 // request publishes msg with a reply subject of its own and waits for the
-// reply, as nats.Conn.RequestMsgWithContext does: the same errors for no
-// responders (the server's 503 status), a cancelled or expired ctx and a
-// closed connection.
-func (r *replyInboxes) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, error) {
+// reply until ctx is done or the deadline passes, as
+// nats.Conn.RequestMsgWithContext does with a context that has the
+// deadline: the same errors for no responders (the server's 503 status), a
+// cancelled ctx, the deadline (context.DeadlineExceeded) and a closed
+// connection.
+func (r *replyInboxes) request(ctx context.Context, msg *nats.Msg, deadline time.Time) (*nats.Msg, error) {
 	in, err := r.take()
 	if err != nil {
 		return nil, err
@@ -79,7 +85,7 @@ func (r *replyInboxes) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, e
 		return nil, err
 	}
 	for {
-		resp, err := in.sub.NextMsgWithContext(ctx)
+		resp, err := in.next(ctx, deadline)
 		if errors.Is(err, nats.ErrNoResponders) {
 			r.give(in) // the server's answer: the inbox is clean
 			return nil, err
@@ -95,6 +101,27 @@ func (r *replyInboxes) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, e
 		r.give(in)
 		return resp, nil
 	}
+}
+
+// next waits for the inbox's next message.
+func (in *replyInbox) next(ctx context.Context, deadline time.Time) (*nats.Msg, error) {
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	if ctx.Done() == nil {
+		// A context that is never cancelled: the subscription's own
+		// (pooled) timer bounds the wait, which spares every append a
+		// timeout context of its own.
+		m, err := in.sub.NextMsg(wait)
+		if errors.Is(err, nats.ErrTimeout) {
+			return nil, context.DeadlineExceeded
+		}
+		return m, err
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return in.sub.NextMsgWithContext(ctx)
 }
 
 func (r *replyInboxes) take() (*replyInbox, error) {

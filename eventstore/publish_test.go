@@ -112,10 +112,11 @@ func TestReplyInboxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &replyInboxes{nc: nc}
+	wait := 5 * time.Second
 	ask := func(ctx context.Context, body string) (string, error) {
 		m := nats.NewMsg("svc.echo")
 		m.Data = []byte(body)
-		resp, err := r.request(ctx, m)
+		resp, err := r.request(ctx, m, time.Now().Add(wait))
 		if err != nil {
 			return "", err
 		}
@@ -172,9 +173,23 @@ func TestReplyInboxes(t *testing.T) {
 			t.Fatalf("after a late reply: %q, %v", got, err)
 		}
 	}
+	// The same with a context that is never cancelled: the deadline ends
+	// the wait.
+	slow.Store(true)
+	wait = 50 * time.Millisecond
+	if _, err := ask(ctx, "late"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow reply past the deadline: %v", err)
+	}
+	wait = 5 * time.Second
+	for i := range 5 {
+		time.Sleep(100 * time.Millisecond)
+		if got, err := ask(ctx, fmt.Sprint("again-", i)); err != nil || got != fmt.Sprint("again-", i) {
+			t.Fatalf("after a late reply: %q, %v", got, err)
+		}
+	}
 
 	m := nats.NewMsg("svc.nobody")
-	if _, err := r.request(ctx, m); !errors.Is(err, nats.ErrNoResponders) {
+	if _, err := r.request(ctx, m, time.Now().Add(5*time.Second)); !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("nobody serves it: %v", err)
 	}
 	if _, err := nc.RequestMsg(nats.NewMsg("svc.nobody"), time.Second); !errors.Is(err, nats.ErrNoResponders) {
