@@ -194,6 +194,8 @@ type asOfCache struct {
 	dir   string
 	store Log
 	max   int
+	// snapshots is the directory of snapshot files a replay may start from.
+	snapshots string
 
 	mu      sync.Mutex
 	entries map[int64]*asOfEntry
@@ -210,7 +212,8 @@ type asOfEntry struct {
 const asOfSettle = time.Minute
 
 func newAsOfCache(dir string, store Log, max int) *asOfCache {
-	return &asOfCache{dir: dir, store: store, max: max, entries: map[int64]*asOfEntry{}}
+	return &asOfCache{dir: dir, store: store, max: max, entries: map[int64]*asOfEntry{},
+		snapshots: filepath.Join(filepath.Dir(dir), "snapshots")}
 }
 
 func (c *asOfCache) with(ctx context.Context, t time.Time, fn func(*DB) error) error {
@@ -251,7 +254,7 @@ func (c *asOfCache) build(key int64, t time.Time, e *asOfEntry) {
 	removeDBFiles(path)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if e.err = ReplayAsOf(ctx, c.store, t, path); e.err != nil {
+	if e.err = ReplayAsOfFrom(ctx, c.store, t, path, SnapshotFiles(c.snapshots)); e.err != nil {
 		c.mu.Lock()
 		c.dropLocked(key)
 		c.mu.Unlock()
@@ -272,7 +275,7 @@ func (c *asOfCache) oneOff(ctx context.Context, t time.Time, fn func(*DB) error)
 	f.Close()
 	removeDBFiles(path)
 	defer removeDBFiles(path)
-	if err := ReplayAsOf(ctx, c.store, t, path); err != nil {
+	if err := ReplayAsOfFrom(ctx, c.store, t, path, SnapshotFiles(c.snapshots)); err != nil {
 		return err
 	}
 	db, err := Open(path)

@@ -67,6 +67,10 @@ type buildSpec struct {
 	include func(eventstore.Message) bool // nil: every message
 	upTo    uint64                        // 0: to the end
 	asOf    time.Time                     // zero: deadlines judged today
+	// base is a read-model file of this log up to some position (see
+	// chooseBase) that the build copies and continues instead of starting
+	// from position 1.
+	base *baseFile
 }
 
 // ReplayAsOf builds read models at outPath from only the events recorded
@@ -78,8 +82,14 @@ type buildSpec struct {
 // asOf on, even if a later one carries an earlier time (clock skew between
 // writers): applying it would break the aggregate's chain.
 func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) error {
+	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf})
+}
+
+// asOfFilter includes the messages recorded by asOf, and none of an
+// aggregate's from its first one recorded later.
+func asOfFilter(asOf time.Time) func(eventstore.Message) bool {
 	skipped := map[domain.AggregateRef]bool{}
-	include := func(m eventstore.Message) bool {
+	return func(m eventstore.Message) bool {
 		if len(m.Events) == 0 {
 			return true // malformed: dead-lettered in every view of the log
 		}
@@ -90,7 +100,6 @@ func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) 
 		}
 		return true
 	}
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: include, asOf: asOf})
 }
 
 // ReplayToPosition builds read models at outPath from positions 1..position.
@@ -117,17 +126,32 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 			removeDBFiles(tmp)
 		}
 	}()
+	if spec.base != nil {
+		if err := copyFile(spec.base.path, tmp); err != nil {
+			return fmt.Errorf("rebuild %s: %w", finalPath, err)
+		}
+	}
 	db, err := open(tmp, true)
 	if err != nil {
 		return err
 	}
-	indexes, err := db.dropDeferredIndexes(ctx)
-	if err != nil {
-		db.Close()
-		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	var indexes []string
+	if spec.base == nil {
+		// A fresh file: the indexes are built once at the end. A copied base
+		// has its rows indexed already and keeps its indexes.
+		if indexes, err = db.dropDeferredIndexes(ctx); err != nil {
+			db.Close()
+			return fmt.Errorf("rebuild %s: %w", finalPath, err)
+		}
 	}
 	proj := opts.projector(db)
 	proj.build = newBuildState()
+	if spec.base != nil {
+		if err := proj.build.seedFrom(ctx, db); err != nil {
+			db.Close()
+			return fmt.Errorf("rebuild %s: %w", finalPath, err)
+		}
+	}
 	if !spec.asOf.IsZero() {
 		proj.asOfDay = spec.asOf.In(proj.loc).Format(time.DateOnly)
 	}
@@ -195,7 +219,11 @@ func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptio
 	}()
 	var batch []prepared
 	var last uint64
-	err := store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+	var after uint64
+	if spec.base != nil {
+		after = spec.base.position
+	}
+	err := store.Read(ctx, after, eventstore.ReadOptions{}, func(m eventstore.Message) error {
 		if spec.upTo > 0 && m.Position > spec.upTo {
 			return errStop
 		}

@@ -134,7 +134,13 @@ func (m *Main) runReplay(ctx context.Context, args []string) error {
 		if perr != nil {
 			return fmt.Errorf("--as-of: %w", perr)
 		}
-		err = projections.ReplayAsOf(ctx, store, t, *out)
+		// Snapshots in the data directory spare the replay the history
+		// before them.
+		var bases []string
+		if *off.data != "" {
+			bases = projections.SnapshotFiles(filepath.Join(*off.data, "snapshots"))
+		}
+		err = projections.ReplayAsOfFrom(ctx, store, t, *out, bases)
 	}
 	if err != nil {
 		return err
