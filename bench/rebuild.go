@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"kpitrail/app"
+	"kpitrail/eventstore"
 	"kpitrail/projections"
 )
 
@@ -241,9 +242,34 @@ func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
 		return nil, err
 	}
 	el := time.Since(start)
-	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of one year (%d events)", events),
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of one year (%d events), from position 1", events),
 		Value: el.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(el <= 2*time.Second),
 		Notes: []string{fmt.Sprintf("%s events/s", num(float64(events)/el.Seconds()))}})
+
+	// The same instant as a reviewer asks it of serve: the office froze the
+	// year on its last day (kpitrail snapshot), and the replay starts from
+	// that file. Freezing is not timed; the answer is checked against the
+	// replay from position 1.
+	yearEnd := time.Date(w.FirstYear, 12, 31, 23, 59, 59, 0, time.UTC)
+	frozen, err := lastPositionBy(ctx, n.store, yearEnd)
+	if err != nil {
+		return out, err
+	}
+	snap := filepath.Join(dir, "snapshot-year-end.db")
+	if err := projections.ReplayToPosition(ctx, n.store, frozen, snap); err != nil {
+		return out, err
+	}
+	start = time.Now()
+	if err := projections.ReplayAsOfFrom(ctx, n.store, asOf, filepath.Join(dir, "asof-from-snapshot.db"), []string{snap}); err != nil {
+		return out, err
+	}
+	el = time.Since(start)
+	if err := sameReadModels(ctx, filepath.Join(dir, "asof.db"), filepath.Join(dir, "asof-from-snapshot.db")); err != nil {
+		return out, err
+	}
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of the same instant from the year-end snapshot (position %d of %d)", frozen, lastMessage(ctx, n.store)),
+		Value: el.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(el <= 2*time.Second),
+		Notes: []string{"same content hash as the replay from position 1"}})
 	if r.opts.Events > perYear {
 		lg, err := r.log(ctx)
 		if err != nil {
@@ -276,4 +302,41 @@ func (r *runner) readModels(ctx context.Context) (*loadedLog, error) {
 	}
 	lg.readModels = path
 	return lg, nil
+}
+
+// lastPositionBy is the position of the last message recorded by t.
+func lastPositionBy(ctx context.Context, store *eventstore.JetStream, t time.Time) (uint64, error) {
+	var last uint64
+	err := store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		if len(m.Events) > 0 && !m.Events[0].RecordedAt.After(t) {
+			last = m.Position
+		}
+		return nil
+	})
+	return last, err
+}
+
+func lastMessage(ctx context.Context, store *eventstore.JetStream) uint64 {
+	p, _ := store.LastPosition(ctx)
+	return p
+}
+
+// sameReadModels compares two read-model files by content hash.
+func sameReadModels(ctx context.Context, a, b string) error {
+	var hashes [2]string
+	for i, path := range []string{a, b} {
+		db, err := projections.Open(path)
+		if err != nil {
+			return err
+		}
+		hashes[i], err = projections.ContentHash(ctx, db)
+		db.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if hashes[0] != hashes[1] {
+		return fmt.Errorf("%s and %s differ: content hash %s, %s", a, b, hashes[0], hashes[1])
+	}
+	return nil
 }

@@ -172,15 +172,34 @@ func replaceProvenance(b *batchTx, table, rowKey string, ps provenanceSet) error
 	if err := b.exec(`DELETE FROM provenance WHERE table_name = ? AND row_key = ?`, table, rowKey); err != nil {
 		return err
 	}
+	// One statement for the row: a derive pass writes a dozen pairs for
+	// each of thousands of rows, and a statement per pair was most of it.
+	args := []any{table, rowKey}
+	pairs := 0
 	for column, ids := range ps {
 		for id := range ids {
-			if err := b.exec(`INSERT INTO provenance (table_name, row_key, column_name, event_id, position)
-				SELECT ?, ?, ?, event_id, position FROM events_log WHERE event_id = ?`, table, rowKey, column, id); err != nil {
-				return err
-			}
+			args = append(args, column, id)
+			pairs++
 		}
 	}
-	return nil
+	if pairs == 0 {
+		return nil
+	}
+	return b.exec(`INSERT INTO provenance (table_name, row_key, column_name, event_id, position)
+		SELECT ?1, ?2, p.column1, e.event_id, e.position FROM (VALUES `+valueRows(pairs, 3)+`) AS p
+		JOIN events_log e ON e.event_id = p.column2`, args...)
+}
+
+// valueRows is "(?n, ?n+1), …" for rows pairs numbered from first.
+func valueRows(rows, first int) string {
+	var sb strings.Builder
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(?%d, ?%d)", first+2*i, first+2*i+1)
+	}
+	return sb.String()
 }
 
 func boolInt(b bool) int {
