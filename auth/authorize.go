@@ -11,6 +11,7 @@ import (
 // list) and never close its own problems: the office verifies 整改到位.
 var reporterCommands = map[string]bool{
 	"indicator.report_figure":     true,
+	"indicator.report_figures":    true,
 	"indicator.correct_figure":    true,
 	"indicator.retract_figure":    true,
 	"indicator.record_base":       true,

@@ -98,7 +98,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	if err != nil {
 		return nil, err
 	}
-	oneRate := float64(rep.Applied) / time.Since(start).Seconds()
+	oneRate := float64(appliedEvents(rep)) / time.Since(start).Seconds()
 
 	sheet, tasks := figureSheet("bulk", figures)
 	if err := registerTasks(ctx, svc, tasks); err != nil {
@@ -119,7 +119,8 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	if rep.Applied != len(plan.Commands) {
 		return nil, fmt.Errorf("bulk import applied %d of %d commands", rep.Applied, len(plan.Commands))
 	}
-	rate := float64(rep.Applied) / el.Seconds()
+	events := appliedEvents(rep)
+	rate := float64(events) / el.Seconds()
 
 	// The same sheet again: nothing is appended, everything is recognised.
 	start = time.Now()
@@ -142,11 +143,22 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 		return nil, fmt.Errorf("raw atomic batch: %w", err)
 	}
 	return []Result{
-		{Name: "import-durable", What: fmt.Sprintf("%d figures (%d commands) through importer.Apply (slices over ExecuteMany), sync before ack", plan.Summary.Figures, len(plan.Commands)),
+		{Name: "import-durable", What: fmt.Sprintf("%d figures (%d events in %d commands, an indicator's figures grouped) through importer.Apply (slices over ExecuteMany), sync before ack", plan.Summary.Figures, events, len(plan.Commands)),
 			Value: rate, Unit: "events/s", Raw: batchRate, RawWhat: "atomic batches of 1000 messages, no checks",
 			Ratio: rate / batchRate, Target: "≥ 30,000 events/s", Met: met(rate >= 30_000),
-			Notes: []string{fmt.Sprintf("importer.Apply one by one: %s events/s (%d commands), so %.1f× faster", num(oneRate), len(smallPlan.Commands), rate/oneRate),
+			Notes: []string{fmt.Sprintf("importer.Apply one command at a time: %s events/s (%d commands), so %.1f× faster", num(oneRate), len(smallPlan.Commands), rate/oneRate),
 				fmt.Sprintf("import took %.1f s; planning the sheet %.1f s more", el.Seconds(), planTime.Seconds()),
 				fmt.Sprintf("re-import of the same sheet: %.1f s, all already present", againTime.Seconds())}},
 	}, nil
+}
+
+// appliedEvents counts the events an import stored.
+func appliedEvents(rep *importer.ApplyReport) int {
+	n := 0
+	for _, r := range rep.Results {
+		if r.Outcome == importer.OutcomeApplied {
+			n += len(r.EventIDs)
+		}
+	}
+	return n
 }

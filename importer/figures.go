@@ -48,9 +48,9 @@ func PlanFigures(r io.Reader, format Format) (*ImportPlan, error) {
 	if len(fp.errs) > 0 {
 		return nil, fp.errs.sorted()
 	}
-	p.Commands = fp.b.cmds
+	p.Commands = groupFigures(fp.b.cmds, fp.b.prefix)
 	for _, pc := range p.Commands {
-		switch pc.Command.(type) {
+		switch c := pc.Command.(type) {
 		case domain.DefineIndicator:
 			p.Summary.Indicators++
 		case domain.SetTarget:
@@ -58,7 +58,12 @@ func PlanFigures(r io.Reader, format Format) (*ImportPlan, error) {
 		case domain.ReportFigure:
 			p.Summary.Figures++
 			if p.Year == 0 {
-				p.Year = pc.Command.(domain.ReportFigure).Window.Year
+				p.Year = c.Window.Year
+			}
+		case domain.ReportFigures:
+			p.Summary.Figures += len(c.Figures)
+			if p.Year == 0 {
+				p.Year = c.Figures[0].Window.Year
 			}
 		}
 	}

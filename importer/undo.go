@@ -89,7 +89,7 @@ func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor s
 		if r == nil {
 			continue
 		}
-		comp, kind := compensation(pc, r, batchID, created)
+		comps, kind := compensation(pc, r, batchID, created)
 		fail := func(msg string) {
 			rep.NotCompensated = append(rep.NotCompensated, CommandResult{Line: pc.Line, Key: pc.Key,
 				Command: pc.Command.CommandName(), Outcome: OutcomeFailed, Error: msg})
@@ -102,43 +102,60 @@ func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor s
 			fail("no command in the domain compensates " + pc.Command.CommandName())
 			continue
 		}
-		meta := domain.Meta{Actor: actor, CommandID: "undo-" + pc.Key, CorrelationID: batchID, CausationID: run, Source: importSource(batchID)}
-		res, err := exec.Execute(ctx, meta, comp, app.Options{})
-		switch {
-		case err == nil && len(res.Events) > 0 && res.Events[0].CausationID == run:
-			switch kind {
-			case compTask:
-				rep.TasksWithdrawn++
-			case compIndicator:
-				rep.IndicatorsWithdrawn++
-			case compFigure:
-				rep.FiguresRetracted++
+		for k, comp := range comps {
+			id := "undo-" + pc.Key
+			if k > 0 {
+				id += fmt.Sprintf("-%d", k)
 			}
-		case err == nil, isAlreadyGone(err):
-			rep.AlreadyUndone++
-		case ctx.Err() != nil:
-			return rep, ctx.Err()
-		default:
-			fail(err.Error())
+			meta := domain.Meta{Actor: actor, CommandID: id, CorrelationID: batchID, CausationID: run, Source: importSource(batchID)}
+			res, err := exec.Execute(ctx, meta, comp, app.Options{})
+			switch {
+			case err == nil && len(res.Events) > 0 && res.Events[0].CausationID == run:
+				switch kind {
+				case compTask:
+					rep.TasksWithdrawn++
+				case compIndicator:
+					rep.IndicatorsWithdrawn++
+				case compFigure:
+					rep.FiguresRetracted++
+				}
+			case err == nil, isAlreadyGone(err):
+				rep.AlreadyUndone++
+			case ctx.Err() != nil:
+				return rep, ctx.Err()
+			default:
+				fail(err.Error())
+			}
 		}
 	}
 	return rep, nil
 }
 
-// compensation returns the command that undoes one stored command.
-func compensation(pc PlannedCommand, r *app.Result, batchID string, created map[domain.AggregateRef]bool) (domain.Command, compKind) {
+// compensation returns the commands that undo one stored command: one,
+// or for an indicator.report_figures a retraction of each of its figures,
+// the last reported first.
+func compensation(pc PlannedCommand, r *app.Result, batchID string, created map[domain.AggregateRef]bool) ([]domain.Command, compKind) {
 	reason := fmt.Sprintf("import %s undone", batchID)
 	switch c := pc.Command.(type) {
 	case domain.RegisterTask:
-		return domain.WithdrawTask{TaskID: c.TaskID, Reason: reason}, compTask
+		return []domain.Command{domain.WithdrawTask{TaskID: c.TaskID, Reason: reason}}, compTask
 	case domain.DefineIndicator:
-		return domain.WithdrawIndicator{IndicatorID: c.IndicatorID, Reason: reason}, compIndicator
+		return []domain.Command{domain.WithdrawIndicator{IndicatorID: c.IndicatorID, Reason: reason}}, compIndicator
 	}
 	if created[pc.Command.Target()] {
 		return nil, compCovered
 	}
-	if c, ok := pc.Command.(domain.ReportFigure); ok && len(r.EventIDs) > 0 {
-		return domain.RetractFigure{IndicatorID: c.IndicatorID, Retracts: r.EventIDs[0], Reason: reason}, compFigure
+	switch c := pc.Command.(type) {
+	case domain.ReportFigure:
+		if len(r.EventIDs) > 0 {
+			return []domain.Command{domain.RetractFigure{IndicatorID: c.IndicatorID, Retracts: r.EventIDs[0], Reason: reason}}, compFigure
+		}
+	case domain.ReportFigures:
+		var out []domain.Command
+		for i := len(r.EventIDs) - 1; i >= 0; i-- {
+			out = append(out, domain.RetractFigure{IndicatorID: c.IndicatorID, Retracts: r.EventIDs[i], Reason: reason})
+		}
+		return out, compFigure
 	}
 	return nil, compNone
 }
