@@ -31,7 +31,9 @@ func PlanFigures(r io.Reader, format Format) (*ImportPlan, error) {
 		return nil, RowErrors{{Line: recs[0].line, Column: "indicator_id", Rule: "required", Msg: "the header row has no indicator_id column"}}
 	}
 	fp := &figurePlanner{idx: idx, b: newBuilder(figureKeyPrefix), defs: map[string]*indicatorDef{}, refused: map[domain.AggregateRef]bool{}}
-	p := &ImportPlan{}
+	// Empty lists, not null: a figure sheet has no dimensions, and usually no
+	// warnings, and the API's document says both are arrays.
+	p := &ImportPlan{Summary: Summary{Dimensions: []string{}, Warnings: []Warning{}}}
 	for _, u := range unknown {
 		p.Summary.Warnings = append(p.Summary.Warnings, Warning{Line: recs[0].line, Code: WarnUnknownColumn,
 			Message: fmt.Sprintf("column %q is not one of %s and is ignored", u, strings.Join(FigureColumns, ", "))})

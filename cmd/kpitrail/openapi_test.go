@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"kpitrail/demo"
+	"kpitrail/importer"
 )
 
 // The document is hand-written; these tests hold it to the real server:
@@ -754,6 +755,24 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		append(ct, "Idempotency-Key", "seed-2022")...))
 	batch, _ := imported["batch_id"].(string)
 	c.do(201, "POST", "/v1/imports?format=tsv", office, tsv, append(ct, "Idempotency-Key", "seed-2022")...)
+	// A figure sheet on one of its tasks: an indicator's rows come back as
+	// grouped commands, which the document describes too.
+	sheet := strings.Join([]string{strings.Join(importer.FigureColumns, ","),
+		figureRow(map[string]string{"indicator_id": "hitech-stock", "task_id": importer.TaskID(2022, "高效率落实", "国际科技创新中心建设和高新技术企业发展"),
+			"name": "高新技术企业保有量", "unit": "家", "direction": "higher", "target": "719", "window_year": "2022", "to_month": "1", "value": "601", "quality": "estimate"}),
+		figureRow(map[string]string{"indicator_id": "hitech-stock", "window_year": "2022", "to_month": "1", "value": "600", "quality": "final"}),
+		figureRow(map[string]string{"indicator_id": "hitech-stock", "window_year": "2022", "to_month": "2", "value": "603", "quality": "estimate"}),
+	}, "\n")
+	figImport := c.json(c.do(201, "POST", "/v1/imports?kind=figures&format=csv", office, []byte(sheet), "Content-Type", "text/csv; charset=utf-8"))
+	var grouped int
+	for _, r := range figImport["report"].(map[string]any)["results"].([]any) {
+		if r.(map[string]any)["command"] == "indicator.report_figures" {
+			grouped++
+		}
+	}
+	if grouped != 1 {
+		t.Errorf("figure import: %d grouped commands, want 1: %v", grouped, figImport["report"])
+	}
 	c.doInvalid(400, "POST", "/v1/imports?format=pdf", office, tsv, ct...)
 	c.do(200, "POST", "/v1/imports/"+batch+"/undo", office, nil)
 	c.do(200, "POST", "/v1/imports/"+batch+"/undo", office, nil)
@@ -834,4 +853,13 @@ func TestOpenAPIRateLimitAndInternalError(t *testing.T) {
 	if p := c.json(r); p["detail"] != "internal error" || p["code"] != "internal" {
 		t.Errorf("internal problem %v", p)
 	}
+}
+
+// figureRow is one CSV row of a figure sheet, in importer.FigureColumns order.
+func figureRow(cells map[string]string) string {
+	out := make([]string, len(importer.FigureColumns))
+	for i, c := range importer.FigureColumns {
+		out[i] = cells[c]
+	}
+	return strings.Join(out, ",")
 }
