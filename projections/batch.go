@@ -137,7 +137,11 @@ func (b *batchTx) query(q string, args ...any) (*sql.Rows, error) {
 
 // strings returns the first column of every row.
 func (b *batchTx) strings(q string, args ...any) ([]string, error) {
-	rows, err := b.query(q, args...)
+	return scanStrings(b.query(q, args...))
+}
+
+// scanStrings reads the first column of every row and closes rows.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -170,20 +170,7 @@ func (bs *buildState) seedFrom(ctx context.Context, db *DB) error {
 }
 
 func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanStrings(db.QueryContext(ctx, q, args...))
 }
 
 // copyFile copies a base into the build's file. A base in WAL mode was
