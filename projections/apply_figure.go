@@ -74,15 +74,25 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 		if pending != nil {
 			b.figs.setState(pending, "superseded", r.ID)
 		}
-	} else if pending := b.figs.current(r.AggregateID, w.Key()); pending != nil {
-		replaced = &pending.figureRow
-		b.figs.setState(pending, "superseded", r.ID)
-	} else if replaced, err = scanFigure(b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
-		r.AggregateID, w.Key())); err != nil {
-		return err
-	} else if replaced != nil {
-		if err := b.exec(`UPDATE figures SET state = 'superseded', replaced_by = ? WHERE event_id = ?`, r.ID, replaced.eventID); err != nil {
+	} else {
+		// A report that names nothing replaces the window's current figure.
+		// A valid log has at most one; should it have two (a report that
+		// named a figure other than the current one), the lowest event id
+		// wins, in the table (its index order) as in the buffer, so the
+		// answer does not depend on where the batch was cut.
+		stored, err := scanFigure(b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
+			r.AggregateID, w.Key()))
+		if err != nil {
 			return err
+		}
+		if pending := b.figs.current(r.AggregateID, w.Key()); pending != nil && (stored == nil || pending.eventID < stored.eventID) {
+			replaced = &pending.figureRow
+			b.figs.setState(pending, "superseded", r.ID)
+		} else if stored != nil {
+			replaced = stored
+			if err := b.exec(`UPDATE figures SET state = 'superseded', replaced_by = ? WHERE event_id = ?`, r.ID, stored.eventID); err != nil {
+				return err
+			}
 		}
 	}
 	kind := "reported"

@@ -74,15 +74,16 @@ func (fb *figureBuffer) get(eventID, indicatorID string) *pendingFigure {
 	return f
 }
 
-// current returns the buffered current figure of a window, if any.
+// current returns the buffered current figure of a window with the lowest
+// event id, if any (see reportFigure).
 func (fb *figureBuffer) current(indicatorID, windowKey string) *pendingFigure {
-	list := fb.byWindow[windowRef(indicatorID, windowKey)]
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].state == "current" {
-			return list[i]
+	var best *pendingFigure
+	for _, f := range fb.byWindow[windowRef(indicatorID, windowKey)] {
+		if f.state == "current" && (best == nil || f.eventID < best.eventID) {
+			best = f
 		}
 	}
-	return nil
+	return best
 }
 
 func (fb *figureBuffer) setState(f *pendingFigure, state, replacedBy string) {

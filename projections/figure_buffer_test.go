@@ -52,3 +52,35 @@ func TestBufferedFiguresRollBackWithTheirMessage(t *testing.T) {
 		t.Errorf("changes: %s", got)
 	}
 }
+
+// TestTwoCurrentFiguresResolveAlikeWhateverTheBatch: a log where a report
+// names a figure that was no longer current leaves a window with two
+// current figures; a later report that names nothing replaces the one with
+// the lowest event id, whether they are rows or still buffered.
+func TestTwoCurrentFiguresResolveAlikeWhateverTheBatch(t *testing.T) {
+	clock := newClock("2022-03-01")
+	store := eventstore.NewMemory(clock.now)
+	w := &writer{t: t, store: store}
+	year := domain.YearWindow(2022)
+	report := func(v, supersedes string) string {
+		return w.append(indRef("firms"), &domain.FigureReported{Window: year, Value: domain.MustDecimal(v), Quality: domain.QualityEstimate,
+			Source: domain.Source{Kind: domain.SourceSelfReported}, Supersedes: supersedes})[0].ID
+	}
+	w.append(taskRef("env"), &domain.TaskRegistered{Year: 2022, Dimension: "高质量 发展", Title: "污染防治攻坚", LeadDepartment: "区生态环境局"})
+	w.append(indRef("firms"), &domain.IndicatorDefined{TaskID: "env", Year: 2022, Name: "新增企业", Unit: "家", Direction: domain.HigherIsBetter})
+	a := report("1", "")
+	report("2", a)
+	report("3", a) // names a figure already superseded: two current figures now
+	report("4", "")
+
+	all := tempDB(t)
+	catchUp(t, all, store, RunnerOptions{})
+	for _, size := range []int{1, 3, 4} {
+		db := tempDB(t)
+		catchUp(t, db, store, RunnerOptions{BatchSize: size})
+		sameContent(t, all, db)
+	}
+	if got := queryString(t, all, `SELECT group_concat(value || ':' || state, ' ') FROM (SELECT * FROM figures ORDER BY position)`); got != "1:superseded 2:superseded 3:current 4:current" {
+		t.Errorf("figures: %s", got)
+	}
+}
