@@ -40,6 +40,8 @@ func (c ReportFigures) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
 	return out, nil
 }
 
+// validate checks the command's shape; each figure's own fields are
+// checked once, by Indicator.ReportFigure as it decides it.
 func (c ReportFigures) validate() error {
 	if len(c.Figures) == 0 {
 		return Invalid("figures", "required", "at least one figure")
@@ -51,9 +53,6 @@ func (c ReportFigures) validate() error {
 	for i, f := range c.Figures {
 		if f.IndicatorID != "" && f.IndicatorID != c.IndicatorID {
 			return Invalid(fmt.Sprintf("figures[%d].indicator_id", i), "same_indicator", "figure for %s in a command for %s", f.IndicatorID, c.IndicatorID)
-		}
-		if err := f.validate(); err != nil {
-			return figureField(i, err)
 		}
 		k := f.Window.Normalize().Key()
 		if j, dup := windows[k]; dup {

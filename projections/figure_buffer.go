@@ -2,7 +2,6 @@ package projections
 
 import (
 	"database/sql"
-	"strings"
 )
 
 // figureBuffer holds the figures a batch reports until the batch ends, so
@@ -45,12 +44,6 @@ type figureUndo struct {
 const figureColumns = `event_id, indicator_id, task_id, kind, window_key, year, from_month, to_month,
 	value, value_f, numerator, denominator, quality, source_kind, source_name, final_due, supersedes,
 	corrects, fallback, note, reason, recorded_at, actor, command_id, position, state, replaced_by`
-
-const figureColumnCount = 27
-
-// figureInsertRows is how many rows one INSERT carries: 27 × 400 bound
-// values stay well under SQLite's limit of 32,766.
-const figureInsertRows = 400
 
 func windowRef(indicatorID, windowKey string) string { return indicatorID + "\x00" + windowKey }
 
@@ -116,31 +109,27 @@ func (fb *figureBuffer) rollback() {
 	fb.undo = fb.undo[:0]
 }
 
-// flush writes the buffered rows in the order they were reported and
-// empties the buffer. Nothing in a row can break a constraint here: its
-// event id went into events_log's unique column with its message, and its
-// indicator was read when it was reported.
+// flush writes the buffered rows in the order they were reported, with
+// the state each ends the batch in, and empties the buffer. Nothing in a
+// row can break a constraint here: its event id went into events_log's
+// unique column with its message, and its indicator was read when it was
+// reported.
 func (fb *figureBuffer) flush(b *batchTx) error {
-	for start := 0; start < len(fb.rows); start += figureInsertRows {
-		chunk := fb.rows[start:min(start+figureInsertRows, len(fb.rows))]
-		args := make([]any, 0, len(chunk)*figureColumnCount)
-		for _, f := range chunk {
-			args = append(args, f.insert...)
-			args = append(args, f.state, nullStr(f.replacedBy))
-		}
-		if err := b.exec(figureInsertSQL(len(chunk)), args...); err != nil {
-			return err
-		}
+	if len(fb.rows) == 0 {
+		return nil
+	}
+	out := newRowBuffer("figures", figureColumns)
+	for _, f := range fb.rows {
+		out.add(f.insert...)
+		out.add(f.state, nullStr(f.replacedBy))
+	}
+	if err := out.flush(b); err != nil {
+		return err
 	}
 	fb.rows, fb.undo = fb.rows[:0], fb.undo[:0]
 	clear(fb.byID)
 	clear(fb.byWindow)
 	return nil
-}
-
-func figureInsertSQL(rows int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", figureColumnCount), ", ") + ")"
-	return `INSERT INTO figures (` + figureColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
 // figureByID reads a figure from the buffer or the table; indicatorID, when

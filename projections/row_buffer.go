@@ -7,7 +7,8 @@ import (
 // rowBuffer collects the rows of an append-only table (events_log,
 // figure_changes) that no statement reads while a batch applies, and
 // writes them at the end of the batch in multi-row inserts: one statement
-// per few hundred rows instead of one per event.
+// per few hundred rows instead of one per event. figureBuffer writes its
+// rows through one too.
 //
 // Nothing in such a row can break a constraint at flush: its columns are
 // never NULL where the schema forbids it, and a batch whose messages might
@@ -15,7 +16,6 @@ import (
 // those messages unbuffered (see batchTx.suspect), so the unique event_id
 // still refuses them within their message's savepoint.
 type rowBuffer struct {
-	table   string
 	columns int
 	insert  string // "INSERT INTO table (columns) VALUES "
 	one     string // "(?, ?, …)"
@@ -24,7 +24,7 @@ type rowBuffer struct {
 
 func newRowBuffer(table, columns string) rowBuffer {
 	n := strings.Count(columns, ",") + 1
-	return rowBuffer{table: table, columns: n, insert: `INSERT INTO ` + table + ` (` + columns + `) VALUES `,
+	return rowBuffer{columns: n, insert: `INSERT INTO ` + table + ` (` + columns + `) VALUES `,
 		one: "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"}
 }
 
