@@ -31,6 +31,10 @@ type Figure struct {
 	fallback string // figure restored if this one is retracted
 }
 
+// FallbackID is the figure that becomes current again if this one is
+// retracted (see StepFigure).
+func (f Figure) FallbackID() string { return f.fallback }
+
 // Indicator is a measurable figure within a task (指标).
 type Indicator struct {
 	id            string
@@ -47,6 +51,7 @@ type Indicator struct {
 	additive      bool
 	isRate        bool
 	allowNegative bool
+	rounding      RoundingMode
 	baseline      *Decimal
 	target        *Target
 	figures       map[string]*Figure
@@ -84,6 +89,13 @@ func (in *Indicator) Figure(eventID string) (Figure, bool) {
 	return *f, true
 }
 
+// Base returns the comparison base recorded for a window of an earlier
+// year, if any.
+func (in *Indicator) Base(w Window) (Decimal, bool) {
+	d, ok := in.bases[w.Key()]
+	return d, ok
+}
+
 // Current returns the current figure for a window.
 func (in *Indicator) Current(w Window) (Figure, bool) {
 	id, ok := in.current[w.Key()]
@@ -101,40 +113,16 @@ func (in *Indicator) Apply(r Recorded) {
 		in.taskID, in.year, in.key, in.name, in.unit = e.TaskID, e.Year, e.Key, e.Name, e.Unit
 		in.direction, in.formula, in.additive, in.isRate, in.allowNegative = e.Direction, e.Formula, e.Additive, e.IsRate, e.AllowNegative
 		in.baseline = e.Baseline
+		in.rounding = HalfUp
+		if m, err := RoundingModeFromString(e.Rounding); err == nil && e.Rounding != "" {
+			in.rounding = m
+		}
 	case *IndicatorTargetSet:
 		in.target = &Target{Value: e.Value, Low: e.Low, High: e.High, Milestone: e.Milestone}
 	case *IndicatorBaseRecorded:
 		in.bases[e.Window.Key()] = e.Value
-	case *FigureReported:
-		key := e.Window.Key()
-		if prev, ok := in.figures[e.Supersedes]; ok && e.Supersedes != "" {
-			prev.State = FigureStateSuperseded
-		}
-		in.figures[r.ID] = &Figure{EventID: r.ID, Window: e.Window, Value: e.Value, Quality: e.Quality, Source: e.Source,
-			State: FigureStateCurrent, fallback: e.Supersedes}
-		in.current[key] = r.ID
-	case *FigureCorrected:
-		// Retracting a correction says the correction was wrong: the figure
-		// it corrected becomes current again.
-		fallback := e.Corrects
-		if old, ok := in.figures[e.Corrects]; ok {
-			old.State = FigureStateCorrected
-		}
-		in.figures[r.ID] = &Figure{EventID: r.ID, Window: e.Window, Value: e.NewValue, Quality: e.NewQuality, Source: e.Source,
-			State: FigureStateCurrent, fallback: fallback}
-		in.current[e.Window.Key()] = r.ID
-	case *FigureRetracted:
-		key := e.Window.Key()
-		f, ok := in.figures[e.Retracts]
-		if !ok {
-			return
-		}
-		f.State = FigureStateRetracted
-		delete(in.current, key)
-		if prev, ok := in.figures[f.fallback]; ok && (prev.State == FigureStateSuperseded || prev.State == FigureStateCorrected) {
-			prev.State = FigureStateCurrent
-			in.current[key] = prev.EventID
-		}
+	case *FigureReported, *FigureCorrected, *FigureRetracted:
+		in.applyFigure(r)
 	case *IndicatorWithdrawn:
 		in.withdrawn = true
 	}
@@ -159,4 +147,63 @@ func (in *Indicator) checkValue(field string, v Decimal) error {
 		return Invalid(field, "integer_count", "a count in %s must be a whole number, got %s", in.unit, v)
 	}
 	return nil
+}
+
+// Figures returns every figure ever recorded, in no particular order.
+func (in *Indicator) Figures() []Figure {
+	out := make([]Figure, 0, len(in.figures))
+	for _, f := range in.figures {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// applyFigure moves the figures as StepFigure says. A figure event the
+// state machine refuses changes nothing here; the read models dead-letter
+// it, so both sides still agree.
+func (in *Indicator) applyFigure(r Recorded) {
+	step, err := StepFigure(indicatorBook{in}, in.year, r.ID, r.Data)
+	if err != nil {
+		return
+	}
+	for _, m := range step.Moves {
+		f := in.figures[m.EventID]
+		f.State = m.To
+		if m.To == FigureStateCurrent {
+			in.current[f.Window.Key()] = f.EventID
+		} else if in.current[step.Window] == f.EventID {
+			delete(in.current, step.Window)
+		}
+	}
+	if step.Added == nil {
+		return
+	}
+	f := &Figure{EventID: r.ID, State: FigureStateCurrent, fallback: step.Added.Fallback}
+	switch e := r.Data.(type) {
+	case *FigureReported:
+		f.Window, f.Value, f.Quality, f.Source = e.Window.Normalize(), e.Value, e.Quality, e.Source
+	case *FigureCorrected:
+		f.Window, f.Value, f.Quality, f.Source = e.Window.Normalize(), e.NewValue, e.NewQuality, e.Source
+	}
+	in.figures[r.ID] = f
+	in.current[step.Window] = r.ID
+}
+
+// indicatorBook shows the aggregate's figures to the state machine.
+type indicatorBook struct{ in *Indicator }
+
+func (b indicatorBook) FigureNode(id string) (FigureNode, bool, error) {
+	f, ok := b.in.figures[id]
+	if !ok {
+		return FigureNode{}, false, nil
+	}
+	return FigureNode{EventID: f.EventID, Window: f.Window.Key(), State: f.State, Fallback: f.fallback}, true, nil
+}
+
+func (b indicatorBook) CurrentFigure(key string) (FigureNode, bool, error) {
+	id, ok := b.in.current[key]
+	if !ok {
+		return FigureNode{}, false, nil
+	}
+	return b.FigureNode(id)
 }

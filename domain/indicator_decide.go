@@ -223,7 +223,8 @@ func (in *Indicator) currentFigure(field, eventID string) (*Figure, error) {
 
 // figureValue checks a figure and derives it from a numerator and
 // denominator when given (rule 6: store both, derive the ratio). A value
-// given alongside them must agree at its own precision.
+// given alongside them must agree at its own precision, rounded with the
+// indicator's rounding mode (rule 5).
 func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
 	if (num == nil) != (den == nil) {
 		return Decimal{}, Invalid("denominator", "pair", "numerator and denominator go together")
@@ -239,10 +240,13 @@ func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
 		if in.unit == "%" {
 			ratio.Mul(ratio, big.NewRat(100, 1))
 		}
+		// The indicator's own rounding (GB/T 8170 half-even, or half-up)
+		// decides what the ratio reads as at the value's precision: 1/8 is
+		// 12.5%, which half-even writes 12 and half-up 13.
 		if v == nil {
-			d := RoundRat(ratio, 4, HalfUp)
+			d := RoundRat(ratio, 4, in.rounding)
 			v = &d
-		} else if RoundRat(ratio, v.Scale(), HalfUp).Cmp(*v) != 0 {
+		} else if RoundRat(ratio, v.Scale(), in.rounding).Cmp(*v) != 0 {
 			return Decimal{}, Invalid("value", "ratio_mismatch", "value %s disagrees with %s / %s", v, num, den)
 		}
 	}

@@ -43,9 +43,13 @@ type projector struct {
 	// asOfDay, when set, is the day deadline statuses are judged on
 	// (replays); otherwise it is today in loc.
 	asOfDay string
+	// skipDerive leaves derived columns alone, for a test that compares
+	// fact rows only and applies a great many batches; nothing else changes.
+	skipDerive bool
 	// beforeCommit lets tests fail a batch after it is applied and before
-	// it commits, which is where a crash hurts most.
-	beforeCommit func(Applied) error
+	// it commits, which is where a crash hurts most, and look at what the
+	// batch wrote through its transaction.
+	beforeCommit func(Applied, *sql.Tx) error
 	// build, when set, is a file built from nothing in one pass (Rebuild,
 	// the replays): nobody reads it before it is finished, so derived
 	// columns and chain heads are written once, by finishBuild.
@@ -76,44 +80,76 @@ func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (
 // derived columns and chain heads are written once, by finishBuild, instead
 // of with every batch.
 func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, error) {
+	ob, err := p.begin(ctx)
+	if err != nil {
+		return Applied{}, err
+	}
+	defer ob.abort()
+	if err := ob.add(ctx, items); err != nil {
+		return Applied{}, err
+	}
+	return ob.finish(ctx)
+}
+
+// openBatch is a batch between its begin and its commit: messages are
+// added to it (applyItems adds them all at once) and finish commits it.
+type openBatch struct {
+	p         *projector
+	tx        *sql.Tx
+	b         *batchTx
+	st        *batchState
+	cp        checkpointRow
+	today     string
+	committed bool
+}
+
+func (p *projector) begin(ctx context.Context) (*openBatch, error) {
 	tx, err := p.db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return Applied{}, fmt.Errorf("begin batch: %w", err)
+		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			tx.Rollback()
-		}
-	}()
+	ob := &openBatch{p: p, tx: tx, st: newBatchState(), today: p.today()}
 	// Statements run without the caller's cancellation: for a cancellable
 	// context the driver starts a watcher goroutine per statement, a fifth
 	// of a rebuild's time. Cancellation is checked between messages instead,
 	// and still rolls the transaction back.
-	b := newBatchTx(context.WithoutCancel(ctx), tx)
-	if err := b.findSuspects(items); err != nil {
-		return Applied{}, fmt.Errorf("event ids: %w", err)
+	ob.b = newBatchTx(context.WithoutCancel(ctx), tx, p.db.kept)
+	if ob.cp, err = readCheckpoint(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	cp, err := readCheckpoint(ctx, tx)
-	if err != nil {
-		return Applied{}, fmt.Errorf("read checkpoint: %w", err)
-	}
-	st := newBatchState()
 	if p.build != nil {
-		st = p.build.next()
+		ob.st = p.build.next()
 	}
-	today := p.today()
+	return ob, nil
+}
+
+// abort rolls back a batch that was not committed.
+func (ob *openBatch) abort() {
+	if !ob.committed {
+		ob.tx.Rollback()
+		ob.committed = true
+	}
+}
+
+// add applies messages, in position order, skipping what the checkpoint
+// already holds.
+func (ob *openBatch) add(ctx context.Context, items []prepared) error {
+	b, st := ob.b, ob.st
+	if err := b.findSuspects(items); err != nil {
+		return fmt.Errorf("event ids: %w", err)
+	}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
-			return Applied{}, err
+			return err
 		}
 		m := it.m
-		if m.Position <= cp.position {
+		if m.Position <= ob.cp.position {
 			continue
 		}
 		if !it.skip {
-			if err := p.applyMessage(b, st, it); err != nil {
-				return Applied{}, fmt.Errorf("position %d: %w", m.Position, err)
+			if err := ob.p.applyMessage(b, st, it); err != nil {
+				return fmt.Errorf("position %d: %w", m.Position, err)
 			}
 		}
 		if st.applied.From == 0 {
@@ -121,9 +157,18 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 		}
 		st.applied.To = m.Position
 		st.applied.Messages++
-		cp.position = m.Position
+		ob.cp.position = m.Position
 	}
+	return nil
+}
+
+// finish writes what the batch holds back (buffered rows, versions,
+// derived columns and chain heads unless building, the checkpoint) and
+// commits. A batch that applied nothing is rolled back.
+func (ob *openBatch) finish(ctx context.Context) (Applied, error) {
+	p, b, st, cp := ob.p, ob.b, ob.st, ob.cp
 	if st.applied.Messages == 0 {
+		ob.abort()
 		return Applied{}, nil
 	}
 	if !st.applied.LastRecordedAt.IsZero() {
@@ -136,7 +181,7 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 		return Applied{}, fmt.Errorf("versions: %w", err)
 	}
 	if p.build == nil {
-		if err := p.derive(b, st, today); err != nil {
+		if err := p.deriveBatch(b, st, ob.today); err != nil {
 			return Applied{}, fmt.Errorf("derive: %w", err)
 		}
 		if err := st.saveHeads(b); err != nil {
@@ -149,17 +194,18 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 	st.applied.Tasks = sortedKeys(st.tasks)
 	st.applied.Indicators = sortedKeys(st.indicators)
 	if p.beforeCommit != nil {
-		if err := p.beforeCommit(st.applied); err != nil {
+		if err := p.beforeCommit(st.applied, ob.tx); err != nil {
 			return Applied{}, err
 		}
 	}
-	err = tx.Commit()
+	err := ob.tx.Commit()
+	ob.committed = true
 	// Whatever the outcome, answers read before it may no longer hold.
 	p.db.answers.changed()
 	if err != nil {
 		return Applied{}, fmt.Errorf("commit batch: %w", err)
 	}
-	committed = true
+	p.db.kept.fill()
 	return st.applied, nil
 }
 
@@ -358,4 +404,11 @@ func nullStr[T ~string](s T) any {
 		return nil
 	}
 	return string(s)
+}
+
+func (p *projector) deriveBatch(b *batchTx, st *batchState, today string) error {
+	if p.skipDerive {
+		return nil
+	}
+	return p.derive(b, st, today)
 }

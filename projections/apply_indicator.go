@@ -11,6 +11,7 @@ import (
 // indicatorHead is what an indicator event needs to know about its row.
 type indicatorHead struct {
 	taskID string
+	key    string
 	year   int
 	target sql.NullString // text form, for the audit of a revision
 }
@@ -20,7 +21,7 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 	h, exists := st.indicatorHeads[id]
 	var err error
 	if !exists {
-		err = b.queryRow(`SELECT task_id, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.year, &h.target)
+		err = b.queryRow(`SELECT task_id, key, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.key, &h.year, &h.target)
 		exists = err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -135,9 +136,11 @@ func (p *projector) setTarget(b *batchTx, r domain.Recorded, h indicatorHead, e 
 
 func (p *projector) recordBase(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.IndicatorBaseRecorded) error {
 	w := e.Window.Normalize()
-	var prev sql.NullString
-	err := b.queryRow(`SELECT value FROM bases WHERE indicator_id = ? AND window_key = ?`, r.AggregateID, w.Key()).Scan(&prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// The audit shows the comparison that changed: the base year over year
+	// used until now (a base recorded before, or last year's own figure for
+	// the window), not only what was recorded on this indicator.
+	before, err := findBase(b, h.key, r.AggregateID, w.Year, w.Key())
+	if err != nil {
 		return err
 	}
 	var src domain.Source
@@ -152,19 +155,18 @@ func (p *projector) recordBase(b *batchTx, r domain.Recorded, h indicatorHead, e
 			restated = excluded.restated, reason = excluded.reason, event_id = excluded.event_id,
 			position = excluded.position, recorded_at = excluded.recorded_at`,
 		r.AggregateID, w.Key(), w.Year, w.FromMonth, w.ToMonth, e.Value.String(), e.Value.Float64(), string(e.Quality),
-		nullStr(src.Kind), nullStr(src.Name), boolInt(e.Restated || prev.Valid), nullStr(e.Reason), r.ID, r.Position,
+		nullStr(src.Kind), nullStr(src.Name), boolInt(e.Restated || before != nil), nullStr(e.Reason), r.ID, r.Position,
 		formatTime(r.RecordedAt)); err != nil {
 		return err
 	}
-	kind, old := "base_recorded", any(nil)
-	if e.Restated || prev.Valid {
-		kind = "base_restated"
-		if old = decText(e.Previous); old == nil && prev.Valid {
-			old = prev.String
-		}
+	kind, old, oldQuality := "base_recorded", any(nil), ""
+	if before != nil {
+		kind, old, oldQuality = "base_restated", before.value.String(), before.quality
+	} else if e.Restated {
+		kind, old = "base_restated", decText(e.Previous)
 	}
 	return insertChange(b, r, h, change{period: w.Key(), kind: kind, oldValue: old, newValue: e.Value.String(),
-		newQuality: string(e.Quality), reason: e.Reason, source: src})
+		oldQuality: oldQuality, newQuality: string(e.Quality), reason: e.Reason, source: src})
 }
 
 // change is one row of figure_changes.

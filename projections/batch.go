@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -21,6 +22,9 @@ type batchTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// kept are statements prepared once on the writer connection and
+	// reused by every batch (nil: prepare per batch).
+	kept *stmtCache
 	// figs holds the batch's reported figures until flush.
 	figs figureBuffer
 	// log and changes hold events_log and figure_changes rows until flush.
@@ -28,11 +32,12 @@ type batchTx struct {
 	// suspect are event ids the batch may not buffer: stored already, or
 	// repeated within the batch. direct is set while such a message applies.
 	suspect map[string]bool
+	seen    map[string]bool // every event id the batch has taken
 	direct  bool
 }
 
-func newBatchTx(ctx context.Context, tx *sql.Tx) *batchTx {
-	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{},
+func newBatchTx(ctx context.Context, tx *sql.Tx, kept *stmtCache) *batchTx {
+	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, kept: kept,
 		log:     newRowBuffer("events_log", eventsLogColumns),
 		changes: newRowBuffer("figure_changes", figureChangeColumns)}
 }
@@ -57,8 +62,10 @@ func (b *batchTx) flush() error {
 // either). Those messages apply unbuffered, so the unique event_id refuses
 // them inside their own savepoint and they are dead-lettered as before.
 func (b *batchTx) findSuspects(items []prepared) error {
-	b.suspect = map[string]bool{}
-	seen := map[string]bool{}
+	if b.suspect == nil {
+		b.suspect, b.seen = map[string]bool{}, map[string]bool{}
+	}
+	seen := b.seen
 	var ids []any
 	for _, it := range items {
 		if it.skip {
@@ -100,6 +107,11 @@ func (b *batchTx) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := b.stmts[q]; ok {
 		return s, nil
 	}
+	if ks := b.kept.get(q); ks != nil {
+		s := b.tx.StmtContext(b.ctx, ks)
+		b.stmts[q] = s
+		return s, nil
+	}
 	s, err := b.tx.PrepareContext(b.ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %.60q: %w", q, err)
@@ -133,6 +145,67 @@ func (b *batchTx) query(q string, args ...any) (*sql.Rows, error) {
 		return nil, err
 	}
 	return s.QueryContext(b.ctx, args...)
+}
+
+// stmtCache keeps the writer's statements prepared across batches: a live
+// runner's batch is often a message or two, and preparing its few dozen
+// statements anew was a third of its time. The writer has one connection,
+// on which database/sql reuses a statement's prepared form inside any
+// transaction (Tx.StmtContext). That connection is the transaction's while
+// a batch runs, so a statement seen for the first time is prepared for the
+// batch alone and kept only after the commit (fill). Bounded, because the
+// row buffers' multi-row inserts come in many sizes.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool
+}
+
+const maxKeptStmts = 256
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// get returns q prepared on the writer, or nil when it is not kept (yet).
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[q]; ok {
+		return s
+	}
+	if len(c.m)+len(c.wanted) < maxKeptStmts {
+		c.wanted[q] = true
+	}
+	return nil
+}
+
+// fill prepares the statements batches asked for; call it with no
+// transaction open on the writer.
+func (c *stmtCache) fill() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.wanted {
+		if s, err := c.db.Prepare(q); err == nil {
+			c.m[q] = s
+		}
+		delete(c.wanted, q)
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, s := range c.m {
+		errs = append(errs, s.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
 }
 
 // strings returns the first column of every row.

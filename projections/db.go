@@ -40,6 +40,7 @@ type DB struct {
 	reader  *sql.DB
 	scans   *sql.DB
 	answers answers
+	kept    *stmtCache // the writer's statements, prepared once
 }
 
 // Open opens (creating if needed) the read-model file at path and brings
@@ -73,7 +74,7 @@ func open(path string, bulk bool) (*DB, error) {
 	// explicit and keeps a busy writer from queueing behind itself.
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, writer: w}
+	db := &DB{path: path, writer: w, kept: newStmtCache(w)}
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, err
@@ -136,7 +137,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.reader.Close())
 	}
 	if db.writer != nil {
-		errs = append(errs, db.writer.Close())
+		errs = append(errs, db.kept.close(), db.writer.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -171,15 +171,14 @@ type derivedIndicator struct {
 	qualityBasis, deriveError, position                          any
 }
 
-// computeIndicator applies the domain's rules to one indicator. The year
-// counts as closed when the figure covers the whole year or is final
-// (final or revised): from then on only the completion decides.
+// computeIndicator applies the domain's rules to one indicator. Whether
+// the figure closes the year is the domain's rule too (YearClosedBy).
 func computeIndicator(def indicatorDef, fig *currentFigure, milestoneEvent string) (derivedIndicator, provenanceSet) {
 	d := derivedIndicator{status: string(domain.StatusPending)}
 	prov := provenanceSet{}
 	closed := false
 	if fig != nil {
-		closed = (fig.fromMonth == 1 && fig.toMonth == 12) || fig.quality.Rank() >= domain.QualityFinal.Rank()
+		closed = domain.YearClosedBy(domain.Window{Year: def.year, FromMonth: fig.fromMonth, ToMonth: fig.toMonth})
 		d.value, d.valueF, d.valueEventID, d.valueWindow = fig.value.String(), fig.value.Float64(), fig.eventID, fig.windowKey
 		d.fromMonth, d.toMonth, d.quality, d.yearClosed = fig.fromMonth, fig.toMonth, string(fig.quality), boolInt(closed)
 		d.sourceKind, d.sourceName, d.finalDue, d.position = fig.sourceKind, fig.sourceName, fig.finalDue, fig.position

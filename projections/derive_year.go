@@ -118,44 +118,48 @@ func deriveYear(b *batchTx, ky keyYear) error {
 
 // findBase chooses the previous-year figure for window key prevWindow:
 //
-//  1. a restated base recorded on this indicator (按可比口径): a restatement
-//     exists precisely because last year's own figure is not comparable;
-//  2. the current figure of last year's indicator with the same key;
-//  3. a base recorded on this indicator.
+//  1. a base recorded on this indicator (indicator.base_recorded): whoever
+//     records one says what this year is compared with, and a restatement
+//     (按可比口径) exists precisely because last year's own figure is not
+//     comparable, so it takes effect when it is recorded;
+//  2. else the current figure of last year's indicator with the same key.
+//
+// Figures are looked up in the batch's buffer as well as the table, so the
+// answer during a batch (the audit of a base) is the one derive gives after
+// it.
 func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string) (*yearBase, error) {
 	var value, quality, eventID string
-	var restated bool
-	err := b.queryRow(`SELECT value, quality, event_id, restated FROM bases WHERE indicator_id = ? AND window_key = ?`,
-		indicatorID, prevWindow).Scan(&value, &quality, &eventID, &restated)
+	err := b.queryRow(`SELECT value, quality, event_id FROM bases WHERE indicator_id = ? AND window_key = ?`,
+		indicatorID, prevWindow).Scan(&value, &quality, &eventID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	var recorded *yearBase
 	if err == nil {
 		d, err := domain.ParseDecimal(value)
 		if err != nil {
 			return nil, err
 		}
-		recorded = &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}
-		if restated {
-			return recorded, nil
-		}
+		return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}, nil
 	}
-	err = b.queryRow(`SELECT f.value, f.quality, f.event_id FROM figures f
-		WHERE f.window_key = ? AND f.state = 'current' AND f.indicator_id = (
-			SELECT id FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL+`)`,
-		prevWindow, key, year).Scan(&value, &quality, &eventID)
+	var lastYear string
+	err = b.queryRow(`SELECT id FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, key, year).Scan(&lastYear)
 	if errors.Is(err, sql.ErrNoRows) {
-		return recorded, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	d, err := domain.ParseDecimal(value)
+	book := newFigureBook(b, lastYear)
+	cur, ok, err := book.CurrentFigure(prevWindow)
+	if err != nil || !ok {
+		return nil, err
+	}
+	row := book.seen[cur.EventID].row
+	d, err := domain.ParseDecimal(row.value)
 	if err != nil {
 		return nil, err
 	}
-	return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromIndicator, eventID: eventID}, nil
+	return &yearBase{value: d, window: prevWindow, quality: row.quality, source: BaseFromIndicator, eventID: row.eventID}, nil
 }
 
 func valueFloat(ns sql.NullString) any {
