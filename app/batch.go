@@ -243,6 +243,12 @@ func (b *bulk) decide(ctx context.Context, chunk []int) *decided {
 			b.out[i].Result, b.out[i].Err = b.svc.Execute(ctx, r.Meta, r.Command, Options{})
 			continue
 		}
+		if late := b.late(ctx, r.Command, target.agg, deps); late != nil {
+			deps = append(deps, late...)
+		} else if len(domain.LateRequirements(r.Command, target.agg, deps)) > 0 {
+			b.out[i].Result, b.out[i].Err = b.svc.Execute(ctx, r.Meta, r.Command, Options{})
+			continue
+		}
 		if b.svc.Authorize != nil {
 			if err := b.svc.Authorize(ctx, r.Meta, r.Command, target.agg, deps); err != nil {
 				b.out[i].Err = err
@@ -371,6 +377,33 @@ func (b *bulk) load(ctx context.Context, chunk []int) {
 			b.aggs[ref] = loaded[k]
 		}
 	}
+}
+
+// late loads, once per call, the aggregates a decision reads beyond the
+// command's Requires (a year's lock: few, and rarely changed); nil when
+// there are none or one could not be loaded.
+func (b *bulk) late(ctx context.Context, c domain.Command, target domain.Aggregate, deps []domain.Aggregate) []domain.Aggregate {
+	refs := domain.LateRequirements(c, target, deps)
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]domain.Aggregate, 0, len(refs))
+	for _, ref := range refs {
+		a, ok := b.aggs[ref]
+		if !ok {
+			agg, history, err := b.svc.load(ctx, ref)
+			if err != nil {
+				return nil
+			}
+			a = &bulkAgg{agg: agg, commands: make(map[string]bool, len(history))}
+			for _, e := range history {
+				a.commands[e.CommandID] = true
+			}
+			b.aggs[ref] = a
+		}
+		out = append(out, a.agg)
+	}
+	return out
 }
 
 // prior returns the original result of a command already applied to ref.

@@ -102,8 +102,17 @@ func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			history, fresh = envs, true
 		}
 		target := t.agg
-		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
+		deps := make([]domain.Aggregate, 0, len(cmd.Requires())+1)
 		for _, dref := range cmd.Requires() {
+			dep, _, err := s.load(ctx, dref)
+			if err != nil {
+				return Result{}, false, err
+			}
+			deps = append(deps, dep)
+		}
+		// The lock of the year the command changes, named once the target
+		// is loaded.
+		for _, dref := range domain.LateRequirements(cmd, target, deps) {
 			dep, _, err := s.load(ctx, dref)
 			if err != nil {
 				return Result{}, false, err

@@ -22,6 +22,7 @@ var commandFactories = map[string]func() Command{
 	"indicator.correct_figure":    func() Command { return &CorrectFigure{} },
 	"indicator.retract_figure":    func() Command { return &RetractFigure{} },
 	"indicator.withdraw":          func() Command { return &WithdrawIndicator{} },
+	"year.reopen":                 func() Command { return &ReopenYear{} },
 }
 
 // NewCommand returns a pointer to an empty command of the given name, ready

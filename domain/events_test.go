@@ -41,6 +41,8 @@ func eventSamples() map[string]domain.Event {
 		domain.EvCheckpointRecorded: &domain.CheckpointRecorded{Position: 1233, Root: strings.Repeat("cd", 32), Aggregates: 57},
 		domain.EvSnapshotRecorded: &domain.SnapshotRecorded{Year: 2022, Position: 1234, ContentHash: strings.Repeat("ab", 32),
 			Root: strings.Repeat("cd", 32), Aggregates: 57, Note: "2022年度考核年终封存"},
+		domain.EvYearFrozen:   &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"},
+		domain.EvYearReopened: &domain.YearReopened{Year: 2022, Reason: "市统计局更正1-11月数据，重新核定"},
 	}
 }
 
@@ -235,6 +237,8 @@ func TestEventNamesAreStable(t *testing.T) {
 		domain.EvIndicatorWithdrawn:       "indicator.withdrawn",
 		domain.EvSnapshotRecorded:         "snapshot.recorded",
 		domain.EvCheckpointRecorded:       "checkpoint.recorded",
+		domain.EvYearFrozen:               "year.frozen",
+		domain.EvYearReopened:             "year.reopened",
 	}
 	for got, want := range constants {
 		if got != want {
@@ -247,6 +251,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		"indicator.figure_retracted", "indicator.target_set", "indicator.withdrawn", "snapshot.recorded",
 		"task.completed", "task.deadline_changed", "task.milestone_reached", "task.narrative_recorded",
 		"task.problem_closed", "task.problem_recorded", "task.rectification_progressed", "task.registered", "task.withdrawn",
+		"year.frozen", "year.reopened",
 	}
 	if got := domain.EventNames(); !slices.Equal(got, want) {
 		t.Errorf("registered events changed:\n got %v\nwant %v", got, want)

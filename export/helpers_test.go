@@ -170,6 +170,9 @@ func newFixture(t testing.TB) *fixture {
 	w.append(task("hitech"), &domain.TaskMilestoneReached{Milestone: "完成前四批申报", ReachedOn: "2022-12-25", Note: "含\"延长批\""})
 	w.append(domain.AggregateRef{Type: domain.AggregateSnapshot, ID: "y2022"}, &domain.SnapshotRecorded{Year: 2022, Position: mid[0].Position,
 		ContentHash: strings.Repeat("ab", 32), Root: strings.Repeat("cd", 32), Aggregates: 9, Note: "2022年度考核年终封存"})
+	y2022Lock := domain.AggregateRef{Type: domain.AggregateYear, ID: domain.YearID(2022)}
+	w.append(y2022Lock, &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"})
+	w.append(y2022Lock, &domain.YearReopened{Year: 2022, Reason: "市科委补报认定结果"})
 
 	path := filepath.Join(t.TempDir(), "readmodels.db")
 	if err := projections.Rebuild(ctxT(t), store, path, projections.RebuildOptions{}); err != nil {

@@ -122,6 +122,7 @@ func (s *Server) routes() {
 		return nil
 	})
 
+	s.controlRoutes()
 	s.readRoutes()
 	s.adminRoutes()
 	s.importRoutes()

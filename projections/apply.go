@@ -350,6 +350,8 @@ func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) er
 		return p.applyIndicator(b, st, r)
 	case domain.AggregateSnapshot:
 		return p.applySnapshot(b, r)
+	case domain.AggregateYear:
+		return p.applyYear(b, st, r)
 	case domain.AggregateCheckpoint:
 		// Checkpoint roots derive nothing: events_log keeps them, and
 		// chain_heads moves past them like past any event.

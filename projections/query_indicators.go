@@ -131,7 +131,7 @@ func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, err
 }
 
 // AuditTrail returns every change to an indicator's figures, bases and
-// targets, in log order.
+// targets, and every freeze and reopen of its year, in log order.
 func (db *DB) AuditTrail(ctx context.Context, indicatorID string) ([]FigureChange, error) {
 	gen, cached := db.answers.generation()
 	if !cached {
@@ -161,7 +161,12 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
 		actor, recorded_at, source, command_id, position
-		FROM figure_changes WHERE indicator_id = ? ORDER BY position, event_id`, indicatorID)
+		FROM figure_changes WHERE indicator_id = ?
+		UNION ALL
+		SELECT y.event_id, i.id, i.task_id, CAST(y.year AS TEXT), 'year_' || y.kind, '', '', '', '', COALESCE(y.reason, ''),
+		COALESCE(y.note, ''), '', '', '', y.actor, y.recorded_at, y.source, y.command_id, y.position
+		FROM year_changes y JOIN indicators i ON i.year = y.year WHERE i.id = ?
+		ORDER BY position, event_id`, indicatorID, indicatorID)
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,14 @@ func readCommands() map[string]readCommand {
 		"events":       {"raw events after a position (--after --limit)", eventsFlags, nil},
 		"dead-letters": {"events the read models could not apply (admin)", noArgs("/v1/admin/dead-letters"), nil},
 		"snapshots":    {"recorded year-end snapshots", noArgs("/v1/snapshots"), nil},
+		"years": {"frozen years, with each freeze and reopen (--year)", func(fs *flag.FlagSet) func([]string) (string, error) {
+			year := fs.Int("year", 0, "assessment year")
+			return func([]string) (string, error) {
+				v := url.Values{}
+				setIf(v, "year", *year != 0, strconv.Itoa(*year))
+				return "/v1/years?" + v.Encode(), nil
+			}
+		}, nil},
 	}
 }
 

@@ -647,6 +647,14 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.doInvalid(400, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "signed_by": "考评办"})
 	snap := c.json(c.do(201, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "note": "2022年度年终封存"}))
 	c.do(200, "GET", "/v1/snapshots?year=2022", analyst, nil)
+	// The snapshot froze 2022 until the office reopens it.
+	c.do(422, "POST", "/v1/indicators/firms/figures", office, map[string]any{"window": months(2022, 1, 6), "value": "590",
+		"quality": "provisional", "source": src("agency", "市科委")})
+	c.do(200, "GET", "/v1/years?year=2022", analyst, nil)
+	c.do(403, "POST", "/v1/years/2022/reopen", kewei, map[string]any{"reason": "部门不能解冻"})
+	c.doInvalid(400, "POST", "/v1/years/2022/reopen", office, map[string]any{})
+	c.do(200, "POST", "/v1/years/2022/reopen"+w, office, map[string]any{"reason": "市科委补报认定结果，重新核定"})
+	c.do(422, "POST", "/v1/years/2022/reopen", office, map[string]any{"reason": "已解冻"})
 	verifyQ := url.Values{"root": {snap["root"].(string)}, "position": {fmt.Sprint(snap["position"])}, "aggregates": {fmt.Sprint(snap["aggregates"])}}
 	if rep := c.json(c.do(200, "GET", "/v1/audit/verify?"+verifyQ.Encode(), auditor, nil)); rep["against_valid"] != true {
 		t.Errorf("the snapshot's root does not verify: %v", rep)
@@ -680,6 +688,7 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		"/v1/indicators/policy",
 		"/v1/status",
 		"/v1/snapshots",
+		"/v1/years",
 		"/v1/admin/dead-letters?limit=10",
 	}
 	for _, p := range reads {
