@@ -7,14 +7,18 @@ import (
 )
 
 // reporterCommands are what a department may do on its own tasks: report
-// progress, never change what is asked of it (targets, deadlines, the task
-// list) and never close its own problems: the office verifies 整改到位.
+// progress and submit it for approval, never change what is asked of it
+// (targets, deadlines, the task list) and never close its own problems: the
+// office verifies 整改到位. A base or a target it only proposes; the office
+// approves or rejects the proposal.
 var reporterCommands = map[string]bool{
 	"indicator.report_figure":     true,
 	"indicator.report_figures":    true,
 	"indicator.correct_figure":    true,
 	"indicator.retract_figure":    true,
-	"indicator.record_base":       true,
+	"indicator.submit_figure":     true,
+	"indicator.propose_base":      true,
+	"indicator.propose_target":    true,
 	"task.record_narrative":       true,
 	"task.record_milestone":       true,
 	"task.record_problem":         true,
@@ -42,6 +46,9 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if serverCommands[cmd.CommandName()] && (p.Role == RoleAdmin || p.Role == RoleOffice) {
 			return nil
 		}
+		if err := separateDuties(meta, cmd, target); err != nil {
+			return err
+		}
 		switch p.Role {
 		case RoleOffice:
 			return nil
@@ -64,6 +71,37 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 			return domain.Forbidden("role %s may not %s", p.Role, cmd.CommandName())
 		}
 	}
+}
+
+// separateDuties refuses an approval by the actor whose submission or
+// proposal it approves: whoever approves is never the one who asked.
+func separateDuties(meta domain.Meta, cmd domain.Command, target domain.Aggregate) error {
+	in, ok := target.(*domain.Indicator)
+	if !ok {
+		return nil
+	}
+	switch c := unptr(cmd).(type) {
+	case domain.ApproveFigure:
+		if by := in.SubmittedBy(c.Figure); by != "" && by == meta.Actor {
+			return domain.Forbidden("%s submitted figure %s and may not approve it", meta.Actor, c.Figure)
+		}
+	case domain.ApproveProposal:
+		if by := in.ProposedBy(c.Proposal); by != "" && by == meta.Actor {
+			return domain.Forbidden("%s proposed %s and may not approve it", meta.Actor, c.Proposal)
+		}
+	}
+	return nil
+}
+
+// unptr reads a command given as a pointer (decoded by name) as its value.
+func unptr(cmd domain.Command) domain.Command {
+	switch c := cmd.(type) {
+	case *domain.ApproveFigure:
+		return *c
+	case *domain.ApproveProposal:
+		return *c
+	}
+	return cmd
 }
 
 func taskOf(ctx context.Context, target domain.Aggregate, load TaskLoader) (*domain.Task, error) {

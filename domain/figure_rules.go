@@ -16,6 +16,9 @@ package domain
 //	retract X          X (current) -> retracted; X's fallback, if it is
 //	                   superseded or corrected, becomes current again
 //
+// None of them touches a figure that is submitted or approved (see
+// StepReview): the office returns or reopens it first.
+//
 // Falling back is a stack: retracting a correction brings back the figure it
 // corrected (the correction was wrong), and retracting that figure in turn
 // brings back what it had superseded.
@@ -26,6 +29,10 @@ type FigureNode struct {
 	Window   string // the window's key
 	State    FigureState
 	Fallback string // the figure made current again if this one is retracted
+	// Review and SubmittedBy are where the figure stands in review (see
+	// StepReview); a submitted or approved figure is not replaced.
+	Review      ReviewState
+	SubmittedBy string
 }
 
 // FigureBook gives the state machine the figures it asks about. Errors are
@@ -82,12 +89,18 @@ func StepFigure(book FigureBook, year int, eventID string, e Event) (FigureStep,
 		if err != nil {
 			return FigureStep{}, err
 		}
+		if err := figureLocked("corrects", x); err != nil {
+			return FigureStep{}, err
+		}
 		return FigureStep{Window: x.Window, Replaced: &x,
-			Added: &FigureNode{EventID: eventID, Window: x.Window, State: FigureStateCurrent, Fallback: x.EventID},
+			Added: &FigureNode{EventID: eventID, Window: x.Window, State: FigureStateCurrent, Fallback: x.EventID, Review: ReviewReported},
 			Moves: []FigureMove{{EventID: x.EventID, From: x.State, To: FigureStateCorrected, ReplacedBy: eventID}}}, nil
 	case *FigureRetracted:
 		x, err := namedCurrent(book, "retracts", e.Retracts, e.Window)
 		if err != nil {
+			return FigureStep{}, err
+		}
+		if err := figureLocked("retracts", x); err != nil {
 			return FigureStep{}, err
 		}
 		step := FigureStep{Window: x.Window, Replaced: &x,
@@ -132,8 +145,11 @@ func stepReport(book FigureBook, year int, eventID string, e *FigureReported) (F
 		// replaces whatever is current: a window has one current figure.
 		return FigureStep{}, err
 	}
-	step := FigureStep{Window: key, Added: &FigureNode{EventID: eventID, Window: key, State: FigureStateCurrent}}
+	step := FigureStep{Window: key, Added: &FigureNode{EventID: eventID, Window: key, State: FigureStateCurrent, Review: ReviewReported}}
 	if found {
+		if err := figureLocked("window", replaced); err != nil {
+			return FigureStep{}, err
+		}
 		step.Replaced = &replaced
 		step.Added.Fallback = replaced.EventID
 		step.Moves = []FigureMove{{EventID: replaced.EventID, From: replaced.State, To: FigureStateSuperseded, ReplacedBy: eventID}}

@@ -22,13 +22,17 @@ const (
 // Figure is one reported or corrected value, known by the id of the event
 // that recorded it.
 type Figure struct {
-	EventID  string
-	Window   Window
-	Value    Decimal
-	Quality  Quality
-	Source   Source
-	State    FigureState
-	fallback string // figure restored if this one is retracted
+	EventID string
+	Window  Window
+	Value   Decimal
+	Quality Quality
+	Source  Source
+	State   FigureState
+	// Review is where the figure stands in review; SubmittedBy is the actor
+	// who submitted it last.
+	Review      ReviewState
+	SubmittedBy string
+	fallback    string // figure restored if this one is retracted
 }
 
 // FallbackID is the figure that becomes current again if this one is
@@ -57,10 +61,12 @@ type Indicator struct {
 	figures       map[string]*Figure
 	current       map[string]string // window key -> event id
 	bases         map[string]Decimal
+	proposals     map[string]*Proposal // by the id of the event that made it
 }
 
 func NewIndicator(id string) *Indicator {
-	return &Indicator{id: id, figures: map[string]*Figure{}, current: map[string]string{}, bases: map[string]Decimal{}}
+	return &Indicator{id: id, figures: map[string]*Figure{}, current: map[string]string{}, bases: map[string]Decimal{},
+		proposals: map[string]*Proposal{}}
 }
 
 func (in *Indicator) Ref() AggregateRef    { return AggregateRef{Type: AggregateIndicator, ID: in.id} }
@@ -123,6 +129,13 @@ func (in *Indicator) Apply(r Recorded) {
 		in.bases[e.Window.Key()] = e.Value
 	case *FigureReported, *FigureCorrected, *FigureRetracted:
 		in.applyFigure(r)
+	case *FigureSubmitted, *FigureApproved, *FigureReturned, *FigureReopened:
+		if m, err := StepReview(indicatorBook{in}, r.Actor, r.Data); err == nil {
+			f := in.figures[m.Figure]
+			f.Review, f.SubmittedBy = m.To, m.SubmittedBy
+		}
+	case *BaseProposed, *TargetProposed, *ProposalApproved, *ProposalRejected:
+		in.applyProposal(r)
 	case *IndicatorWithdrawn:
 		in.withdrawn = true
 	}
@@ -178,7 +191,7 @@ func (in *Indicator) applyFigure(r Recorded) {
 	if step.Added == nil {
 		return
 	}
-	f := &Figure{EventID: r.ID, State: FigureStateCurrent, fallback: step.Added.Fallback}
+	f := &Figure{EventID: r.ID, State: FigureStateCurrent, Review: step.Added.Review, fallback: step.Added.Fallback}
 	switch e := r.Data.(type) {
 	case *FigureReported:
 		f.Window, f.Value, f.Quality, f.Source = e.Window.Normalize(), e.Value, e.Quality, e.Source
@@ -197,7 +210,8 @@ func (b indicatorBook) FigureNode(id string) (FigureNode, bool, error) {
 	if !ok {
 		return FigureNode{}, false, nil
 	}
-	return FigureNode{EventID: f.EventID, Window: f.Window.Key(), State: f.State, Fallback: f.fallback}, true, nil
+	return FigureNode{EventID: f.EventID, Window: f.Window.Key(), State: f.State, Fallback: f.fallback, Review: f.Review,
+		SubmittedBy: f.SubmittedBy}, true, nil
 }
 
 func (b indicatorBook) CurrentFigure(key string) (FigureNode, bool, error) {

@@ -124,6 +124,9 @@ func (in *Indicator) ReportFigure(c ReportFigure) ([]Event, error) {
 	ev := &FigureReported{Window: w, Value: value, Numerator: c.Numerator, Denominator: c.Denominator,
 		Quality: c.Quality, Source: c.Source, FinalDue: c.FinalDue, Note: c.Note}
 	if cur, ok := in.Current(w); ok {
+		if err := figureLocked("window", in.node(cur)); err != nil {
+			return nil, err
+		}
 		if cur.Quality.Rank() >= QualityFinal.Rank() {
 			return nil, RuleViolation("quality", "final_is_corrected", "window %s already has a %s figure (%s); correct it instead", w.Key(), cur.Quality, cur.EventID)
 		}
@@ -218,7 +221,16 @@ func (in *Indicator) currentFigure(field, eventID string) (*Figure, error) {
 		}
 		return nil, RuleViolation(field, "not_current", "figure %s is %s%s", eventID, f.State, hint)
 	}
+	if err := figureLocked(field, in.node(*f)); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// node is what the state machines know of a figure.
+func (in *Indicator) node(f Figure) FigureNode {
+	n, _, _ := indicatorBook{in}.FigureNode(f.EventID)
+	return n
 }
 
 // figureValue checks a figure and derives it from a numerator and

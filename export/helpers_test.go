@@ -168,6 +168,8 @@ func newFixture(t testing.TB) *fixture {
 		OldValue: domain.MustDecimal("605"), NewValue: domain.MustDecimal("607"), OldQuality: domain.QualityFinal,
 		NewQuality: domain.QualityRevised, Source: src(domain.SourceAgency, "市科委"), Reason: "市科委复核：补录2家延长批企业"})
 	w.append(task("hitech"), &domain.TaskMilestoneReached{Milestone: "完成前四批申报", ReachedOn: "2022-12-25", Note: "含\"延长批\""})
+	w.append(ind("hitech-firms"), &domain.TargetProposed{Value: dec("650"), Source: &domain.Source{Kind: domain.SourceAgency, Name: "市科委"},
+		Reason: "市科委调整下达任务"})
 	w.append(domain.AggregateRef{Type: domain.AggregateSnapshot, ID: "y2022"}, &domain.SnapshotRecorded{Year: 2022, Position: mid[0].Position,
 		ContentHash: strings.Repeat("ab", 32), Root: strings.Repeat("cd", 32), Aggregates: 9, Note: "2022年度考核年终封存"})
 	y2022Lock := domain.AggregateRef{Type: domain.AggregateYear, ID: domain.YearID(2022)}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/projections"
 )
@@ -22,6 +23,66 @@ func (s *Server) controlRoutes() {
 	s.handle("POST /v1/years/{year}/reopen", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ReopenYear) error {
 		return pathYear(r, &c.Year)
 	}))
+
+	// Review and approval of figures.
+	s.handle("POST /v1/indicators/{id}/figures/{eid}/submit", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.SubmitFigure) error {
+		return figurePath(r, &c.IndicatorID, &c.Figure)
+	}))
+	s.handle("POST /v1/indicators/{id}/figures/{eid}/approve", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ApproveFigure) error {
+		return figurePath(r, &c.IndicatorID, &c.Figure)
+	}))
+	s.handle("POST /v1/indicators/{id}/figures/{eid}/return", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ReturnFigure) error {
+		return figurePath(r, &c.IndicatorID, &c.Figure)
+	}))
+	s.handle("POST /v1/indicators/{id}/figures/{eid}/reopen", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ReopenFigure) error {
+		return figurePath(r, &c.IndicatorID, &c.Figure)
+	}))
+	// Proposals: a department's base or target, the office's decision.
+	s.handle("POST /v1/indicators/{id}/proposals/bases", "write", writeRoute(s, http.StatusCreated, func(r *http.Request, c *domain.ProposeBase) error {
+		return pathID(r, "id", &c.IndicatorID, "indicator_id")
+	}))
+	s.handle("POST /v1/indicators/{id}/proposals/target", "write", writeRoute(s, http.StatusCreated, func(r *http.Request, c *domain.ProposeTarget) error {
+		return pathID(r, "id", &c.IndicatorID, "indicator_id")
+	}))
+	s.handle("POST /v1/indicators/{id}/proposals/{pid}/approve", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ApproveProposal) error {
+		if err := pathID(r, "pid", &c.Proposal, "proposal"); err != nil {
+			return err
+		}
+		return pathID(r, "id", &c.IndicatorID, "indicator_id")
+	}))
+	s.handle("POST /v1/indicators/{id}/proposals/{pid}/reject", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.RejectProposal) error {
+		if err := pathID(r, "pid", &c.Proposal, "proposal"); err != nil {
+			return err
+		}
+		return pathID(r, "id", &c.IndicatorID, "indicator_id")
+	}))
+	s.handle("GET /v1/indicators/{id}/proposals", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
+			return nil, err
+		}
+		list, err := db.Proposals(r.Context(), r.PathValue("id"))
+		return map[string]any{"proposals": list}, err
+	}))
+	// What awaits the caller: a department's figures to submit, or, for
+	// the office (and those who read along), what awaits approval.
+	s.handle("GET /v1/review-queue", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		year, err := intParam(r.URL.Query().Get("year"), "year")
+		if err != nil {
+			return nil, err
+		}
+		p, _ := authPrincipal(r)
+		f := projections.ReviewFilter{Approver: p.Role != auth.RoleReporter, Actor: p.Actor(), Departments: p.Departments, Year: year}
+		items, err := db.ReviewQueue(r.Context(), f)
+		return map[string]any{"items": items}, err
+	}))
+}
+
+// figurePath fills a review command's indicator and figure from the path.
+func figurePath(r *http.Request, indicatorID, figure *string) error {
+	if err := pathID(r, "eid", figure, "figure"); err != nil {
+		return err
+	}
+	return pathID(r, "id", indicatorID, "indicator_id")
 }
 
 // pathYear puts the path's {year} into a body field, refusing a different one.

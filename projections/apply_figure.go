@@ -9,19 +9,23 @@ import (
 
 // figureRow is what a later event needs to know about a stored figure.
 type figureRow struct {
-	eventID   string
-	windowKey string
-	value     string
-	quality   string
-	state     string
-	fallback  sql.NullString
+	eventID     string
+	windowKey   string
+	value       string
+	quality     string
+	state       string
+	fallback    sql.NullString
+	review      string
+	submittedBy string
+	submittedAt string
 }
 
-const figureRowSQL = `SELECT event_id, window_key, value, quality, state, fallback FROM figures`
+const figureRowSQL = `SELECT event_id, window_key, value, quality, state, fallback, review_state, COALESCE(submitted_by, ''),
+	COALESCE(submitted_at, '') FROM figures`
 
 func scanFigure(row *sql.Row) (*figureRow, error) {
 	var f figureRow
-	err := row.Scan(&f.eventID, &f.windowKey, &f.value, &f.quality, &f.state, &f.fallback)
+	err := row.Scan(&f.eventID, &f.windowKey, &f.value, &f.quality, &f.state, &f.fallback, &f.review, &f.submittedBy, &f.submittedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -48,7 +52,8 @@ func newFigureBook(b *batchTx, indicatorID string) *figureBook {
 
 func (fb *figureBook) node(row *figureRow, pending *pendingFigure) domain.FigureNode {
 	fb.seen[row.eventID] = bookEntry{row: row, pending: pending}
-	return domain.FigureNode{EventID: row.eventID, Window: row.windowKey, State: domain.FigureState(row.state), Fallback: row.fallback.String}
+	return domain.FigureNode{EventID: row.eventID, Window: row.windowKey, State: domain.FigureState(row.state), Fallback: row.fallback.String,
+		Review: domain.ReviewState(row.review), SubmittedBy: row.submittedBy}
 }
 
 func (fb *figureBook) FigureNode(eventID string) (domain.FigureNode, bool, error) {
@@ -166,7 +171,7 @@ type figureInsert struct {
 func insertFigure(b *batchTx, r domain.Recorded, h indicatorHead, f figureInsert) error {
 	b.figs.add(&pendingFigure{
 		figureRow: figureRow{eventID: r.ID, windowKey: f.window.Key(), value: f.value.String(), quality: string(f.quality),
-			state: "current", fallback: sql.NullString{String: f.fallback, Valid: f.fallback != ""}},
+			state: "current", fallback: sql.NullString{String: f.fallback, Valid: f.fallback != ""}, review: string(domain.ReviewReported)},
 		indicatorID: r.AggregateID,
 		insert: []any{r.ID, r.AggregateID, h.taskID, f.kind, f.window.Key(), f.window.Year, f.window.FromMonth, f.window.ToMonth,
 			f.value.String(), f.value.Float64(), decText(f.numerator), decText(f.denominator), string(f.quality),

@@ -48,6 +48,12 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 		err = p.correctFigure(b, r, h, e)
 	case *domain.FigureRetracted:
 		err = p.retractFigure(b, r, h, e)
+	case *domain.FigureSubmitted, *domain.FigureApproved, *domain.FigureReturned, *domain.FigureReopened:
+		err = p.reviewFigure(b, r, h)
+	case *domain.BaseProposed, *domain.TargetProposed:
+		err = p.propose(b, r, h)
+	case *domain.ProposalApproved, *domain.ProposalRejected:
+		err = p.decideProposal(b, r, h)
 	case *domain.IndicatorWithdrawn:
 		err = b.exec(`UPDATE indicators SET lifecycle = 'withdrawn', withdrawn_reason = ? WHERE id = ?`, nullStr(e.Reason), id)
 	default:
@@ -139,7 +145,7 @@ func (p *projector) recordBase(b *batchTx, r domain.Recorded, h indicatorHead, e
 	// The audit shows the comparison that changed: the base year over year
 	// used until now (a base recorded before, or last year's own figure for
 	// the window), not only what was recorded on this indicator.
-	before, err := findBase(b, h.key, r.AggregateID, w.Year, w.Key())
+	before, err := findBase(b, h.key, r.AggregateID, w.Year, w.Key(), false)
 	if err != nil {
 		return err
 	}
@@ -177,14 +183,15 @@ type change struct {
 	reason, note           string
 	source                 domain.Source
 	corrects               string
+	oldState, newState     string // review and proposal steps
 }
 
 const figureChangeColumns = `event_id, indicator_id, task_id, period, kind, old_value, new_value,
 	old_quality, new_quality, reason, note, figure_source_kind, figure_source_name, corrects, actor, recorded_at,
-	source, command_id, position`
+	source, command_id, position, old_state, new_state`
 
 func insertChange(b *batchTx, r domain.Recorded, h indicatorHead, c change) error {
 	return b.row(&b.changes, r.ID, r.AggregateID, h.taskID, c.period, c.kind, c.oldValue, c.newValue, nullStr(c.oldQuality),
 		nullStr(c.newQuality), nullStr(c.reason), nullStr(c.note), nullStr(c.source.Kind), nullStr(c.source.Name),
-		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position)
+		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position, nullStr(c.oldState), nullStr(c.newState))
 }

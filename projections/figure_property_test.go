@@ -22,10 +22,11 @@ import (
 
 // TestFigureStateMachineProperty runs random sequences of commands on one
 // indicator each (reports of every quality, estimates turned final,
-// corrections, retractions, base restatements; many of them refused) through
-// the command service, and after every step compares what the Indicator
-// aggregate holds with what the read models hold, figure by figure (window,
-// value, quality, state, fallback) and base by base:
+// corrections, retractions, base restatements, and review steps that lock
+// and unlock figures; many of them refused) through the command service,
+// and after every step compares what the Indicator aggregate holds with
+// what the read models hold, figure by figure (window, value, quality,
+// state, fallback, review state) and base by base:
 //
 //   - live: the step's message applied in a batch as the runner applies
 //     what it reads, into one long-lived SQLite file (derived columns,
@@ -315,10 +316,11 @@ func (h *propertyHarness) compare(what string, q queryer, buffered *figureBuffer
 	got := map[string][]string{}
 	if buffered != nil {
 		for _, f := range buffered.rows {
-			got[f.indicatorID] = append(got[f.indicatorID], strings.Join([]string{f.eventID, f.windowKey, f.value, f.quality, f.state, f.fallback.String}, " "))
+			got[f.indicatorID] = append(got[f.indicatorID], strings.Join([]string{f.eventID, f.windowKey, f.value, f.quality, f.state, f.fallback.String,
+				f.review}, " "))
 		}
 	}
-	for _, r := range h.rows(q, `SELECT indicator_id || ' ' || event_id || ' ' || window_key || ' ' || value || ' ' || quality || ' ' || state || ' ' || COALESCE(fallback, '')
+	for _, r := range h.rows(q, `SELECT indicator_id || ' ' || event_id || ' ' || window_key || ' ' || value || ' ' || quality || ' ' || state || ' ' || COALESCE(fallback, '') || ' ' || review_state
 		FROM figures WHERE indicator_id IN (`+list+`) UNION ALL SELECT indicator_id || ' base ' || window_key || ' ' || value FROM bases WHERE indicator_id IN (`+list+`)`) {
 		id, rest, _ := strings.Cut(r, " ")
 		got[id] = append(got[id], rest)
@@ -337,7 +339,8 @@ func (h *propertyHarness) compare(what string, q queryer, buffered *figureBuffer
 func describe(in *domain.Indicator) []string {
 	var want []string
 	for _, f := range in.Figures() {
-		want = append(want, strings.Join([]string{f.EventID, f.Window.Key(), f.Value.String(), string(f.Quality), string(f.State), f.FallbackID()}, " "))
+		want = append(want, strings.Join([]string{f.EventID, f.Window.Key(), f.Value.String(), string(f.Quality), string(f.State), f.FallbackID(),
+			string(f.Review)}, " "))
 	}
 	for _, w := range propertyWindows {
 		w.Year--
@@ -402,10 +405,33 @@ func randomFigureCommand(rng *rand.Rand, id string, in *domain.Indicator) domain
 	}
 	self := domain.Source{Kind: domain.SourceSelfReported}
 	w := propertyWindows[rng.IntN(len(propertyWindows))]
+	// review picks a current figure in one of the states, or any.
+	review := func(states ...domain.ReviewState) string {
+		var in []string
+		for _, f := range current {
+			for _, st := range states {
+				if f.Review == st {
+					in = append(in, f.EventID)
+				}
+			}
+		}
+		if len(in) > 0 && rng.IntN(5) > 0 {
+			return in[rng.IntN(len(in))]
+		}
+		return pick()
+	}
 	switch r := rng.IntN(100); {
-	case r < 30: // a report of any quality
+	case r < 8:
+		return domain.SubmitFigure{IndicatorID: id, Figure: review(domain.ReviewReported, domain.ReviewReturned, domain.ReviewReopened)}
+	case r < 14:
+		return domain.ApproveFigure{IndicatorID: id, Figure: review(domain.ReviewSubmitted)}
+	case r < 17:
+		return domain.ReturnFigure{IndicatorID: id, Figure: review(domain.ReviewSubmitted), Reason: "请核对"}
+	case r < 20:
+		return domain.ReopenFigure{IndicatorID: id, Figure: review(domain.ReviewApproved), Reason: "数据更正"}
+	case r < 45: // a report of any quality
 		return domain.ReportFigure{IndicatorID: id, Window: w, Value: value(), Quality: propertyQualities[rng.IntN(len(propertyQualities))], Source: self}
-	case r < 45: // an estimate turned final
+	case r < 57: // an estimate turned final
 		for _, f := range current {
 			if f.Quality.Rank() < domain.QualityFinal.Rank() {
 				return domain.ReportFigure{IndicatorID: id, Window: f.Window, Value: value(), Quality: domain.QualityFinal,
@@ -413,13 +439,13 @@ func randomFigureCommand(rng *rand.Rand, id string, in *domain.Indicator) domain
 			}
 		}
 		return domain.ReportFigure{IndicatorID: id, Window: w, Value: value(), Quality: domain.QualityEstimate, Source: self}
-	case r < 70: // a correction
+	case r < 77: // a correction
 		c := domain.CorrectFigure{IndicatorID: id, Corrects: pick(), Value: value(), Reason: "核对更正"}
 		if rng.IntN(3) == 0 {
 			c.Quality = propertyQualities[rng.IntN(len(propertyQualities))]
 		}
 		return c
-	case r < 90: // a retraction
+	case r < 92: // a retraction
 		return domain.RetractFigure{IndicatorID: id, Retracts: pick(), Reason: "误报撤回"}
 	default: // a base, recorded or restated
 		bw := w

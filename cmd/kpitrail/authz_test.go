@@ -13,6 +13,9 @@ import (
 type authzFixture struct {
 	s      *testServer
 	office string
+	// second is another office token: what it submits or proposes, the
+	// office under test may approve.
+	second string
 	n      atomic.Int64
 }
 
@@ -35,6 +38,21 @@ func (f *authzFixture) indicator(lead string) string {
 func (f *authzFixture) figure(lead string) (string, string) {
 	ind := f.indicator(lead)
 	m := f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/figures", f.office, figureBody("13"))
+	return ind, m["event_ids"].([]any)[0].(string)
+}
+
+// submitted is a figure the second office token submitted.
+func (f *authzFixture) submitted(lead string) (string, string) {
+	ind, ev := f.figure(lead)
+	f.s.mustDo(http.StatusOK, "POST", "/v1/indicators/"+ind+"/figures/"+ev+"/submit", f.second, map[string]any{})
+	return ind, ev
+}
+
+// proposal is a base the second office token proposed.
+func (f *authzFixture) proposal(lead string) (string, string) {
+	ind := f.indicator(lead)
+	m := f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/proposals/bases", f.second, map[string]any{
+		"window": map[string]any{"year": 2021, "from_month": 1, "to_month": 11}, "value": "16", "quality": "final", "reason": "按可比口径"})
 	return ind, m["event_ids"].([]any)[0].(string)
 }
 
@@ -81,6 +99,37 @@ func operations() []operation {
 			ind, ev := f.figure(lead)
 			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/retraction", map[string]any{"reason": "重复填报"}
 		}},
+		{"propose base", func(f *authzFixture, lead string) (string, string, any) {
+			return "POST", "/v1/indicators/" + f.indicator(lead) + "/proposals/bases", map[string]any{"window": map[string]any{"year": 2021, "from_month": 1, "to_month": 11}, "value": "16", "quality": "final", "reason": "按可比口径"}
+		}},
+		{"propose target", func(f *authzFixture, lead string) (string, string, any) {
+			return "POST", "/v1/indicators/" + f.indicator(lead) + "/proposals/target", map[string]any{"value": "14", "reason": "任务调整"}
+		}},
+		{"submit figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.figure(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/submit", map[string]any{}
+		}},
+		{"approve figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/approve", map[string]any{}
+		}},
+		{"return figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/return", map[string]any{"reason": "请核对"}
+		}},
+		{"reopen figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			f.s.mustDo(http.StatusOK, "POST", "/v1/indicators/"+ind+"/figures/"+ev+"/approve", f.office, map[string]any{})
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/reopen", map[string]any{"reason": "数据更正"}
+		}},
+		{"approve proposal", func(f *authzFixture, lead string) (string, string, any) {
+			ind, pid := f.proposal(lead)
+			return "POST", "/v1/indicators/" + ind + "/proposals/" + pid + "/approve", map[string]any{}
+		}},
+		{"reject proposal", func(f *authzFixture, lead string) (string, string, any) {
+			ind, pid := f.proposal(lead)
+			return "POST", "/v1/indicators/" + ind + "/proposals/" + pid + "/reject", map[string]any{"reason": "口径不可比"}
+		}},
 		{"withdraw indicator", func(f *authzFixture, lead string) (string, string, any) {
 			return "POST", "/v1/indicators/" + f.indicator(lead) + "/withdraw", map[string]any{"reason": "指标取消"}
 		}},
@@ -126,16 +175,17 @@ func operations() []operation {
 // reporter's own department; on another department's task every reporter
 // write is forbidden (checked separately below).
 var allowed = map[string]map[string]bool{
-	"admin":    {"issue token": true, "list tokens": true, "read events": true},
-	"office":   {"read events": true},
-	"reporter": {"report figure": true, "correct figure": true, "retract figure": true, "record base": true, "record narrative": true, "record milestone": true, "record problem": true, "progress rectification": true, "read events": true},
-	"auditor":  {"read events": true},
-	"analyst":  {"read events": true},
+	"admin":  {"issue token": true, "list tokens": true, "read events": true},
+	"office": {"read events": true},
+	"reporter": {"report figure": true, "correct figure": true, "retract figure": true, "propose base": true, "propose target": true, "submit figure": true,
+		"record narrative": true, "record milestone": true, "record problem": true, "progress rectification": true, "read events": true},
+	"auditor": {"read events": true},
+	"analyst": {"read events": true},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
 	s := startTestServer(t)
-	f := &authzFixture{s: s, office: s.token("考评办", "office")}
+	f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 	for _, op := range operations() {
 		if op.name != "issue token" && op.name != "list tokens" && op.name != "read events" {
 			allowed["office"][op.name] = true

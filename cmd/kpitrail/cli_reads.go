@@ -57,6 +57,16 @@ func readCommands() map[string]readCommand {
 		"events":       {"raw events after a position (--after --limit)", eventsFlags, nil},
 		"dead-letters": {"events the read models could not apply (admin)", noArgs("/v1/admin/dead-letters"), nil},
 		"snapshots":    {"recorded year-end snapshots", noArgs("/v1/snapshots"), nil},
+		"review-queue": {"what awaits me: figures to submit (a department), to approve and proposals to decide (the office) (--year)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					return "/v1/review-queue?" + v.Encode(), nil
+				}
+			}, printReviewQueue},
+		"proposals": {"an indicator's proposed bases and targets and the office's decisions", oneArg("/v1/indicators/", "/proposals"), nil},
 		"years": {"frozen years, with each freeze and reopen (--year)", func(fs *flag.FlagSet) func([]string) (string, error) {
 			year := fs.Int("year", 0, "assessment year")
 			return func([]string) (string, error) {
@@ -193,6 +203,19 @@ func printAudit(m *Main, raw json.RawMessage) error {
 	t := &table{header: []string{"时间", "类型", "口径", "原值", "新值", "质量", "操作人", "原因", "位置"}}
 	for _, c := range res.Changes {
 		t.add(c.RecordedAt, c.Kind, c.Period, c.OldValue, c.NewValue, c.OldQuality+"→"+c.NewQuality, c.Actor, c.Reason, strconv.FormatUint(c.Position, 10))
+	}
+	t.write(m.Stdout)
+	return nil
+}
+
+func printReviewQueue(m *Main, raw json.RawMessage) error {
+	var res struct{ Items []projections.ReviewItem }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"待办", "对象", "编号", "指标", "牵头单位", "口径", "数值", "状态", "提交/提议人", "时间", "原因"}}
+	for _, x := range res.Items {
+		t.add(x.Action, x.Kind, x.EventID, x.IndicatorName, x.LeadDepartment, x.Window, x.Value, x.State, x.By, x.Since, x.Reason)
 	}
 	t.write(m.Stdout)
 	return nil

@@ -1,4 +1,5 @@
--- Control over a figure's life, schema version 3: frozen years.
+-- Control over a figure's life, schema version 3: frozen years, review and
+-- approval.
 
 -- One row per assessment year that was ever frozen (year.frozen,
 -- year.reopened): its lock as it stands.
@@ -31,3 +32,63 @@ CREATE TABLE year_changes (
     position    INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX year_changes_year ON year_changes (year, position);
+
+-- Review and approval: where each figure stands (reported, submitted,
+-- approved, returned, reopened), who submitted and who reviewed it.
+ALTER TABLE figures ADD COLUMN review_state TEXT NOT NULL DEFAULT 'reported';
+ALTER TABLE figures ADD COLUMN submitted_by TEXT;
+ALTER TABLE figures ADD COLUMN submitted_at TEXT;
+ALTER TABLE figures ADD COLUMN reviewed_by TEXT;
+ALTER TABLE figures ADD COLUMN reviewed_at TEXT;
+ALTER TABLE figures ADD COLUMN review_reason TEXT;
+ALTER TABLE figures ADD COLUMN review_event_id TEXT;
+CREATE INDEX figures_review ON figures (review_state, state);
+
+-- The review state of the figure an indicator's value comes from.
+ALTER TABLE indicators ADD COLUMN review_state TEXT;
+
+-- Year over year on approved figures, beside the columns computed on the
+-- current figures whether approved or not.
+ALTER TABLE indicator_years ADD COLUMN review_state TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_value TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_value_window TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_value_event_id TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_base TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_base_source TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_base_event_id TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_change_abs TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_change_pct TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_change_pct_display TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_change_pp TEXT;
+ALTER TABLE indicator_years ADD COLUMN approved_is_new INTEGER;
+
+-- Bases and targets a department proposed, and the office's decision.
+CREATE TABLE proposals (
+    event_id          TEXT PRIMARY KEY,
+    indicator_id      TEXT NOT NULL REFERENCES indicators (id),
+    task_id           TEXT NOT NULL,
+    kind              TEXT NOT NULL,      -- base | target
+    window_key        TEXT,
+    value             TEXT,
+    target_low        TEXT,
+    target_high       TEXT,
+    target_milestone  TEXT,
+    quality           TEXT,
+    source_kind       TEXT,
+    source_name       TEXT,
+    reason            TEXT NOT NULL,
+    state             TEXT NOT NULL,      -- pending | approved | rejected
+    proposed_by       TEXT NOT NULL,
+    proposed_at       TEXT NOT NULL,
+    decided_by        TEXT,
+    decided_at        TEXT,
+    decision_reason   TEXT,
+    decision_event_id TEXT,
+    position          INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX proposals_state ON proposals (state, indicator_id);
+
+-- The audit trail of review steps and proposals: the state before and after
+-- (reported → submitted, pending → approved, …).
+ALTER TABLE figure_changes ADD COLUMN old_state TEXT;
+ALTER TABLE figure_changes ADD COLUMN new_state TEXT;
