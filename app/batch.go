@@ -259,7 +259,12 @@ func (b *bulk) decide(ctx context.Context, chunk []int) *decided {
 			b.out[i].Result, b.out[i].Err = b.svc.prior(ctx, ref, r.Meta.CommandID)
 			continue
 		}
-		events, err := domain.Decide(r.Command, target.agg, deps)
+		decided, err := b.svc.withFacts(ctx, r.Command)
+		if err != nil {
+			b.out[i].Err = err
+			continue
+		}
+		events, err := domain.Decide(decided, target.agg, deps)
 		if err != nil {
 			b.out[i].Err = err
 			continue

@@ -19,6 +19,7 @@ var reporterCommands = map[string]bool{
 	"indicator.submit_figure":     true,
 	"indicator.propose_base":      true,
 	"indicator.propose_target":    true,
+	"indicator.explain_warning":   true,
 	"task.record_narrative":       true,
 	"task.record_milestone":       true,
 	"task.record_problem":         true,

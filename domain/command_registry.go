@@ -30,6 +30,7 @@ var commandFactories = map[string]func() Command{
 	"indicator.propose_target":    func() Command { return &ProposeTarget{} },
 	"indicator.approve_proposal":  func() Command { return &ApproveProposal{} },
 	"indicator.reject_proposal":   func() Command { return &RejectProposal{} },
+	"indicator.explain_warning":   func() Command { return &ExplainWarning{} },
 	"year.reopen":                 func() Command { return &ReopenYear{} },
 }
 

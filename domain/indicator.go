@@ -56,6 +56,7 @@ type Indicator struct {
 	isRate        bool
 	allowNegative bool
 	rounding      RoundingMode
+	partOf        string
 	baseline      *Decimal
 	target        *Target
 	figures       map[string]*Figure
@@ -118,7 +119,7 @@ func (in *Indicator) Apply(r Recorded) {
 		in.defined = true
 		in.taskID, in.year, in.key, in.name, in.unit = e.TaskID, e.Year, e.Key, e.Name, e.Unit
 		in.direction, in.formula, in.additive, in.isRate, in.allowNegative = e.Direction, e.Formula, e.Additive, e.IsRate, e.AllowNegative
-		in.baseline = e.Baseline
+		in.baseline, in.partOf = e.Baseline, e.PartOf
 		in.rounding = HalfUp
 		if m, err := RoundingModeFromString(e.Rounding); err == nil && e.Rounding != "" {
 			in.rounding = m

@@ -5,7 +5,7 @@ import (
 )
 
 // Define decides indicator.defined; the task must exist and be active.
-func (in *Indicator) Define(c DefineIndicator, task *Task) ([]Event, error) {
+func (in *Indicator) Define(c DefineIndicator, task *Task, total *Indicator) ([]Event, error) {
 	if in.defined {
 		return nil, &Error{Code: ECONFLICT, Field: "indicator_id", Rule: "exists", Version: in.version, Message: "indicator " + in.id + " is already defined"}
 	}
@@ -18,13 +18,32 @@ func (in *Indicator) Define(c DefineIndicator, task *Task) ([]Event, error) {
 	if task.Status() == TaskStatusWithdrawn {
 		return nil, RuleViolation("task_id", "task_withdrawn", "task %s is withdrawn", c.TaskID)
 	}
-	key := c.Key
-	if key == "" {
-		key = in.id
+	key := c.IndicatorKey()
+	if total != nil {
+		// A part adds up with the others to its total: the same year and
+		// unit, and a total that is one.
+		switch {
+		case !total.Exists():
+			return nil, NotFound("indicator %s (part_of) is not defined", c.PartOf)
+		case total.withdrawn:
+			return nil, RuleViolation("part_of", "indicator_withdrawn", "indicator %s is withdrawn", c.PartOf)
+		case total.year != task.Year():
+			return nil, RuleViolation("part_of", "same_year", "indicator %s is for %d, this one for %d", c.PartOf, total.year, task.Year())
+		case total.unit != c.Unit:
+			return nil, RuleViolation("part_of", "same_unit", "indicator %s is in %q, this one in %q", c.PartOf, total.unit, c.Unit)
+		case total.partOf != "":
+			return nil, RuleViolation("part_of", "nested", "indicator %s is itself a part of %s", c.PartOf, total.partOf)
+		}
+	}
+	if c.keyUsesKnown {
+		if err := CheckKeyUse(key, c.keyUses, c.Unit, c.Direction, c.Conversion); err != nil {
+			return nil, err
+		}
 	}
 	return []Event{&IndicatorDefined{TaskID: c.TaskID, Year: task.Year(), Key: key, Name: c.Name, Unit: c.Unit,
 		Direction: c.Direction, Formula: c.formula(), Additive: c.Additive, IsRate: c.IsRate || c.Unit == "%",
-		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description}}, nil
+		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description,
+		PartOf: c.PartOf, SumTolerance: c.SumTolerance, OutlierBand: c.OutlierBand, Conversion: c.Conversion}}, nil
 }
 
 // SetTarget decides indicator.target_set: the first target, or a revision

@@ -148,6 +148,12 @@ func newFixture(t testing.TB) *fixture {
 		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局"), Note: lineBreakNote})
 	w.append(ind("deaths"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("14"),
 		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局")})
+	// A share of 150 of 100: flagged by two rules, one of them explained.
+	w.append(ind("insured"), &domain.IndicatorDefined{TaskID: "safety", Year: 2022, Key: "安责险宣传企业覆盖率", Name: "安责险宣传企业覆盖率",
+		Unit: "%", Direction: domain.HigherIsBetter, Formula: domain.FormulaRatio, IsRate: true})
+	over := w.append(ind("insured"), &domain.FigureReported{Window: y2022, Value: domain.MustDecimal("150"), Numerator: dec("150"),
+		Denominator: dec("100"), Quality: domain.QualityFinal, Source: src(domain.SourceSelfReported, "区应急局")})[0].ID
+	w.append(ind("insured"), &domain.WarningExplained{Rule: "share_range", Figure: over, Reason: "含外区企业，口径待核"})
 	w.append(task("hills"), &domain.TaskRectificationProgressed{ProblemID: "p87-1", Total: 193, Rectified: 191,
 		PreviousTotal: 193, State: domain.RectInProgress, Note: "已整改到位191宗"})
 	mid := w.append(task("hitech"), &domain.TaskNarrativeRecorded{Items: []string{"1. 已完成年度目标，共引进20家硬科技企业；", "2. 遴选推荐50家企业申报"}, AsOf: "2022-12-15"})

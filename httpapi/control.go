@@ -63,6 +63,20 @@ func (s *Server) controlRoutes() {
 		list, err := db.Proposals(r.Context(), r.PathValue("id"))
 		return map[string]any{"proposals": list}, err
 	}))
+	// Warnings: what the validation rules flag, and their explanations.
+	s.handle("GET /v1/warnings", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		q := r.URL.Query()
+		year, err := intParam(q.Get("year"), "year")
+		if err != nil {
+			return nil, err
+		}
+		list, err := db.Warnings(r.Context(), projections.WarningFilter{State: q.Get("state"), Year: year, IndicatorID: q.Get("indicator_id"),
+			Department: q.Get("department")})
+		return map[string]any{"warnings": list, "rules": domain.WarningRules}, err
+	}))
+	s.handle("POST /v1/indicators/{id}/warnings/explain", "write", writeRoute(s, http.StatusCreated, func(r *http.Request, c *domain.ExplainWarning) error {
+		return pathID(r, "id", &c.IndicatorID, "indicator_id")
+	}))
 	// What awaits the caller: a department's figures to submit, or, for
 	// the office (and those who read along), what awaits approval.
 	s.handle("GET /v1/review-queue", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {

@@ -54,6 +54,8 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 		err = p.propose(b, r, h)
 	case *domain.ProposalApproved, *domain.ProposalRejected:
 		err = p.decideProposal(b, r, h)
+	case *domain.WarningExplained:
+		err = p.explainWarning(b, r, h, e)
 	case *domain.IndicatorWithdrawn:
 		err = b.exec(`UPDATE indicators SET lifecycle = 'withdrawn', withdrawn_reason = ? WHERE id = ?`, nullStr(e.Reason), id)
 	default:
@@ -110,12 +112,18 @@ func (p *projector) defineIndicator(b *batchTx, r domain.Recorded, e *domain.Ind
 		key = r.AggregateID // as the domain defaults it
 	}
 	at := formatTime(r.RecordedAt)
+	var convUnit, convFactor any
+	if c := e.Conversion; c != nil {
+		convUnit, convFactor = c.FromUnit, c.Factor.String()
+	}
 	return b.exec(`INSERT INTO indicators (id, task_id, year, key, name, unit, direction, formula, additive, is_rate,
-		cadence, rounding, baseline, description, lifecycle, defined_event_id, status, version, last_position, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'pending_data', ?, ?, ?, ?)`,
+		cadence, rounding, baseline, description, lifecycle, defined_event_id, status, version, last_position, created_at, updated_at,
+		allow_negative, part_of, sum_tolerance, outlier_band, conversion_from_unit, conversion_factor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'pending_data', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.AggregateID, e.TaskID, e.Year, key, e.Name, nullStr(e.Unit), string(e.Direction), nullStr(e.Formula),
 		boolInt(e.Additive), boolInt(e.IsRate), nullStr(e.Cadence), rounding, decText(e.Baseline), nullStr(e.Description),
-		r.ID, r.AggregateVersion, r.Position, at, at)
+		r.ID, r.AggregateVersion, r.Position, at, at, boolInt(e.AllowNegative), nullStr(e.PartOf), decText(e.SumTolerance),
+		decText(e.OutlierBand), convUnit, convFactor)
 }
 
 func (p *projector) setTarget(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.IndicatorTargetSet) error {

@@ -40,6 +40,15 @@ func (p *projector) derive(b *batchTx, st *batchState, today string) error {
 			return err
 		}
 	}
+	warn, err := warnTargets(b, sortedKeys(st.indicators))
+	if err != nil {
+		return err
+	}
+	for _, id := range warn {
+		if err := deriveWarnings(b, id); err != nil {
+			return err
+		}
+	}
 	for _, id := range sortedKeys(st.tasks) {
 		if err := p.deriveTask(b, id, today); err != nil {
 			return err

@@ -151,7 +151,9 @@ func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string, 
 		return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}, nil
 	}
 	var lastYear string
-	err = b.queryRow(`SELECT id FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, key, year).Scan(&lastYear)
+	var lastUnit sql.NullString
+	err = b.queryRow(`SELECT id, unit FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, key, year).
+		Scan(&lastYear, &lastUnit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -168,7 +170,33 @@ func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string, 
 	if err != nil {
 		return nil, err
 	}
+	// Last year's figure in this year's unit: as it is, or through the
+	// conversion this indicator declares; another unit is no base at all.
+	unit, conv, err := unitOf(b, indicatorID)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok = domain.ComparableValue(d, lastUnit.String, unit, conv); !ok {
+		return nil, nil
+	}
 	return &yearBase{value: d, window: prevWindow, quality: row.quality, source: BaseFromIndicator, eventID: row.eventID}, nil
+}
+
+// unitOf is an indicator's unit and its declared conversion, if any.
+func unitOf(b *batchTx, indicatorID string) (string, *domain.UnitConversion, error) {
+	var unit, from, factor sql.NullString
+	err := b.queryRow(`SELECT unit, conversion_from_unit, conversion_factor FROM indicators WHERE id = ?`, indicatorID).Scan(&unit, &from, &factor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", nil, err
+	}
+	if !from.Valid {
+		return unit.String, nil, nil
+	}
+	f, err := domain.ParseDecimal(factor.String)
+	if err != nil {
+		return "", nil, err
+	}
+	return unit.String, &domain.UnitConversion{FromUnit: from.String, Factor: f}, nil
 }
 
 func valueFloat(ns sql.NullString) any {

@@ -19,7 +19,7 @@ import (
 var hashedTables = []string{
 	"bases", "chain_heads", "checkpoints", "dead_letters", "events_log", "figure_changes", "figures",
 	"indicator_years", "indicators", "problems", "proposals", "provenance", "rectification_items", "schema_migrations", "snapshots", "tasks",
-	"year_changes", "years",
+	"warning_explanations", "warnings", "year_changes", "years",
 }
 
 // hashSkippedTables are internal to SQLite.

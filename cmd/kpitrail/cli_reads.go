@@ -67,6 +67,21 @@ func readCommands() map[string]readCommand {
 				}
 			}, printReviewQueue},
 		"proposals": {"an indicator's proposed bases and targets and the office's decisions", oneArg("/v1/indicators/", "/proposals"), nil},
+		"warnings": {"open warnings of the validation rules (--year --indicator --department --state open|explained|all)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				ind := fs.String("indicator", "", "indicator id")
+				dep := fs.String("department", "", "lead or co-department")
+				state := fs.String("state", "", "open (default), explained or all")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					setIf(v, "indicator_id", *ind != "", *ind)
+					setIf(v, "department", *dep != "", *dep)
+					setIf(v, "state", *state != "", *state)
+					return "/v1/warnings?" + v.Encode(), nil
+				}
+			}, printWarnings},
 		"years": {"frozen years, with each freeze and reopen (--year)", func(fs *flag.FlagSet) func([]string) (string, error) {
 			year := fs.Int("year", 0, "assessment year")
 			return func([]string) (string, error) {
@@ -216,6 +231,19 @@ func printReviewQueue(m *Main, raw json.RawMessage) error {
 	t := &table{header: []string{"待办", "对象", "编号", "指标", "牵头单位", "口径", "数值", "状态", "提交/提议人", "时间", "原因"}}
 	for _, x := range res.Items {
 		t.add(x.Action, x.Kind, x.EventID, x.IndicatorName, x.LeadDepartment, x.Window, x.Value, x.State, x.By, x.Since, x.Reason)
+	}
+	t.write(m.Stdout)
+	return nil
+}
+
+func printWarnings(m *Main, raw json.RawMessage) error {
+	var res struct{ Warnings []projections.Warning }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"年度", "指标", "牵头单位", "规则", "级别", "口径", "说明", "状态", "解释"}}
+	for _, w := range res.Warnings {
+		t.add(strconv.Itoa(w.Year), w.IndicatorName, w.LeadDepartment, w.Rule, w.Severity, w.Window, w.Message, w.State, w.Explanation)
 	}
 	t.write(m.Stdout)
 	return nil

@@ -545,6 +545,19 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		"value": "83.8", "numerator": "280", "denominator": "334", "quality": "provisional", "source": src("statistics_bureau", "区统计局")})))
 	c.do(200, "POST", "/v1/indicators/good-days/figures/"+later+"/retraction"+w, office, map[string]any{"reason": "误报为全区数据，撤回"})
 	c.do(422, "POST", "/v1/indicators/good-days/figures/"+later+"/retraction", office, map[string]any{"reason": "已撤回"})
+	// A share above 100%: accepted, flagged, explained.
+	over := eventID(c.json(c.do(201, "POST", "/v1/indicators/good-days/figures"+w, yingji, map[string]any{"window": months(2022, 1, 6),
+		"numerator": "150", "denominator": "100", "quality": "provisional", "source": src("statistics_bureau", "区统计局")})))
+	if ws := c.json(c.do(200, "GET", "/v1/warnings?indicator_id=good-days", analyst, nil))["warnings"].([]any); len(ws) != 2 {
+		t.Errorf("warnings on 150 of 100: %v", ws)
+	}
+	c.do(201, "POST", "/v1/indicators/good-days/warnings/explain"+w, yingji, map[string]any{"rule": "share_range", "figure": over,
+		"reason": "含跨区监测点位，口径待市局确认"})
+	c.do(200, "GET", "/v1/warnings?state=explained&year=2022", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/warnings?state=closed", analyst, nil)
+	c.doInvalid(400, "POST", "/v1/indicators/good-days/warnings/explain", yingji, map[string]any{"rule": "gut_feeling", "reason": "x"})
+	c.do(404, "POST", "/v1/indicators/good-days/warnings/explain", yingji, map[string]any{"rule": "outlier", "figure": "no-such-figure", "reason": "x"})
+	c.do(403, "POST", "/v1/indicators/good-days/warnings/explain", kewei, map[string]any{"rule": "share_range", "figure": over, "reason": "不是本部门"})
 	// Lower is better with the reduction formula and its baseline.
 	c.do(201, "POST", "/v1/tasks/safety/indicators"+w, office, map[string]any{"indicator_id": "accidents", "key": "生产安全事故起数",
 		"name": "生产安全事故起数", "unit": "起", "direction": "lower", "formula": "reduction", "baseline": 16})
@@ -627,6 +640,7 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		{"POST", "/v1/indicators/accidents/proposals/target", yingji, "ProposeTarget", map[string]any{"value": "14", "reason": "调整"}},
 		{"POST", "/v1/indicators/accidents/proposals/" + final + "/reject", office, "RejectProposal", map[string]any{"reason": "不同意"}},
 		{"POST", "/v1/years/2022/reopen", office, "ReopenYear", map[string]any{"reason": "解冻"}},
+		{"POST", "/v1/indicators/accidents/warnings/explain", yingji, "ExplainWarning", map[string]any{"rule": "outlier", "reason": "解释"}},
 	} {
 		schema := doc.Components.Schemas[tc.schema]
 		if schema == nil || len(schema.Value.Required) == 0 {
@@ -726,6 +740,7 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		"/v1/snapshots",
 		"/v1/years",
 		"/v1/review-queue",
+		"/v1/warnings?state=all",
 		"/v1/indicators/accidents/proposals",
 		"/v1/admin/dead-letters?limit=10",
 	}

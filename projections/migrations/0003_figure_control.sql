@@ -1,5 +1,5 @@
 -- Control over a figure's life, schema version 3: frozen years, review and
--- approval.
+-- approval, warnings, reporting periods.
 
 -- One row per assessment year that was ever frozen (year.frozen,
 -- year.reopened): its lock as it stands.
@@ -92,3 +92,47 @@ CREATE INDEX proposals_state ON proposals (state, indicator_id);
 -- (reported → submitted, pending → approved, …).
 ALTER TABLE figure_changes ADD COLUMN old_state TEXT;
 ALTER TABLE figure_changes ADD COLUMN new_state TEXT;
+
+-- Warnings: declarative rules (domain.WarningRules) evaluated on the facts
+-- of each indicator, stored with the figure they are about.
+ALTER TABLE indicators ADD COLUMN allow_negative INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE indicators ADD COLUMN part_of TEXT;
+ALTER TABLE indicators ADD COLUMN sum_tolerance TEXT;
+ALTER TABLE indicators ADD COLUMN outlier_band TEXT;
+ALTER TABLE indicators ADD COLUMN conversion_from_unit TEXT;
+ALTER TABLE indicators ADD COLUMN conversion_factor TEXT;
+CREATE INDEX indicators_part_of ON indicators (part_of);
+
+CREATE TABLE warnings (
+    indicator_id         TEXT NOT NULL,
+    rule                 TEXT NOT NULL,
+    subject              TEXT NOT NULL,   -- the figure's event id, '' for the indicator itself
+    task_id              TEXT NOT NULL,
+    year                 INTEGER NOT NULL,
+    window_key           TEXT,
+    severity             TEXT NOT NULL,   -- error | warning
+    message              TEXT NOT NULL,
+    related              TEXT NOT NULL,   -- JSON array of the other figures or indicators it names
+    state                TEXT NOT NULL,   -- open | explained
+    explanation          TEXT,
+    explained_by         TEXT,
+    explained_at         TEXT,
+    explanation_event_id TEXT,
+    PRIMARY KEY (indicator_id, rule, subject)
+) WITHOUT ROWID;
+CREATE INDEX warnings_state ON warnings (state, year);
+CREATE INDEX warnings_subject ON warnings (subject);
+
+-- The latest explanation of each warning, kept whether or not the warning
+-- is open now (a warning that goes and comes back stays explained).
+CREATE TABLE warning_explanations (
+    indicator_id TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    PRIMARY KEY (indicator_id, rule, subject)
+) WITHOUT ROWID;
