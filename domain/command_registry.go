@@ -32,6 +32,7 @@ var commandFactories = map[string]func() Command{
 	"indicator.reject_proposal":   func() Command { return &RejectProposal{} },
 	"indicator.explain_warning":   func() Command { return &ExplainWarning{} },
 	"year.reopen":                 func() Command { return &ReopenYear{} },
+	"year.set_calendar":           func() Command { return &SetCalendar{} },
 }
 
 // NewCommand returns a pointer to an empty command of the given name, ready

@@ -59,6 +59,8 @@ func eventSamples() map[string]domain.Event {
 			Reason: "累计安装与更换有重复计数，共计完成数以燃气集团台账为准"},
 		domain.EvYearFrozen:   &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"},
 		domain.EvYearReopened: &domain.YearReopened{Year: 2022, Reason: "市统计局更正1-11月数据，重新核定"},
+		domain.EvYearCalendarSet: &domain.YearCalendarSet{Year: 2022, MonthlyDueDay: 5, QuarterlyDueDay: 10, YearlyDue: "2023-01-31",
+			Reason: "月督办、季调度"},
 	}
 }
 
@@ -264,6 +266,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		domain.EvWarningExplained:         "indicator.warning_explained",
 		domain.EvYearFrozen:               "year.frozen",
 		domain.EvYearReopened:             "year.reopened",
+		domain.EvYearCalendarSet:          "year.calendar_set",
 	}
 	for got, want := range constants {
 		if got != want {
@@ -278,7 +281,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		"indicator.target_proposed", "indicator.target_set", "indicator.warning_explained", "indicator.withdrawn", "snapshot.recorded",
 		"task.completed", "task.deadline_changed", "task.milestone_reached", "task.narrative_recorded",
 		"task.problem_closed", "task.problem_recorded", "task.rectification_progressed", "task.registered", "task.withdrawn",
-		"year.frozen", "year.reopened",
+		"year.calendar_set", "year.frozen", "year.reopened",
 	}
 	if got := domain.EventNames(); !slices.Equal(got, want) {
 		t.Errorf("registered events changed:\n got %v\nwant %v", got, want)

@@ -11,8 +11,9 @@ const AggregateYear = "year"
 // frozen, no command changes the year's figures, bases or targets. Only the
 // office reopens it, with a reason; freezing it again takes a new snapshot.
 const (
-	EvYearFrozen   = "year.frozen"
-	EvYearReopened = "year.reopened"
+	EvYearFrozen      = "year.frozen"
+	EvYearReopened    = "year.reopened"
+	EvYearCalendarSet = "year.calendar_set"
 )
 
 type YearFrozen struct {
@@ -25,12 +26,29 @@ type YearReopened struct {
 	Reason string `json:"reason"`
 }
 
-func (YearFrozen) EventName() string   { return EvYearFrozen }
-func (YearReopened) EventName() string { return EvYearReopened }
+// YearCalendarSet sets the year's reporting calendar: when the figures of
+// each period are due (see ReportingPeriods).
+type YearCalendarSet struct {
+	Year            int    `json:"year"`
+	MonthlyDueDay   int    `json:"monthly_due_day"`
+	QuarterlyDueDay int    `json:"quarterly_due_day"`
+	YearlyDue       Date   `json:"yearly_due"`
+	Reason          string `json:"reason,omitempty"`
+}
+
+// Calendar is the calendar the event sets.
+func (e YearCalendarSet) Calendar() Calendar {
+	return Calendar{MonthlyDueDay: e.MonthlyDueDay, QuarterlyDueDay: e.QuarterlyDueDay, YearlyDue: e.YearlyDue}
+}
+
+func (YearFrozen) EventName() string      { return EvYearFrozen }
+func (YearReopened) EventName() string    { return EvYearReopened }
+func (YearCalendarSet) EventName() string { return EvYearCalendarSet }
 
 func init() {
 	register(AggregateYear, 1, func() Event { return &YearFrozen{} }, nil)
 	register(AggregateYear, 1, func() Event { return &YearReopened{} }, nil)
+	register(AggregateYear, 1, func() Event { return &YearCalendarSet{} }, nil)
 }
 
 // YearID is the id of a year's aggregate: y2022.
@@ -44,6 +62,7 @@ type Year struct {
 	version  uint64
 	frozen   bool
 	frozenBy string // the event that froze it
+	calendar *Calendar
 }
 
 func NewYear(id string) *Year           { return &Year{id: id} }
@@ -54,11 +73,14 @@ func (y *Year) FrozenByEventID() string { return y.frozenBy }
 
 func (y *Year) Apply(r Recorded) {
 	y.version = r.AggregateVersion
-	switch r.Data.(type) {
+	switch e := r.Data.(type) {
 	case *YearFrozen:
 		y.frozen, y.frozenBy = true, r.ID
 	case *YearReopened:
 		y.frozen, y.frozenBy = false, ""
+	case *YearCalendarSet:
+		c := e.Calendar()
+		y.calendar = &c
 	}
 }
 
@@ -177,4 +199,33 @@ func (c DefineIndicator) scopedYear(_ Aggregate, deps []Aggregate) int {
 		}
 	}
 	return 0
+}
+
+// SetCalendar sets a year's reporting calendar (the office).
+type SetCalendar struct {
+	Year            int    `json:"year"`
+	MonthlyDueDay   int    `json:"monthly_due_day"`
+	QuarterlyDueDay int    `json:"quarterly_due_day"`
+	YearlyDue       Date   `json:"yearly_due"`
+	Reason          string `json:"reason,omitempty"`
+}
+
+func (c SetCalendar) Target() AggregateRef     { return yearRef(c.Year) }
+func (c SetCalendar) Requires() []AggregateRef { return nil }
+func (c SetCalendar) CommandName() string      { return "year.set_calendar" }
+func (c SetCalendar) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+	y := a.(*Year)
+	if err := checkYear(y.id, c.Year); err != nil {
+		return nil, err
+	}
+	cal := Calendar{MonthlyDueDay: c.MonthlyDueDay, QuarterlyDueDay: c.QuarterlyDueDay, YearlyDue: c.YearlyDue}
+	if err := cal.Validate(c.Year); err != nil {
+		return nil, err
+	}
+	// A calendar changed once set moves due dates people were held to.
+	if err := CheckText("reason", c.Reason, y.calendar != nil, MaxLongText); err != nil {
+		return nil, err
+	}
+	return []Event{&YearCalendarSet{Year: c.Year, MonthlyDueDay: c.MonthlyDueDay, QuarterlyDueDay: c.QuarterlyDueDay,
+		YearlyDue: c.YearlyDue, Reason: c.Reason}}, nil
 }

@@ -150,7 +150,7 @@ func newFixture(t testing.TB) *fixture {
 		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局")})
 	// A share of 150 of 100: flagged by two rules, one of them explained.
 	w.append(ind("insured"), &domain.IndicatorDefined{TaskID: "safety", Year: 2022, Key: "安责险宣传企业覆盖率", Name: "安责险宣传企业覆盖率",
-		Unit: "%", Direction: domain.HigherIsBetter, Formula: domain.FormulaRatio, IsRate: true})
+		Unit: "%", Direction: domain.HigherIsBetter, Formula: domain.FormulaRatio, IsRate: true, Cadence: "yearly"})
 	over := w.append(ind("insured"), &domain.FigureReported{Window: y2022, Value: domain.MustDecimal("150"), Numerator: dec("150"),
 		Denominator: dec("100"), Quality: domain.QualityFinal, Source: src(domain.SourceSelfReported, "区应急局")})[0].ID
 	w.append(ind("insured"), &domain.WarningExplained{Rule: "share_range", Figure: over, Reason: "含外区企业，口径待核"})

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"kpitrail/auth"
 	"kpitrail/domain"
@@ -22,6 +24,28 @@ func (s *Server) controlRoutes() {
 	}))
 	s.handle("POST /v1/years/{year}/reopen", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.ReopenYear) error {
 		return pathYear(r, &c.Year)
+	}))
+
+	s.handle("PUT /v1/years/{year}/calendar", "write", writeRoute(s, http.StatusOK, func(r *http.Request, c *domain.SetCalendar) error {
+		return pathYear(r, &c.Year)
+	}))
+	// Reporting periods: who reported what by when, judged on a day (?on=,
+	// else the as_of day, else today in the assessment calendar).
+	s.handle("GET /v1/completeness", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		q := r.URL.Query()
+		year, err := intParam(q.Get("year"), "year")
+		if err != nil {
+			return nil, err
+		}
+		on, err := dayParam(r)
+		if err != nil {
+			return nil, err
+		}
+		var statuses []string
+		if v := q.Get("status"); v != "" {
+			statuses = strings.Split(v, ",")
+		}
+		return db.Completeness(r.Context(), projections.CompletenessFilter{Year: year, Department: q.Get("department"), Statuses: statuses, On: on})
 	}))
 
 	// Review and approval of figures.
@@ -110,4 +134,19 @@ func pathYear(r *http.Request, field *int) error {
 	}
 	*field = y
 	return nil
+}
+
+// dayParam is the day a judgement is made on: ?on=YYYY-MM-DD, else the
+// as_of instant's day, else today, in the assessment calendar (CST).
+func dayParam(r *http.Request) (domain.Date, error) {
+	if v := r.URL.Query().Get("on"); v != "" {
+		return domain.ParseDate("on", v)
+	}
+	t := time.Now()
+	if asOf, err := asOfParam(r); err != nil {
+		return "", err
+	} else if asOf != nil {
+		t = *asOf
+	}
+	return domain.Date(t.In(projections.DefaultLocation).Format(time.DateOnly)), nil
 }

@@ -25,6 +25,23 @@ func (p *projector) applyYear(b *batchTx, st *batchState, r domain.Recorded) err
 			ON CONFLICT (year) DO UPDATE SET state = 'open', reopened_event_id = excluded.reopened_event_id, reopened_at = excluded.reopened_at,
 				reopened_by = excluded.reopened_by, reopen_reason = excluded.reopen_reason, version = excluded.version, last_position = excluded.last_position`,
 			e.Year, r.ID, at, r.Actor, nullStr(e.Reason), r.AggregateVersion, r.Position)
+	case *domain.YearCalendarSet:
+		year, kind, reason = e.Year, "calendar_set", e.Reason
+		err = b.exec(`INSERT INTO years (year, state, monthly_due_day, quarterly_due_day, yearly_due, calendar_event_id, version, last_position)
+			VALUES (?, 'open', ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (year) DO UPDATE SET monthly_due_day = excluded.monthly_due_day, quarterly_due_day = excluded.quarterly_due_day,
+				yearly_due = excluded.yearly_due, calendar_event_id = excluded.calendar_event_id, version = excluded.version,
+				last_position = excluded.last_position`,
+			e.Year, e.MonthlyDueDay, e.QuarterlyDueDay, string(e.YearlyDue), r.ID, r.AggregateVersion, r.Position)
+		if err == nil {
+			// Every indicator of the year has new due dates.
+			var ids []string
+			if ids, err = b.strings(`SELECT id FROM indicators WHERE year = ?`, e.Year); err == nil {
+				for _, id := range ids {
+					st.indicators[id] = true
+				}
+			}
+		}
 	default:
 		return broken("no read model handles %s", r.Name)
 	}

@@ -177,6 +177,9 @@ func (p *projector) deriveIndicator(b *batchTx, st *batchState, id string) error
 	if err := replaceProvenance(b, "indicators", id, prov); err != nil {
 		return err
 	}
+	if err := p.derivePeriods(b, id); err != nil {
+		return err
+	}
 	// This year's row and next year's (whose base this year may be).
 	st.years[keyYear{def.key, def.year}] = true
 	st.years[keyYear{def.key, def.year + 1}] = true

@@ -173,7 +173,8 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		UNION ALL
 		SELECT y.event_id, i.id, i.task_id, CAST(y.year AS TEXT), 'year_' || y.kind, '', '', '', '', COALESCE(y.reason, ''),
 		COALESCE(y.note, ''), '', '', '', y.actor, y.recorded_at, y.source, y.command_id, y.position,
-		CASE y.kind WHEN 'frozen' THEN 'open' ELSE 'frozen' END, CASE y.kind WHEN 'frozen' THEN 'frozen' ELSE 'open' END
+		CASE y.kind WHEN 'frozen' THEN 'open' WHEN 'reopened' THEN 'frozen' ELSE '' END,
+		CASE y.kind WHEN 'frozen' THEN 'frozen' WHEN 'reopened' THEN 'open' ELSE '' END
 		FROM year_changes y JOIN indicators i ON i.year = y.year WHERE i.id = ?
 		ORDER BY position, event_id`, indicatorID, indicatorID)
 	if err != nil {

@@ -67,6 +67,21 @@ func readCommands() map[string]readCommand {
 				}
 			}, printReviewQueue},
 		"proposals": {"an indicator's proposed bases and targets and the office's decisions", oneArg("/v1/indicators/", "/proposals"), nil},
+		"overdue": {"reporting periods missing or late, and estimates overdue for their final figure (--year --department --on --all)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				dep := fs.String("department", "", "lead department")
+				on := fs.String("on", "", "the day to judge on, YYYY-MM-DD (default today)")
+				all := fs.Bool("all", false, "every period, reported and not due ones too")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					setIf(v, "department", *dep != "", *dep)
+					setIf(v, "on", *on != "", *on)
+					setIf(v, "status", !*all, "missing,late")
+					return "/v1/completeness?" + v.Encode(), nil
+				}
+			}, printOverdue},
 		"warnings": {"open warnings of the validation rules (--year --indicator --department --state open|explained|all)",
 			func(fs *flag.FlagSet) func([]string) (string, error) {
 				year := fs.Int("year", 0, "assessment year")
@@ -246,5 +261,27 @@ func printWarnings(m *Main, raw json.RawMessage) error {
 		t.add(strconv.Itoa(w.Year), w.IndicatorName, w.LeadDepartment, w.Rule, w.Severity, w.Window, w.Message, w.State, w.Explanation)
 	}
 	t.write(m.Stdout)
+	return nil
+}
+
+func printOverdue(m *Main, raw json.RawMessage) error {
+	var res projections.Completeness
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "截至 %s\n", res.On)
+	t := &table{header: []string{"牵头单位", "报送期", "截止", "指标", "状态", "报送时间"}}
+	for _, p := range res.Periods {
+		t.add(p.Department, p.Period, p.Due, p.IndicatorName, p.Status, p.ReportedAt)
+	}
+	t.write(m.Stdout)
+	if len(res.OverdueFinals) > 0 {
+		fmt.Fprintln(m.Stdout)
+		f := &table{header: []string{"牵头单位", "指标", "口径", "数值", "质量", "最终数应于"}}
+		for _, o := range res.OverdueFinals {
+			f.add(o.Department, o.IndicatorName, o.Window, o.Value, o.Quality, o.FinalDue)
+		}
+		f.write(m.Stdout)
+	}
 	return nil
 }

@@ -641,6 +641,7 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		{"POST", "/v1/indicators/accidents/proposals/" + final + "/reject", office, "RejectProposal", map[string]any{"reason": "不同意"}},
 		{"POST", "/v1/years/2022/reopen", office, "ReopenYear", map[string]any{"reason": "解冻"}},
 		{"POST", "/v1/indicators/accidents/warnings/explain", yingji, "ExplainWarning", map[string]any{"rule": "outlier", "reason": "解释"}},
+		{"PUT", "/v1/years/2021/calendar", office, "SetCalendar", map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2022-01-31"}},
 	} {
 		schema := doc.Components.Schemas[tc.schema]
 		if schema == nil || len(schema.Value.Required) == 0 {
@@ -705,6 +706,13 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.doInvalid(400, "POST", "/v1/years/2022/reopen", office, map[string]any{})
 	c.do(200, "POST", "/v1/years/2022/reopen"+w, office, map[string]any{"reason": "市科委补报认定结果，重新核定"})
 	c.do(422, "POST", "/v1/years/2022/reopen", office, map[string]any{"reason": "已解冻"})
+	// The year's reporting calendar, and who reported what by when.
+	c.do(200, "PUT", "/v1/years/2022/calendar"+w, office, map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2023-01-31"})
+	c.do(403, "PUT", "/v1/years/2022/calendar", kewei, map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2023-01-31", "reason": "x"})
+	c.do(400, "PUT", "/v1/years/2022/calendar", office, map[string]any{"monthly_due_day": 6, "quarterly_due_day": 10, "yearly_due": "2023-01-31"})
+	c.do(200, "GET", "/v1/completeness?year=2022&on=2023-02-01", analyst, nil)
+	c.do(200, "GET", "/v1/completeness?status=missing,late&department="+url.QueryEscape("区科委"), analyst, nil)
+	c.doInvalid(400, "GET", "/v1/completeness?status=lost", analyst, nil)
 	verifyQ := url.Values{"root": {snap["root"].(string)}, "position": {fmt.Sprint(snap["position"])}, "aggregates": {fmt.Sprint(snap["aggregates"])}}
 	if rep := c.json(c.do(200, "GET", "/v1/audit/verify?"+verifyQ.Encode(), auditor, nil)); rep["against_valid"] != true {
 		t.Errorf("the snapshot's root does not verify: %v", rep)

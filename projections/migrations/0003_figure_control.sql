@@ -136,3 +136,27 @@ CREATE TABLE warning_explanations (
     position     INTEGER NOT NULL,
     PRIMARY KEY (indicator_id, rule, subject)
 ) WITHOUT ROWID;
+
+-- Reporting periods: the year's calendar, and per indicator with a cadence
+-- each period, its due date and the figure that first reported it.
+ALTER TABLE years ADD COLUMN monthly_due_day INTEGER;
+ALTER TABLE years ADD COLUMN quarterly_due_day INTEGER;
+ALTER TABLE years ADD COLUMN yearly_due TEXT;
+ALTER TABLE years ADD COLUMN calendar_event_id TEXT;
+
+CREATE TABLE reporting_periods (
+    indicator_id    TEXT NOT NULL,
+    period_key      TEXT NOT NULL,   -- 2022-05, 2022-Q2, 2022
+    task_id         TEXT NOT NULL,
+    year            INTEGER NOT NULL,
+    lead_department TEXT NOT NULL,
+    cadence         TEXT NOT NULL,
+    from_month      INTEGER NOT NULL,
+    to_month        INTEGER NOT NULL,
+    due_date        TEXT NOT NULL,
+    figure_event_id TEXT,            -- the first figure recorded for it (retracted ones aside)
+    reported_at     TEXT,
+    reported_on     TEXT,            -- that record time's day in the assessment calendar
+    PRIMARY KEY (indicator_id, period_key)
+) WITHOUT ROWID;
+CREATE INDEX reporting_periods_year ON reporting_periods (year, lead_department, period_key);
