@@ -119,7 +119,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 	}()
 	if cfg.Demo {
-		if err := loadDemo(ctx, sys, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
 			s.Close()
 			return nil, err
 		}
