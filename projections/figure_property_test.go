@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,41 +68,65 @@ func TestFigureStateMachineProperty(t *testing.T) {
 			t.Logf("seed %d: repeat with KPITRAIL_PROPERTY_SEED=%d go test ./projections -run TestFigureStateMachineProperty", seed, seed)
 		}
 	}()
-	// Two halves run side by side, each on its own log and files, with a
-	// random source of its own drawn from the seed.
-	halves := []int{sequences / 2, sequences - sequences/2}
+	// The sequences run in chunks, each on a log and files of its own with a
+	// random source of its own drawn from the seed, two chunks at a time: a
+	// chunk's heap and files stay small, so the cost per sequence does not
+	// grow with their number.
+	// Most of the test's own cost under -race was the collector's: a
+	// chunk's heap is small, so collect less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	var chunks []int
+	for left := sequences; left > 0; left -= propertyChunk {
+		chunks = append(chunks, min(left, propertyChunk))
+	}
 	start := time.Now()
+	var mu sync.Mutex
+	steps, accepted := 0, 0
+	next := make(chan int)
 	var wg sync.WaitGroup
-	harnesses := make([]*propertyHarness, len(halves))
-	for k, n := range halves {
-		h := newPropertyHarness(t, fmt.Sprintf("h%d-", k), n)
-		harnesses[k] = h
-		rng := rand.New(rand.NewPCG(seed, uint64(k)))
+	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil && r != errHarnessStopped {
-					panic(r)
+			for k := range next {
+				if t.Failed() {
+					continue
 				}
-			}()
-			h.run(rng, n)
+				s, a := runPropertyChunk(t, seed, k, chunks[k])
+				mu.Lock()
+				steps, accepted = steps+s, accepted+a
+				mu.Unlock()
+			}
 		}()
 	}
-	wg.Wait()
-	steps, accepted := 0, 0
-	for _, h := range harnesses {
-		for _, db := range []*DB{h.live, h.rebuilt} {
-			if n, err := db.DeadLetterCount(context.Background()); err != nil || n != 0 {
-				t.Errorf("%s: %d dead letters (%v)", db.Path(), n, err)
-			}
-		}
-		steps, accepted = steps+h.steps, accepted+h.accepted
+	for k := range chunks {
+		next <- k
 	}
+	close(next)
+	wg.Wait()
 	t.Logf("seed %d: %d sequences, %d commands, %d accepted, in %s", seed, sequences, steps, accepted, time.Since(start).Round(time.Millisecond))
 	if accepted < steps/3 {
 		t.Errorf("only %d of %d commands accepted: the generator tests refusals, not the state machine", accepted, steps)
 	}
+}
+
+// runPropertyChunk runs n sequences on fresh files and checks that neither
+// dead-lettered anything; it returns the commands run and accepted.
+func runPropertyChunk(t *testing.T, seed uint64, k, n int) (steps, accepted int) {
+	defer func() {
+		if r := recover(); r != nil && r != errHarnessStopped {
+			panic(r)
+		}
+	}()
+	h := newPropertyHarness(t, fmt.Sprintf("c%d-", k), n)
+	defer h.close()
+	h.run(rand.New(rand.NewPCG(seed, uint64(k))), n)
+	for _, db := range []*DB{h.live, h.rebuilt} {
+		if n, err := db.DeadLetterCount(context.Background()); err != nil || n != 0 {
+			t.Errorf("%s: %d dead letters (%v)", db.Path(), n, err)
+		}
+	}
+	return h.steps, h.accepted
 }
 
 // propertyParallel is how many sequences run side by side, and
@@ -109,6 +134,7 @@ func TestFigureStateMachineProperty(t *testing.T) {
 const (
 	propertyParallel    = 128
 	propertyBuildRounds = 7
+	propertyChunk       = 1000
 )
 
 type propertyHarness struct {
@@ -137,27 +163,36 @@ type propertySeq struct {
 	started bool
 }
 
+// newPropertyHarness opens a chunk's files and registers its tasks. It runs
+// on a chunk's goroutine: failures stop the chunk (fatalf), not the test.
 func newPropertyHarness(t *testing.T, prefix string, sequences int) *propertyHarness {
+	h := &propertyHarness{t: t, prefix: prefix, ctx: context.Background()}
 	dir := t.TempDir()
-	live := openDB(t, filepath.Join(dir, "live.db"))
-	rebuilt := openDB(t, filepath.Join(dir, "rebuilt.db"))
+	var err error
+	if h.live, err = Open(filepath.Join(dir, "live.db")); err != nil {
+		h.fatalf("%v", err)
+	}
+	if h.rebuilt, err = Open(filepath.Join(dir, "rebuilt.db")); err != nil {
+		h.live.Close()
+		h.fatalf("%v", err)
+	}
 	clock := newClock("2022-02-01")
-	store := eventstore.NewMemory(clock.now)
-	h := &propertyHarness{t: t, prefix: prefix, ctx: context.Background(), store: store, svc: app.NewService(store), live: live, rebuilt: rebuilt,
-		liveP: RebuildOptions{Now: fixedNow}.projector(live), buildP: RebuildOptions{Now: fixedNow}.projector(rebuilt)}
+	h.store = eventstore.NewMemory(clock.now)
+	h.svc = app.NewService(h.store)
+	h.liveP, h.buildP = RebuildOptions{Now: fixedNow}.projector(h.live), RebuildOptions{Now: fixedNow}.projector(h.rebuilt)
 	// The tasks come first and are in both files for good: 64 indicators
 	// a task keeps each task's counters cheap to derive.
 	var msgs []eventstore.Message
 	for k := 0; k*64 < sequences; k++ {
 		ok, m := h.execute(domain.RegisterTask{TaskID: fmt.Sprintf("%spt%d", prefix, k), Year: 2022, Title: "性质测试任务", LeadDepartment: "区统计局"})
 		if !ok {
-			t.Fatal("task refused")
+			h.fatalf("task refused")
 		}
 		msgs = append(msgs, m...)
 	}
 	for _, p := range []*projector{h.liveP, h.buildP} {
 		if _, err := p.applyBatch(h.ctx, msgs); err != nil {
-			t.Fatal(err)
+			h.fatalf("%v", err)
 		}
 	}
 	h.buildP.build = newBuildState()
@@ -168,7 +203,15 @@ func newPropertyHarness(t *testing.T, prefix string, sequences int) *propertyHar
 	return h
 }
 
-// errHarnessStopped ends a harness's goroutine after a fatal difference:
+func (h *propertyHarness) close() {
+	for _, db := range []*DB{h.live, h.rebuilt} {
+		if db != nil {
+			db.Close()
+		}
+	}
+}
+
+// errHarnessStopped ends a chunk's goroutine after a fatal difference:
 // only the test's own goroutine may call t.Fatal.
 var errHarnessStopped = errors.New("property harness stopped")
 
