@@ -124,10 +124,7 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	}
 	p, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if err != nil {
-		if err == auth.ErrBadToken {
-			return auth.Principal{}, domain.Unauthorized("unknown or revoked token")
-		}
-		return auth.Principal{}, domain.Internal(err, "authenticate")
+		return auth.Principal{}, auth.Refusal(err)
 	}
 	return p, nil
 }

@@ -170,10 +170,7 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 	}
 	p, err := in.cfg.Auth.Authenticate(ctx, token)
 	if err != nil {
-		if errors.Is(err, auth.ErrBadToken) {
-			return Response{}, domain.Unauthorized("unknown or revoked token")
-		}
-		return Response{}, domain.Internal(err, "authenticate")
+		return Response{}, auth.Refusal(err)
 	}
 	cmd, ok := domain.NewCommand(name)
 	if !ok {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,8 @@ import (
 )
 
 type fixture struct {
+	// skew moves the token store's clock forward, to expire tokens.
+	skew   *atomic.Int64
 	nc     *nats.Conn
 	store  *eventstore.JetStream
 	tokens *auth.Tokens
@@ -37,7 +41,9 @@ func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), "")
+	skew := new(atomic.Int64)
+	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{
+		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +67,9 @@ func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
 	}
 	t.Cleanup(func() { in.Close() })
 	admin := auth.Principal{TokenID: "bootstrap", Name: "admin", Role: auth.RoleAdmin}
-	office, _ := tokens.Issue(context.Background(), admin, "考评办", auth.RoleOffice, nil)
-	auditor, _ := tokens.Issue(context.Background(), admin, "审计员", auth.RoleAuditor, nil)
-	return &fixture{nc: nc, store: store, tokens: tokens, office: office.Token, audit: auditor.Token}
+	office, _ := tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "考评办", Role: auth.RoleOffice})
+	auditor, _ := tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "审计员", Role: auth.RoleAuditor})
+	return &fixture{skew: skew, nc: nc, store: store, tokens: tokens, office: office.Token, audit: auditor.Token}
 }
 
 type reply struct {
@@ -155,6 +161,33 @@ func TestRefusedRequestsAppendNothing(t *testing.T) {
 				t.Fatal("refused request appended")
 			}
 		})
+	}
+}
+
+// An expired token is refused over NATS as over HTTP: 401, the problem
+// naming the token's expiry, nothing appended.
+func TestExpiredTokenOverNATS(t *testing.T) {
+	f := setup(t, nil)
+	admin := auth.Principal{TokenID: "bootstrap", Name: "admin", Role: auth.RoleAdmin}
+	short, err := f.tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "临时", Role: auth.RoleOffice, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`
+	if r := f.request(t, "task.register", short.Token, body); r.status != 200 {
+		t.Fatalf("a live token was refused: %d %v", r.status, r.body)
+	}
+	before := f.last(t)
+	f.skew.Store(int64(time.Hour + time.Second))
+	r := f.request(t, "task.record_narrative", short.Token, `{"task_id":"t","items":["a"]}`)
+	if r.status != 401 || r.body["field"] != "token" || r.body["rule"] != "expired" {
+		t.Fatalf("want 401 naming the token's expiry, got %d %v", r.status, r.body)
+	}
+	if d, _ := r.body["detail"].(string); !strings.Contains(d, "expired at "+short.ExpiresAt.Format(time.RFC3339)) {
+		t.Fatalf("the problem does not say when the token expired: %q", d)
+	}
+	if f.last(t) != before {
+		t.Fatal("an expired token appended")
 	}
 }
 

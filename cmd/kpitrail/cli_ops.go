@@ -223,40 +223,6 @@ func (m *Main) runAudit(ctx context.Context, args []string) error {
 	return err
 }
 
-func (m *Main) runToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "issue" && args[0] != "list" && args[0] != "revoke") {
-		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] | list | revoke ID")
-	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	name := fs.String("name", "", "who the token is for")
-	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
-	var deps multiFlag
-	fs.Var(&deps, "department", "a department the reporter reports for (repeatable)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	c := newClient()
-	var out any
-	var err error
-	switch args[0] {
-	case "issue":
-		err = c.do(ctx, "POST", "/v1/tokens", map[string]any{"name": *name, "role": *role, "departments": []string(deps)}, &out)
-	case "list":
-		err = c.do(ctx, "GET", "/v1/tokens", nil, &out)
-	case "revoke":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("revoke needs the token id")
-		}
-		err = c.do(ctx, "DELETE", "/v1/tokens/"+fs.Arg(0), nil, nil)
-	}
-	if err != nil || out == nil {
-		return err
-	}
-	return m.printJSONOr(true, out, nil)
-}
-
 type multiFlag []string
 
 func (f *multiFlag) String() string     { return strings.Join(*f, ",") }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"kpitrail/app"
+	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
@@ -43,6 +44,12 @@ type ServeConfig struct {
 	// RatePerSecond limits requests per token (0: off).
 	RatePerSecond float64
 	RateBurst     int
+	// TokenTTL is the lifetime of a token issued without one; TokenMaxTTL
+	// bounds what may be asked for (0: the auth package's defaults).
+	TokenTTL, TokenMaxTTL time.Duration
+	// ReporterReads is "own" (reporters read their departments' tasks
+	// only; the default) or "all".
+	ReporterReads string
 	// GroupCommitWait holds a group commit open for more appends; 0 commits
 	// whatever has queued while the last batch was in flight; negative
 	// appends each command on its own.
@@ -83,8 +90,27 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", time.Hour, "record the log's checkpoint root this often (0: never)")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
+	c.TokenTTL, c.TokenMaxTTL = auth.DefaultTokenTTL, auth.DefaultTokenMaxTTL
+	for _, d := range []struct {
+		dst             *time.Duration
+		flag, ev, usage string
+	}{
+		{&c.TokenTTL, "token-ttl", "KPITRAIL_TOKEN_TTL", "lifetime of a token issued without --expires-in (e.g. 90d, 720h)"},
+		{&c.TokenMaxTTL, "token-max-ttl", "KPITRAIL_TOKEN_MAX_TTL", "longest lifetime a token may be issued with"},
+	} {
+		if v := m.Getenv(d.ev); v != "" {
+			if *d.dst, err = parseLifetime(v); err != nil {
+				return ServeConfig{}, fmt.Errorf("%s: %w", d.ev, err)
+			}
+		}
+		fs.Var((*lifetimeFlag)(d.dst), d.flag, d.usage)
+	}
+	fs.StringVar(&c.ReporterReads, "reporter-reads", env("KPITRAIL_REPORTER_READS", "own"), "own: reporters read only their departments' tasks and indicators; all: they read everything")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
+	}
+	if c.ReporterReads != "own" && c.ReporterReads != "all" {
+		return ServeConfig{}, fmt.Errorf("--reporter-reads must be own or all, got %q", c.ReporterReads)
 	}
 	// Secrets come from the environment only, never from flags that show in
 	// the process list.

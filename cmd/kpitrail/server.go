@@ -74,9 +74,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log}
-	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"), cfg.AdminToken); err != nil {
+	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
+		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if cfg.AdminToken != "" {
+		log.Info("bootstrap admin token enabled: it never expires; unset KPITRAIL_ADMIN_TOKEN once an admin token is issued")
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
 	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
