@@ -32,8 +32,8 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if !ok {
 			return domain.Unauthorized("no authenticated caller")
 		}
-		if meta.Actor != p.Actor() {
-			return domain.Forbidden("actor %q does not match the authenticated caller", meta.Actor)
+		if meta.Actor != p.Actor() || meta.ActorTokenID != p.TokenID {
+			return domain.Forbidden("actor %q (token %q) does not match the authenticated caller", meta.Actor, meta.ActorTokenID)
 		}
 		if (cmd.CommandName() == "snapshot.record" || cmd.CommandName() == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
 			return nil

@@ -64,7 +64,7 @@ func sealed(ref domain.AggregateRef, headVersion uint64, headHash string, meta d
 		e := domain.Envelope{
 			ID: id.String(), Name: p.Name, SchemaVersion: p.SchemaVersion,
 			AggregateType: ref.Type, AggregateID: ref.ID, AggregateVersion: headVersion + uint64(i) + 1,
-			RecordedAt: now.UTC(), Actor: meta.Actor, CommandID: meta.CommandID,
+			RecordedAt: now.UTC(), Actor: meta.Actor, ActorTokenID: meta.ActorTokenID, CommandID: meta.CommandID,
 			CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, Source: meta.Source,
 			Payload: p.Payload, Index: i,
 		}

@@ -39,6 +39,7 @@ var storedEventColumns = []Column{
 	{Name: "payload", Type: typeText},
 	{Name: "hash", Type: typeText},
 	{Name: "prev_hash", Type: typeText},
+	{Name: "actor_token_id", Type: typeText, Nullable: true},
 }
 
 // instantLayout is the read models' instant (docs/readmodels.md): UTC,
@@ -76,7 +77,7 @@ func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any
 			vals = append(vals[:0], int64(m.Position), int64(e.Index), e.ID, e.Name, int64(e.SchemaVersion),
 				e.AggregateType, e.AggregateID, int64(e.AggregateVersion), formatInstant(e.RecordedAt), e.Actor,
 				e.CommandID, nullIfEmpty(e.CorrelationID), nullIfEmpty(e.CausationID), e.Source, string(e.Payload),
-				e.Hash, e.PrevHash)
+				e.Hash, e.PrevHash, nullIfEmpty(e.ActorTokenID))
 			for i, c := range storedEventColumns {
 				v, err := normalize(c, vals[i])
 				if err != nil {

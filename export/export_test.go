@@ -116,7 +116,7 @@ func storedEventsOracle(t *testing.T, fx *fixture, table string) sqliteTable {
 		}
 		out.rows = append(out.rows, []any{int64(e.Position), int64(e.Index), e.ID, e.Name, int64(e.SchemaVersion), e.AggregateType,
 			e.AggregateID, int64(e.AggregateVersion), e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.Actor, e.CommandID,
-			corr, nil, e.Source, string(e.Payload), e.Hash, e.PrevHash})
+			corr, nil, e.Source, string(e.Payload), e.Hash, e.PrevHash, nullIfEmpty(e.ActorTokenID)})
 	}
 	return out
 }

@@ -39,12 +39,15 @@ type Event struct {
 	MessageID string `json:"message_id"`
 	// Position and Index locate the stored event this derives from in the
 	// KPITRAIL log; EventID and EventName name it.
-	Position      uint64          `json:"position"`
-	Index         int             `json:"index"`
-	EventID       string          `json:"event_id"`
-	EventName     string          `json:"event_name"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	Actor         string          `json:"actor"`
+	Position   uint64    `json:"position"`
+	Index      int       `json:"index"`
+	EventID    string    `json:"event_id"`
+	EventName  string    `json:"event_name"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Actor      string    `json:"actor"`
+	// ActorTokenID is the token the actor used (absent on events stored
+	// before tokens had ids in events).
+	ActorTokenID  string          `json:"actor_token_id,omitempty"`
 	Source        string          `json:"source"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	TaskID        string          `json:"task_id"`

@@ -131,7 +131,7 @@ func requestMeta(r *http.Request, p auth.Principal) (domain.Meta, error) {
 	}
 	// Keys are scoped to the token: two clients choosing the same key never
 	// see each other's results.
-	return domain.Meta{Actor: p.Actor(), CommandID: p.TokenID + "/" + key, CorrelationID: corr, Source: "api"}, nil
+	return domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: corr, Source: "api"}, nil
 }
 
 func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }

@@ -191,7 +191,7 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 		_, _ = rand.Read(b)
 		key = "auto-" + hex.EncodeToString(b)
 	}
-	meta := domain.Meta{Actor: p.Actor(), CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
+	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
 	var opts app.Options
 	if v := msg.Metadata.Get("expected_version"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)

@@ -343,12 +343,13 @@ func (p *projector) deadLetter(b *batchTx, st *batchState, m eventstore.Message,
 }
 
 const eventsLogColumns = `position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
-	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash`
+	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash,
+	actor_token_id`
 
 func logEvent(b *batchTx, e domain.Envelope) error {
 	return b.row(&b.log, e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
 		formatTime(e.RecordedAt), e.Actor, e.CommandID, nullStr(e.CorrelationID), nullStr(e.CausationID), e.Source,
-		string(e.Payload), e.Hash, e.PrevHash)
+		string(e.Payload), e.Hash, e.PrevHash, nullStr(e.ActorTokenID))
 }
 
 // nullStr stores "" as NULL: in the read models an absent value is NULL,

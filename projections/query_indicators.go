@@ -160,7 +160,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
-		actor, recorded_at, source, command_id, position
+		actor, COALESCE(actor_token_id, ''), recorded_at, source, command_id, position
 		FROM figure_changes WHERE indicator_id = ? ORDER BY position, event_id`, indicatorID)
 	if err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		var c FigureChange
 		if err := rows.Scan(&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
 			&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
-			&c.Actor, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position); err != nil {
+			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position); err != nil {
 			return nil, err
 		}
 		out = append(out, c)

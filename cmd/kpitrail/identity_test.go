@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"kpitrail/demo"
 )
 
 // startConfiguredServer is startTestServer with changes to the serve
@@ -186,5 +189,97 @@ func TestTokenRotationFromTheCLI(t *testing.T) {
 	}
 	if out, err = s.runCLI(adminToken, append(args[:len(args)-2], "--expires-in", "400d", "--rotate")...); err == nil || !strings.Contains(err.Error()+out, "expires_in") {
 		t.Fatalf("past the maximum lifetime: %v\n%s", err, out)
+	}
+}
+
+// Two tokens under one name (a rotation with a grace period) stamp one
+// actor and two token ids, through every path that writes: HTTP, the
+// NATS intake, an import. The ids are in the log, the audit trail and the
+// CLI's table, and the chains still verify.
+func TestEventsCarryTheTokenID(t *testing.T) {
+	s := startTestServer(t)
+	body := map[string]any{"name": "考评办", "role": "office"}
+	a := s.mustDo(http.StatusCreated, "POST", "/v1/tokens", adminToken, body)
+	body["rotate"], body["rotate_grace"] = true, 3600
+	b := s.mustDo(http.StatusCreated, "POST", "/v1/tokens", adminToken, body)
+	tokA, idA, tokB, idB := a["token"].(string), a["token_id"].(string), b["token"].(string), b["token_id"].(string)
+
+	s.mustDo(http.StatusCreated, "POST", "/v1/tasks", tokA, map[string]any{"task_id": "safety", "year": 2022, "title": "安全生产", "lead_department": "区应急局"})
+	s.mustDo(http.StatusCreated, "POST", "/v1/tasks/safety/indicators", tokA, map[string]any{"indicator_id": "accidents", "name": "生产安全事故", "unit": "起", "direction": "lower", "formula": "cap"})
+	first := s.mustDo(http.StatusCreated, "POST", "/v1/indicators/accidents/figures", tokA, figureBody("13"))
+	s.mustDo(http.StatusCreated, "POST", "/v1/indicators/accidents/figures/"+first["event_ids"].([]any)[0].(string)+"/corrections", tokB,
+		map[string]any{"value": "12", "reason": "统计口径更正"})
+	nc, err := s.sys.Connect("identity-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	msg := nats.NewMsg("kpitrail.cmd.task.record_narrative")
+	msg.Data = []byte(`{"task_id":"safety","items":["1. 全年未发生较大事故。"]}`)
+	msg.Header.Set("Authorization", "Bearer "+tokB)
+	if res, err := nc.RequestMsg(msg, 10*time.Second); err != nil || res.Header.Get("Kpitrail-Status") != "200" {
+		t.Fatalf("intake: %v %v", err, res)
+	}
+	waitForReadModels(t, s)
+
+	// The log: every event of a token-caused command carries its token id.
+	page := s.mustDo(http.StatusOK, "GET", "/v1/events?after=0&limit=100", adminToken, nil)
+	byName := map[string]string{}
+	for _, x := range page["events"].([]any) {
+		e := x.(map[string]any)
+		if e["actor"] != "office:考评办" {
+			continue
+		}
+		byName[e["name"].(string)+"/"+e["source"].(string)], _ = e["actor_token_id"].(string)
+	}
+	want := map[string]string{"task.registered/api": idA, "indicator.defined/api": idA, "indicator.figure_reported/api": idA,
+		"indicator.figure_corrected/api": idB, "task.narrative_recorded/nats": idB}
+	for k, id := range want {
+		if byName[k] != id {
+			t.Errorf("%s: token id %q, want %q (all: %v)", k, byName[k], id, byName)
+		}
+	}
+
+	// The audit trail tells the two tokens apart.
+	changes := s.mustDo(http.StatusOK, "GET", "/v1/indicators/accidents/audit", adminToken, nil)["changes"].([]any)
+	var ids []string
+	for _, x := range changes {
+		c := x.(map[string]any)
+		if c["actor"] != "office:考评办" {
+			t.Fatalf("audit trail actor: %v", c)
+		}
+		id, _ := c["actor_token_id"].(string)
+		ids = append(ids, id)
+	}
+	if len(ids) < 2 || ids[0] != idA || ids[len(ids)-1] != idB {
+		t.Fatalf("audit trail token ids %v, want %s first and %s last", ids, idA, idB)
+	}
+	out, err := s.runCLI(adminToken, "audit-trail", "accidents")
+	if err != nil || !strings.Contains(out, "令牌") || !strings.Contains(out, idA) || !strings.Contains(out, idB) {
+		t.Fatalf("CLI audit trail lacks the token ids: %v\n%s", err, out)
+	}
+
+	// An import is attributed to the importing token.
+	r := s.do("POST", "/v1/imports?format=tsv", tokB, demo.SeedTable(), "Content-Type", "text/tab-separated-values")
+	if r.Status != http.StatusCreated {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	after, imported := uint64(page["next"].(float64)), 0
+	for _, x := range s.mustDo(http.StatusOK, "GET", "/v1/events?limit=1000&after="+strconv.FormatUint(after, 10), adminToken, nil)["events"].([]any) {
+		e := x.(map[string]any)
+		if !strings.HasPrefix(e["source"].(string), "import:") {
+			continue
+		}
+		if imported++; e["actor_token_id"] != idB {
+			t.Fatalf("imported event without the importer's token id: %v", e)
+		}
+	}
+	if imported == 0 {
+		t.Fatal("no imported events to check")
+	}
+
+	// The chains hold with the token ids hashed in.
+	if rep := s.mustDo(http.StatusOK, "GET", "/v1/audit/verify", adminToken, nil); len(rep["findings"].([]any)) != 0 {
+		t.Fatalf("verify: %v", rep)
 	}
 }

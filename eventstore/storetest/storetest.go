@@ -50,7 +50,7 @@ func task(id string) domain.AggregateRef {
 }
 
 func meta(cmd string) domain.Meta {
-	return domain.Meta{Actor: "office:test", CommandID: cmd, Source: "test"}
+	return domain.Meta{Actor: "office:test", ActorTokenID: "tok-test", CommandID: cmd, Source: "test"}
 }
 
 func pending(t testing.TB, events ...domain.Event) []domain.Pending {
@@ -119,7 +119,7 @@ func testAppendAndLoad(t *testing.T, s eventstore.Store) {
 		t.Fatalf("load: %+v", got)
 	}
 	for _, e := range got {
-		if e.Actor != "office:test" || e.Source != "test" || e.RecordedAt.IsZero() || e.AggregateType != "task" || e.AggregateID != "t1" {
+		if e.Actor != "office:test" || e.ActorTokenID != "tok-test" || e.Source != "test" || e.RecordedAt.IsZero() || e.AggregateType != "task" || e.AggregateID != "t1" {
 			t.Fatalf("envelope not stamped: %+v", e)
 		}
 	}
