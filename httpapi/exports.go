@@ -32,6 +32,9 @@ type ExportRequest struct {
 
 func (s *Server) exportRoutes() {
 	s.handle("GET /v1/exports/{file}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		table, format, ok := strings.Cut(r.PathValue("file"), ".")
 		if !ok {
 			return domain.NotFound("exports are /v1/exports/<table>.<csv|jsonl|parquet>")
@@ -55,6 +58,9 @@ func (s *Server) exportRoutes() {
 		return err
 	})
 	s.handle("POST /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		var req ExportRequest
 		if err := decodeBody(r, &req); err != nil {
 			return err
@@ -68,6 +74,9 @@ func (s *Server) exportRoutes() {
 		return nil
 	})
 	s.handle("GET /v1/exports/{id}/{name}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		path, err := s.cfg.Exports.File(r.PathValue("id"), r.PathValue("name"))
 		if err != nil {
 			return err

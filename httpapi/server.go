@@ -43,6 +43,9 @@ type Config struct {
 	Burst         int
 	// WaitTimeout bounds ?wait=true. Default 10 s.
 	WaitTimeout time.Duration
+	// ReportersReadAll lets reporters read every department's tasks (serve
+	// --reporter-reads all); otherwise they read their own (scope.go).
+	ReportersReadAll bool
 }
 
 // Server serves the API.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-
-	"kpitrail/domain"
 )
 
 const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), direction, COALESCE(formula, ''), additive,
@@ -211,7 +209,7 @@ func (db *DB) GetIndicator(ctx context.Context, id string) (Indicator, error) {
 		return Indicator{}, err
 	}
 	if len(list) == 0 {
-		return Indicator{}, domain.NotFound("indicator %s", id)
+		return Indicator{}, IndicatorNotFound(id)
 	}
 	return list[0], nil
 }

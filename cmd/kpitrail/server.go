@@ -95,6 +95,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		ReportersReadAll: cfg.ReporterReads == "all",
 	})
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
