@@ -53,7 +53,9 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 				return nil // the domain answers not found
 			}
 			if !p.InDepartments(task.Departments()) {
-				return domain.Forbidden("task %s is led by %s; %s reports for %v", task.Ref().ID, task.LeadDepartment(), p.Name, p.Departments)
+				// Not the task's departments: a reporter whose reads are
+				// scoped has no business learning who leads it.
+				return domain.Forbidden("task %s is not led or co-owned by %v, for which %s reports", task.Ref().ID, p.Departments, p.Name)
 			}
 			return nil
 		default:

@@ -278,6 +278,24 @@ func TestEventsCarryTheTokenID(t *testing.T) {
 		t.Fatal("no imported events to check")
 	}
 
+	// What the bootstrap token does is attributed to it, as any token's
+	// work is: the tokens it issued, and the snapshot it takes.
+	for _, x := range s.mustDo(http.StatusOK, "GET", "/v1/tokens", adminToken, nil)["tokens"].([]any) {
+		if tok := x.(map[string]any); tok["created_by"] != "admin:admin" || tok["created_by_token_id"] != "bootstrap" {
+			t.Fatalf("token not attributed to the bootstrap token: %v", tok)
+		}
+	}
+	snap := s.mustDo(http.StatusCreated, "POST", "/v1/snapshots", adminToken, map[string]any{"year": 2022})
+	var snapEvent map[string]any
+	for _, x := range s.mustDo(http.StatusOK, "GET", "/v1/events?limit=1000&after="+strconv.FormatUint(after, 10), adminToken, nil)["events"].([]any) {
+		if e := x.(map[string]any); e["id"] == snap["event_id"] {
+			snapEvent = e
+		}
+	}
+	if snapEvent == nil || snapEvent["actor"] != "admin:admin" || snapEvent["actor_token_id"] != "bootstrap" {
+		t.Fatalf("snapshot event: %v", snapEvent)
+	}
+
 	// The chains hold with the token ids hashed in.
 	if rep := s.mustDo(http.StatusOK, "GET", "/v1/audit/verify", adminToken, nil); len(rep["findings"].([]any)) != 0 {
 		t.Fatalf("verify: %v", rep)
