@@ -55,9 +55,11 @@ func figureCommand(id string, n int) domain.ReportFigure {
 		Source: domain.Source{Kind: domain.SourceSelfReported, Name: "区科委"}, Note: "本数据为月度预计数，最终以市科委反馈为准"}
 }
 
+// figureMeta is what serve stamps on a report: the actor and the id of
+// its token (which makes the event's hash encoding v2).
 func figureMeta(prefix string, n int) domain.Meta {
-	return domain.Meta{Actor: "office:区政府督查室", CommandID: fmt.Sprintf("%s-%d", prefix, n), Source: "api",
-		CorrelationID: "bench"}
+	return domain.Meta{Actor: "office:区政府督查室", ActorTokenID: "3f9c2a7b1d4e5f60", CommandID: fmt.Sprintf("%s-%d", prefix, n),
+		Source: "api", CorrelationID: "bench"}
 }
 
 // sampleMessage is a stored kpitrail figure report, to publish the same
