@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
+	"kpitrail/internal/datadir"
 	"kpitrail/metrics"
 	"kpitrail/projections"
 )
@@ -56,6 +56,8 @@ type Server struct {
 	feed   *feed.Feed
 	ln     net.Listener
 	http   *http.Server
+	// lock makes this process the data directory's only owner.
+	lock   *datadir.Lock
 	errc   chan error
 	closed bool
 	// background ends the server's own goroutines (the checkpointer).
@@ -66,14 +68,18 @@ type Server struct {
 // StartServer opens everything and starts serving; tests call it with a
 // temp data dir and port 0.
 func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	// The lock comes before anything opens a file in the directory: a
+	// second server must not so much as start an embedded NATS on it.
+	lock, err := datadir.Acquire(cfg.DataDir, datadir.Holder{Command: "serve", HTTP: cfg.HTTPAddr, NATS: natsAddress(cfg)})
+	if err != nil {
 		return nil, err
 	}
 	sys, err := OpenSystem(ctx, cfg)
 	if err != nil {
+		lock.Release()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log}
+	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock}
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"), cfg.AdminToken); err != nil {
 		s.Close()
 		return nil, err
@@ -129,6 +135,15 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	if err := lock.Update(func(h *datadir.Holder) {
+		h.HTTP = s.ln.Addr().String()
+		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
+			h.NATS = sys.Embedded.ClientURL()
+		}
+	}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		s.Close()
@@ -148,6 +163,17 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.errc <- err
 	}()
 	return s, nil
+}
+
+// natsAddress says where the server's NATS is, for the lock file.
+func natsAddress(cfg ServeConfig) string {
+	switch {
+	case cfg.NATSURL != "":
+		return cfg.NATSURL
+	case cfg.NATSListen != "":
+		return "nats://" + cfg.NATSListen
+	}
+	return "embedded, in-process only"
 }
 
 // Addr is the HTTP address actually bound (port 0 resolved).
@@ -184,5 +210,7 @@ func (s *Server) Close() error {
 	if s.sys != nil {
 		s.sys.Close()
 	}
+	// Last: the directory is free only once every file in it is closed.
+	errs = append(errs, s.lock.Release())
 	return errors.Join(errs...)
 }
