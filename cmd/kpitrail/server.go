@@ -10,12 +10,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"kpitrail/auth"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
 	"kpitrail/internal/datadir"
 	"kpitrail/metrics"
+	"kpitrail/natsauth"
 	"kpitrail/projections"
 )
 
@@ -54,8 +57,10 @@ type Server struct {
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
-	ln     net.Listener
-	http   *http.Server
+	// feedConn is the feed's own connection; the feed never closes it.
+	feedConn *nats.Conn
+	ln       net.Listener
+	http     *http.Server
 	// lock makes this process the data directory's only owner.
 	lock   *datadir.Lock
 	errc   chan error
@@ -101,7 +106,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
-	intakeConn, err := sys.Connect("kpitrail-intake")
+	intakeConn, err := sys.Connect("kpitrail-intake", natsauth.RoleIntake)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -111,8 +116,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	// The downstream feed publishes integration events on kpitrail.changes.>.
-	if s.feed, err = feed.Open(ctx, feed.Config{Conn: sys.Conn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
+	// The downstream feed publishes integration events on kpitrail.changes.>,
+	// on a connection of its own that cannot touch the event log.
+	if s.feedConn, err = sys.Connect("kpitrail-feed", natsauth.RoleFeed); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.feed, err = feed.Open(ctx, feed.Config{Conn: s.feedConn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
 		Replicas: cfg.Replicas, Logger: log}); err != nil {
 		s.Close()
 		return nil, err
@@ -200,6 +210,9 @@ func (s *Server) Close() error {
 	}
 	if s.feed != nil {
 		errs = append(errs, s.feed.Close())
+	}
+	if s.feedConn != nil {
+		s.feedConn.Close()
 	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())
