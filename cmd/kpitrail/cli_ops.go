@@ -50,8 +50,9 @@ func (o offlineFlags) set() bool { return *o.data != "" || *o.natsURL != "" }
 // needs the lock even when the log is read from a cluster. hint tells the
 // operator how to do the same through the running server.
 func (m *Main) openOffline(ctx context.Context, o offlineFlags, command string, writes bool, hint string) (*eventstore.JetStream, func(), error) {
-	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1,
-		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN")}
+	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1, offline: true,
+		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN"),
+		NATSNkey: m.Getenv("KPITRAIL_NATS_NKEY"), NATSCreds: m.Getenv("KPITRAIL_NATS_CREDS")}
 	var lock *datadir.Lock
 	if *o.data != "" && (*o.natsURL == "" || writes) {
 		var err error
@@ -62,7 +63,7 @@ func (m *Main) openOffline(ctx context.Context, o offlineFlags, command string, 
 			return nil, nil, err
 		}
 	}
-	sys, err := OpenSystem(ctx, cfg)
+	sys, err := OpenSystem(ctx, cfg, m.Logger)
 	if err != nil {
 		lock.Release()
 		return nil, nil, err

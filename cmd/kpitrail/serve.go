@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,6 +61,14 @@ type ServeConfig struct {
 	// whatever has queued while the last batch was in flight; negative
 	// appends each command on its own.
 	GroupCommitWait time.Duration
+	// StreamCheckEvery is how often the stream guard checks the event
+	// stream (it also checks at once on the server's stream advisories).
+	StreamCheckEvery time.Duration
+	// offline opens the system for a tool: the stream is never created,
+	// changed or recorded, and a guard fault is an error.
+	offline bool
+	// noGuard leaves the stream to the caller (kpitrail stream).
+	noGuard bool
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -103,6 +112,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", time.Hour, "record the log's checkpoint root this often (0: never)")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
+	fs.DurationVar(&c.StreamCheckEvery, "stream-check-every", 10*time.Second, "check the event stream against its record this often (and on every stream advisory)")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -125,6 +135,9 @@ type System struct {
 	Commits *eventstore.GroupCommitter
 	Service *app.Service
 	Metrics *metrics.Registry
+	// Guard checks the event stream against its record (nil without a
+	// data directory, for a tool reading a cluster).
+	Guard *eventstore.Guard
 	// Keys are the embedded server's identities (nil on a cluster).
 	Keys   *natsauth.Keys
 	remote eventstore.RemoteConfig
@@ -165,8 +178,9 @@ func (c ServeConfig) checkNATS() error {
 	return errors.Join(errs...)
 }
 
-// OpenSystem connects (or starts) NATS and opens the event store.
-func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
+// OpenSystem connects (or starts) NATS, opens the event store and checks
+// its stream (see openGuard).
+func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, error) {
 	if err := c.checkNATS(); err != nil {
 		return nil, err
 	}
@@ -203,10 +217,16 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true})
 	if err != nil {
 		sys.Close()
 		return nil, err
+	}
+	if !c.noGuard {
+		if err := sys.openGuard(ctx, c, log); err != nil {
+			sys.Close()
+			return nil, err
+		}
 	}
 	sys.Metrics = metrics.NewRegistry()
 	var appends app.Store = sys.Store
@@ -216,6 +236,9 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 			return nil, err
 		}
 		appends = sys.Commits
+	}
+	if sys.Guard != nil {
+		appends = app.Gate(appends, sys.Guard)
 	}
 	sys.Service = app.NewService(app.Instrument(appends, sys.Metrics))
 	return sys, nil
@@ -233,6 +256,7 @@ func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) 
 // Close drains the connection so acknowledged work is flushed, then stops
 // the embedded server.
 func (s *System) Close() {
+	s.Guard.Close()
 	if s.Commits != nil {
 		s.Commits.Close()
 	}

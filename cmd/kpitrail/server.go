@@ -79,7 +79,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	sys, err := OpenSystem(ctx, cfg)
+	sys, err := OpenSystem(ctx, cfg, log)
 	if err != nil {
 		lock.Release()
 		return nil, err
@@ -90,13 +90,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{}, log); err != nil {
 		s.Close()
 		return nil, err
 	}
 	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
-		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
+		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
@@ -122,7 +122,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	if s.feed, err = feed.Open(ctx, feed.Config{Conn: s.feedConn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
+	if s.feed, err = feed.Open(ctx, feed.Config{Conn: s.feedConn, Log: sys.Log(), Dir: filepath.Join(cfg.DataDir, "feed"),
 		Replicas: cfg.Replicas, Logger: log}); err != nil {
 		s.Close()
 		return nil, err
@@ -132,7 +132,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			log.Error("downstream feed stopped", "err", err)
 		}
 	}()
-	if cfg.Demo {
+	if cfg.Demo && sys.Guard.Err() == nil {
 		if err := loadDemo(ctx, sys, log); err != nil {
 			s.Close()
 			return nil, err
