@@ -6,7 +6,8 @@
 //
 //   - kpitrail: the event store's connection and the operator's key. The only
 //     identity that may publish to the event subjects or use the JetStream
-//     API, so the only one that can append, change or delete the stream.
+//     API, so the only one that can append, change, back up, restore or
+//     delete the stream.
 //   - feed: kpitrail's downstream feed. Publishes integration events into its
 //     own stream and manages that stream, nothing of the event log.
 //   - intake: kpitrail's command intake. Receives kpitrail.cmd.> in its queue
@@ -86,8 +87,10 @@ func ValidName(name string) error {
 func Permissions(role Role, name string) (*server.Permissions, error) {
 	switch role {
 	case RoleKpitrail:
+		// $JS.SNAPSHOT.> carries the acknowledgements of a stream backup
+		// and the chunks of a restore, which an operator runs with this key.
 		return perms(
-			[]string{eventstore.DefaultSubjectPrefix + ".>", "$JS.API.>"},
+			[]string{eventstore.DefaultSubjectPrefix + ".>", "$JS.API.>", "$JS.SNAPSHOT.>"},
 			[]string{InboxRoot + ".>", "$JS.EVENT.ADVISORY.STREAM.*." + EventStream}), nil
 	case RoleFeed:
 		s := feed.DefaultStream

@@ -99,8 +99,10 @@ func (m *Main) streamStatus(ctx context.Context, sys *System, data string) error
 		return err
 	} else {
 		i := st.CachedInfo()
+		discard, _ := i.Config.Discard.MarshalJSON()
 		fmt.Fprintf(w, "stream      %s created %s, %d messages, positions %d-%d, max_msgs %d, discard %s, replicas %d\n", name,
-			i.Created.UTC().Format(time.RFC3339Nano), i.State.Msgs, i.State.FirstSeq, i.State.LastSeq, i.Config.MaxMsgs, i.Config.Discard, i.Config.Replicas)
+			i.Created.UTC().Format(time.RFC3339Nano), i.State.Msgs, i.State.FirstSeq, i.State.LastSeq, i.Config.MaxMsgs,
+			strings.Trim(string(discard), `"`), i.Config.Replicas)
 	}
 	fmt.Fprintf(w, "read models position %d", mark.Position)
 	if mark.EventID != "" {
@@ -162,6 +164,8 @@ func (m *Main) streamAdopt(ctx context.Context, sys *System, data, reason string
 		if c := sys.Store.Contradictions(ctx, info, mark); len(c) > 0 {
 			did = append(did, fmt.Sprintf("the read models (at position %d) did not match it: it %s", mark.Position, strings.Join(c, "; ")))
 			setAside = true
+		} else {
+			did = append(did, fmt.Sprintf("the read models (at position %d) agree with it and are kept", mark.Position))
 		}
 	}
 	info, err := sys.Store.EnsureStream(ctx)
