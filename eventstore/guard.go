@@ -179,8 +179,17 @@ func (g *Guard) Check(ctx context.Context) error {
 	}
 	st, err := g.store.js.Stream(ctx, g.store.cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		g.trip(fmt.Sprintf("the event stream %s is missing", g.store.cfg.Stream))
-		return g.Err()
+		// Asked once more before the verdict: a fault stops all writes, and
+		// a cluster between leaders should not be taken for a deletion.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+		if st, err = g.store.js.Stream(ctx, g.store.cfg.Stream); errors.Is(err, jetstream.ErrStreamNotFound) {
+			g.trip(fmt.Sprintf("the event stream %s is missing", g.store.cfg.Stream))
+			return g.Err()
+		}
 	}
 	if err != nil {
 		// Unreachable is not altered: the store's own errors tell.
