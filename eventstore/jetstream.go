@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +29,10 @@ type Config struct {
 	// Timeout bounds each server round trip. Default 10 s.
 	Timeout time.Duration
 	Clock   Clock
+	// Attach opens the store on the stream as it is, never creating or
+	// changing it: the stream guard (OpenGuard) decides that, or, for a
+	// tool that only reads, nothing may.
+	Attach bool
 }
 
 func (c *Config) setDefaults() {
@@ -116,11 +119,21 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := ensureStream(ctx, js, cfg.StreamConfig())
-	if err != nil {
+	s := &JetStream{cfg: cfg, js: js, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc}}
+	if cfg.Attach {
+		// A missing stream is the guard's to judge; the store then fails
+		// every read and append until one exists.
+		st, err := js.Stream(ctx, cfg.Stream)
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("stream %s: %w", cfg.Stream, err)
+		}
+		s.stream = st
+		return s, nil
+	}
+	if s.stream, err = ensureStream(ctx, js, cfg.StreamConfig()); err != nil {
 		return nil, err
 	}
-	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc}}, nil
+	return s, nil
 }
 
 // ensureStream creates the stream, or updates it only when a setting kpitrail
@@ -137,11 +150,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", want.Name, err)
 	}
-	have := st.CachedInfo().Config
-	if slices.Equal(have.Subjects, want.Subjects) && have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes &&
-		have.MaxMsgs == want.MaxMsgs && have.Discard == want.Discard && have.Replicas == want.Replicas &&
-		have.Duplicates == want.Duplicates && have.DenyDelete == want.DenyDelete && have.DenyPurge == want.DenyPurge &&
-		have.AllowDirect == want.AllowDirect && have.AllowAtomicPublish == want.AllowAtomicPublish {
+	if len(guardedOf(st.CachedInfo().Config).diff(guardedOf(want))) == 0 {
 		return st, nil
 	}
 	if st, err = js.UpdateStream(ctx, want); err != nil {
@@ -342,6 +351,13 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 func (s *JetStream) LastPosition(ctx context.Context) (uint64, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
+	if s.stream == nil { // attached to a missing stream
+		st, err := s.js.Stream(ctx, s.cfg.Stream)
+		if err != nil {
+			return 0, err
+		}
+		return st.CachedInfo().State.LastSeq, nil
+	}
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, err

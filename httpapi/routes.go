@@ -13,6 +13,16 @@ func (s *Server) routes() {
 		return nil
 	})
 	s.handle("GET /readyz", "", func(w http.ResponseWriter, _ *http.Request) error {
+		if s.cfg.Fault != nil {
+			if err := s.cfg.Fault(); err != nil {
+				detail := err.Error()
+				if e, ok := domain.AsError(err); ok {
+					detail = e.Message
+				}
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stream guard failed", "detail": detail})
+				return nil
+			}
+		}
 		if s.cfg.Ready != nil && !s.cfg.Ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "catching up"})
 			return nil

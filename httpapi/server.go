@@ -38,6 +38,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Ready reports whether the read models have caught up (for /readyz).
 	Ready func() bool
+	// Fault, when it returns an error, makes /readyz fail naming it: the
+	// event stream failed its guard and writes are refused.
+	Fault func() error
 	// RatePerSecond and Burst limit requests per token; 0 disables.
 	RatePerSecond float64
 	Burst         int

@@ -34,6 +34,8 @@ import (
 const (
 	SubjectPrefix = "kpitrail.cmd."
 	PoisonSubject = "kpitrail.intake.poison"
+	// ReplyPrefix starts every subject the intake answers on.
+	ReplyPrefix = "_INBOX."
 	// StatusHeader carries the HTTP-equivalent status of a reply.
 	StatusHeader = "Kpitrail-Status"
 )
@@ -235,6 +237,14 @@ func (in *Intake) reply(msg *message.Message, status int, body any) {
 	reply := msg.Metadata.Get(metaReply)
 	if reply == "" {
 		return // a plain publish: nobody to answer
+	}
+	// A requester names its reply subject. Answering anywhere but an inbox
+	// would let it have kpitrail publish onto an event subject or a
+	// $JS.API subject under kpitrail's name; the NATS permissions refuse
+	// that too (package natsauth), this holds on any cluster.
+	if !strings.HasPrefix(reply, ReplyPrefix) {
+		in.cfg.Logger.Warn("intake: reply subject is not an inbox; not answered", "subject", msg.Metadata.Get(metaSubject), "reply", reply)
+		return
 	}
 	data, _ := json.Marshal(body)
 	out := nats.NewMsg(reply)

@@ -212,3 +212,45 @@ func TestTransientFailuresRetryThenPoisonQueue(t *testing.T) {
 		t.Fatalf("the failed command did not reach the poison queue: %v", err)
 	}
 }
+
+// TestRepliesGoToInboxesOnly sends a command whose reply subject is an
+// event subject, as a requester that wants kpitrail to publish there for it
+// would. The command is applied, but nothing is published on that subject:
+// on a cluster where the intake shares kpitrail's NATS user this check is
+// all that stands between a requester and the event log.
+func TestRepliesGoToInboxesOnly(t *testing.T) {
+	f := setup(t, nil)
+	target := "kpitrail.events.task.injected"
+	landed, err := f.nc.SubscribeSync(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := nats.NewMsg(intake.SubjectPrefix + "task.register")
+	msg.Reply = target
+	msg.Data = []byte(`{"task_id":"inject","year":2022,"title":"乡村振兴战略","lead_department":"区农业农村局"}`)
+	msg.Header.Set("Authorization", "Bearer "+f.office)
+	if err := f.nc.PublishMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	// A normal request after it is answered, so the first has been handled.
+	if r := f.request(t, "task.register", f.office, `{"task_id":"after","year":2022,"title":"乡村振兴战略","lead_department":"区农业农村局"}`); r.status != 200 {
+		t.Fatalf("request with an inbox: %d %v", r.status, r.body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		events, err := f.store.Load(context.Background(), domain.AggregateRef{Type: domain.AggregateTask, ID: "inject"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the command with a foreign reply subject was not applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m, err := landed.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("the intake answered on %s: %s", target, m.Data)
+	}
+}

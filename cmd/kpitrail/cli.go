@@ -37,6 +37,7 @@ func (m *Main) commands() map[string]subcommand {
 		"replay":   {"write the read models as known at --as-of (or --position) to --out", (*Main).runReplay},
 		"snapshot": {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
 		"audit":    {"audit verify: check every hash chain and a published root", (*Main).runAudit},
+		"stream":   {"stream status | adopt: the event stream against its record (the restore runbook, docs/reliability.md)", (*Main).runStream},
 		"token":    {"token issue | list | revoke (admin)", (*Main).runToken},
 		"bench":    {"measure appends, import, rebuild, replay and queries next to the raw limits (--quick: under a minute)", (*Main).runBench},
 		"export":   {"export the read models and the event log as CSV, JSON Lines and Parquet with a manifest", (*Main).runExport},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"kpitrail/audit"
 	"kpitrail/eventstore"
 	"kpitrail/export"
+	"kpitrail/internal/datadir"
 	"kpitrail/projections"
 )
 
@@ -37,15 +39,36 @@ func addOfflineFlags(fs *flag.FlagSet) offlineFlags {
 
 func (o offlineFlags) set() bool { return *o.data != "" || *o.natsURL != "" }
 
-// open returns the event store and a function to close it.
-func (m *Main) openOffline(ctx context.Context, o offlineFlags) (*eventstore.JetStream, func(), error) {
-	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1,
-		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN")}
-	sys, err := OpenSystem(ctx, cfg)
+// openOffline returns the event store and a function to close it.
+//
+// A tool given --data without --nats-url starts the embedded server on the
+// directory's JetStream files, which writes them (nats-server recovers
+// and rewrites its indexes on start, and has no lock of its own), so it
+// takes the directory's lock like serve does: with a server running it
+// refuses at once, naming that server, instead of corrupting its store.
+// writes says whether the tool writes into --data itself (rebuild), which
+// needs the lock even when the log is read from a cluster. hint tells the
+// operator how to do the same through the running server.
+func (m *Main) openOffline(ctx context.Context, o offlineFlags, command string, writes bool, hint string) (*eventstore.JetStream, func(), error) {
+	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1, offline: true,
+		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN"),
+		NATSNkey: m.Getenv("KPITRAIL_NATS_NKEY"), NATSCreds: m.Getenv("KPITRAIL_NATS_CREDS")}
+	var lock *datadir.Lock
+	if *o.data != "" && (*o.natsURL == "" || writes) {
+		var err error
+		if lock, err = datadir.Acquire(*o.data, datadir.Holder{Command: command}); err != nil {
+			if errors.Is(err, datadir.ErrHeld) {
+				return nil, nil, fmt.Errorf("%w; stop it first, or %s", err, hint)
+			}
+			return nil, nil, err
+		}
+	}
+	sys, err := OpenSystem(ctx, cfg, m.Logger)
 	if err != nil {
+		lock.Release()
 		return nil, nil, err
 	}
-	return sys.Store, sys.Close, nil
+	return sys.Store, func() { sys.Close(); lock.Release() }, nil
 }
 
 // interactive reports whether stderr is a terminal: progress bars are for
@@ -89,7 +112,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	if *off.data == "" {
 		return fmt.Errorf("offline rebuild needs --data: the read models live in the data directory")
 	}
-	store, closeFn, err := m.openOffline(ctx, off)
+	store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
 	if err != nil {
 		return err
 	}
@@ -119,7 +142,7 @@ func (m *Main) runReplay(ctx context.Context, args []string) error {
 	if !off.set() {
 		return fmt.Errorf("replay reads the log directly: give --data DIR (no server running on it) or --nats-url (e.g. a server's --nats-listen)")
 	}
-	store, closeFn, err := m.openOffline(ctx, off)
+	store, closeFn, err := m.openOffline(ctx, off, "replay", false, "read the log through the running server's NATS with --nats-url (its --nats-listen)")
 	if err != nil {
 		return err
 	}
@@ -193,7 +216,7 @@ func (m *Main) runAudit(ctx context.Context, args []string) error {
 	var rep audit.Report
 	c := newClient()
 	if off.set() {
-		store, closeFn, err := m.openOffline(ctx, off)
+		store, closeFn, err := m.openOffline(ctx, off, "audit verify", false, "run `kpitrail audit verify` without --data to have the running server verify")
 		if err != nil {
 			return err
 		}

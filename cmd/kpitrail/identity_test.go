@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"kpitrail/demo"
+	"kpitrail/natsauth"
 )
 
 // startConfiguredServer is startTestServer with changes to the serve
@@ -27,6 +28,17 @@ func startConfiguredServer(t *testing.T, change func(*ServeConfig)) *testServer 
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	return &testServer{Server: srv, t: t, base: "http://" + srv.Addr()}
+}
+
+// listenAsDepartment exposes the embedded server with one department
+// identity, so a test sends intake requests as a department's system does.
+func listenAsDepartment(t *testing.T, c *ServeConfig) {
+	c.NATSListen, c.NATSDepartments = "127.0.0.1:"+freePort(t), []string{"dept"}
+}
+
+// departmentConn connects as the department listenAsDepartment configured.
+func (s *testServer) departmentConn(t *testing.T) (*nats.Conn, error) {
+	return nats.Connect("nats://"+s.cfg.NATSListen, deptKey(t, s.cfg.DataDir, "dept"), nats.CustomInboxPrefix(natsauth.InboxPrefix("dept")))
 }
 
 // problemOf checks that r is a problem document with a status, field and
@@ -57,7 +69,10 @@ func parseTimeField(t *testing.T, m map[string]any, key string) time.Time {
 }
 
 func TestTokenExpiry(t *testing.T) {
-	s := startConfiguredServer(t, func(c *ServeConfig) { c.TokenTTL, c.TokenMaxTTL = 24*time.Hour, 48*time.Hour })
+	s := startConfiguredServer(t, func(c *ServeConfig) {
+		c.TokenTTL, c.TokenMaxTTL = 24*time.Hour, 48*time.Hour
+		listenAsDepartment(t, c)
+	})
 
 	// The server's default lifetime applies when none is asked for.
 	issued := time.Now()
@@ -87,7 +102,7 @@ func TestTokenExpiry(t *testing.T) {
 	before := s.lastPosition()
 	problemOf(t, s.do("POST", "/v1/tasks", short, map[string]any{"task_id": "late", "year": 2022, "title": "x", "lead_department": "y"}),
 		http.StatusUnauthorized, "token", "expired")
-	nc, err := s.sys.Connect("expiry-test")
+	nc, err := s.departmentConn(t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +212,7 @@ func TestTokenRotationFromTheCLI(t *testing.T) {
 // NATS intake, an import. The ids are in the log, the audit trail and the
 // CLI's table, and the chains still verify.
 func TestEventsCarryTheTokenID(t *testing.T) {
-	s := startTestServer(t)
+	s := startConfiguredServer(t, func(c *ServeConfig) { listenAsDepartment(t, c) })
 	body := map[string]any{"name": "考评办", "role": "office"}
 	a := s.mustDo(http.StatusCreated, "POST", "/v1/tokens", adminToken, body)
 	body["rotate"], body["rotate_grace"] = true, 3600
@@ -209,7 +224,7 @@ func TestEventsCarryTheTokenID(t *testing.T) {
 	first := s.mustDo(http.StatusCreated, "POST", "/v1/indicators/accidents/figures", tokA, figureBody("13"))
 	s.mustDo(http.StatusCreated, "POST", "/v1/indicators/accidents/figures/"+first["event_ids"].([]any)[0].(string)+"/corrections", tokB,
 		map[string]any{"value": "12", "reason": "统计口径更正"})
-	nc, err := s.sys.Connect("identity-test")
+	nc, err := s.departmentConn(t)
 	if err != nil {
 		t.Fatal(err)
 	}

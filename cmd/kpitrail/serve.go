@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -15,6 +18,7 @@ import (
 	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
+	"kpitrail/natsauth"
 )
 
 // ServeConfig is everything `kpitrail serve` needs. Flags win over the
@@ -24,17 +28,27 @@ type ServeConfig struct {
 	HTTPAddr   string
 	NATSURL    string // external cluster; empty runs the embedded server
 	NATSListen string // expose the embedded server on TCP
-	NATSUser   string
-	NATSPass   string
-	NATSToken  string
-	NATSCreds  string
-	NATSCA     string
-	NATSCert   string
-	NATSKey    string
-	Replicas   int
-	NoSync     bool
-	Demo       bool
-	AdminToken string
+	// NATSDepartments and NATSDownstream name the department and downstream
+	// systems the embedded server accepts, each with its own nkey under
+	// <data>/nats/ (package natsauth).
+	NATSDepartments []string
+	NATSDownstream  []string
+	// External cluster credentials: kpitrail's, and optionally a separate
+	// user for the command intake (the cluster's kpitrail-intake).
+	NATSUser       string
+	NATSPass       string
+	NATSToken      string
+	NATSCreds      string
+	NATSNkey       string
+	NATSIntakeUser string
+	NATSIntakePass string
+	NATSCA         string
+	NATSCert       string
+	NATSKey        string
+	Replicas       int
+	NoSync         bool
+	Demo           bool
+	AdminToken     string
 	// TLSCert and TLSKey serve HTTPS instead of HTTP.
 	TLSCert, TLSKey string
 	// NATSTLSCert and NATSTLSKey require TLS on --nats-listen.
@@ -54,6 +68,14 @@ type ServeConfig struct {
 	// whatever has queued while the last batch was in flight; negative
 	// appends each command on its own.
 	GroupCommitWait time.Duration
+	// StreamCheckEvery is how often the stream guard checks the event
+	// stream (it also checks at once on the server's stream advisories).
+	StreamCheckEvery time.Duration
+	// offline opens the system for a tool: the stream is never created,
+	// changed or recorded, and a guard fault is an error.
+	offline bool
+	// noGuard leaves the stream to the caller (kpitrail stream).
+	noGuard bool
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -74,8 +96,15 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.StringVar(&c.HTTPAddr, "http", env("KPITRAIL_HTTP", "127.0.0.1:8080"), "HTTP listen address")
 	fs.StringVar(&c.NATSURL, "nats-url", env("KPITRAIL_NATS_URL", ""), "external NATS URLs (comma-separated); empty runs NATS embedded")
 	fs.StringVar(&c.NATSListen, "nats-listen", env("KPITRAIL_NATS_LISTEN", ""), "expose the embedded NATS server on host:port")
-	fs.StringVar(&c.NATSUser, "nats-user", env("KPITRAIL_NATS_USER", ""), "NATS user")
+	fs.Var(newListFlag(&c.NATSDepartments, env("KPITRAIL_NATS_DEPARTMENTS", "")), "nats-departments",
+		"department systems the embedded server accepts for intake, comma-separated; each gets <data>/nats/intake/<name>.nk")
+	fs.Var(newListFlag(&c.NATSDownstream, env("KPITRAIL_NATS_DOWNSTREAM", "")), "nats-downstream",
+		"downstream systems the embedded server accepts on the change feed, comma-separated; each gets <data>/nats/downstream/<name>.nk")
+	fs.StringVar(&c.NATSUser, "nats-user", env("KPITRAIL_NATS_USER", ""), "NATS user on the external cluster (password in KPITRAIL_NATS_PASSWORD)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", env("KPITRAIL_NATS_CREDS", ""), "NATS credentials file")
+	fs.StringVar(&c.NATSNkey, "nats-nkey", env("KPITRAIL_NATS_NKEY", ""), "NATS nkey seed file")
+	fs.StringVar(&c.NATSIntakeUser, "nats-intake-user", env("KPITRAIL_NATS_INTAKE_USER", ""),
+		"external cluster: the command intake's own NATS user (password in KPITRAIL_NATS_INTAKE_PASSWORD)")
 	fs.StringVar(&c.NATSCA, "nats-ca", env("KPITRAIL_NATS_CA", ""), "CA file to verify the NATS servers")
 	fs.StringVar(&c.NATSCert, "nats-cert", env("KPITRAIL_NATS_CERT", ""), "client certificate for NATS mutual TLS")
 	fs.StringVar(&c.NATSKey, "nats-key", env("KPITRAIL_NATS_KEY", ""), "client key for NATS mutual TLS")
@@ -106,6 +135,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 		fs.Var((*lifetimeFlag)(d.dst), d.flag, d.usage)
 	}
 	fs.StringVar(&c.ReporterReads, "reporter-reads", env("KPITRAIL_REPORTER_READS", "own"), "own: reporters read only their departments' tasks and indicators; all: they read everything")
+	fs.DurationVar(&c.StreamCheckEvery, "stream-check-every", 10*time.Second, "check the event stream against its record this often (and on every stream advisory)")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -116,6 +146,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	// the process list.
 	c.NATSPass = m.Getenv("KPITRAIL_NATS_PASSWORD")
 	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
+	c.NATSIntakePass = m.Getenv("KPITRAIL_NATS_INTAKE_PASSWORD")
 	c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
 	return c, nil
 }
@@ -130,47 +161,98 @@ type System struct {
 	Commits *eventstore.GroupCommitter
 	Service *app.Service
 	Metrics *metrics.Registry
-	remote  eventstore.RemoteConfig
+	// Guard checks the event stream against its record (nil without a
+	// data directory, for a tool reading a cluster).
+	Guard *eventstore.Guard
+	// Keys are the embedded server's identities (nil on a cluster).
+	Keys   *natsauth.Keys
+	remote eventstore.RemoteConfig
+	intake eventstore.RemoteConfig
 }
 
-// Connect opens another connection to the same NATS, for a component that
-// closes its connection when it stops (watermill's publishers and
-// subscribers do).
-func (s *System) Connect(name string) (*nats.Conn, error) {
+// Connect opens another connection to the same NATS as role, for a
+// component that closes its connection when it stops (watermill's
+// publishers and subscribers do) or should have only its own permissions.
+// On a cluster the intake uses its own user when one is configured, and
+// everything else kpitrail's.
+func (s *System) Connect(name string, role natsauth.Role) (*nats.Conn, error) {
 	if s.Embedded != nil {
-		return s.Embedded.Connect(name)
+		return s.Embedded.Connect(name, s.Keys.Option(role))
 	}
 	cfg := s.remote
+	if role == natsauth.RoleIntake && s.intake.User != "" {
+		cfg = s.intake
+	}
 	cfg.Name = name
 	return eventstore.ConnectRemote(cfg)
 }
 
-// OpenSystem connects (or starts) NATS and opens the event store.
-func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
+func (c ServeConfig) checkNATS() error {
+	var errs []error
+	if c.NATSURL != "" && len(c.NATSDepartments)+len(c.NATSDownstream) > 0 {
+		errs = append(errs, errors.New("--nats-departments and --nats-downstream configure the embedded server; on a cluster, configure the users in its config (deploy/nats/nats.conf)"))
+	}
+	if c.NATSURL == "" && c.NATSListen == "" && len(c.NATSDepartments)+len(c.NATSDownstream) > 0 {
+		errs = append(errs, errors.New("--nats-departments and --nats-downstream need --nats-listen"))
+	}
+	if c.NATSURL == "" && c.NATSListen != "" && (c.NATSUser != "" || c.NATSToken != "") {
+		errs = append(errs, errors.New("--nats-user and KPITRAIL_NATS_TOKEN are for --nats-url: the embedded server's clients authenticate with nkeys (--nats-departments, --nats-downstream; kpitrail's own key is <data>/nats/kpitrail.nk)"))
+	}
+	if c.NATSIntakeUser != "" && c.NATSURL == "" {
+		errs = append(errs, errors.New("--nats-intake-user is for --nats-url; the embedded server gives the intake its own key"))
+	}
+	return errors.Join(errs...)
+}
+
+// OpenSystem connects (or starts) NATS, opens the event store and checks
+// its stream (see openGuard).
+func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, error) {
+	if err := c.checkNATS(); err != nil {
+		return nil, err
+	}
 	sys := &System{}
 	var err error
 	if c.NATSURL == "" {
+		// Every identity is an nkey, the server's listener included: no
+		// anonymous client and no shared password, whether it listens or not.
+		if sys.Keys, err = natsauth.LoadKeys(filepath.Join(c.DataDir, "nats"), c.NATSDepartments, c.NATSDownstream); err != nil {
+			return nil, err
+		}
+		users, err := sys.Keys.Users()
+		if err != nil {
+			return nil, err
+		}
 		sys.Embedded, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{
 			StoreDir: filepath.Join(c.DataDir, "jetstream"), Listen: c.NATSListen, NoSync: c.NoSync,
-			User: c.NATSUser, Password: c.NATSPass, TLSCert: c.NATSTLSCert, TLSKey: c.NATSTLSKey,
+			Users: users, TLSCert: c.NATSTLSCert, TLSKey: c.NATSTLSKey,
 		})
 		if err != nil {
 			return nil, err
 		}
-		sys.Conn, err = sys.Embedded.Connect("kpitrail")
+		sys.Conn, err = sys.Embedded.Connect("kpitrail", sys.Keys.Option(natsauth.RoleKpitrail))
 	} else {
 		sys.remote = eventstore.RemoteConfig{URLs: c.NATSURL, User: c.NATSUser, Password: c.NATSPass,
-			Token: c.NATSToken, CredsFile: c.NATSCreds, CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey, Name: "kpitrail"}
+			Token: c.NATSToken, CredsFile: c.NATSCreds, NkeyFile: c.NATSNkey, CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey, Name: "kpitrail"}
+		if c.NATSIntakeUser != "" {
+			sys.intake = sys.remote
+			sys.intake.User, sys.intake.Password, sys.intake.Token, sys.intake.CredsFile, sys.intake.NkeyFile = c.NATSIntakeUser, c.NATSIntakePass, "", "", ""
+		}
 		sys.Conn, err = eventstore.ConnectRemote(sys.remote)
 	}
 	if err != nil {
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true})
 	if err != nil {
 		sys.Close()
 		return nil, err
+	}
+	if !c.noGuard {
+		if err := sys.openGuard(ctx, c, log); err != nil {
+			sys.Close()
+			return nil, err
+		}
 	}
 	sys.Metrics = metrics.NewRegistry()
 	var appends app.Store = sys.Store
@@ -180,6 +262,9 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 			return nil, err
 		}
 		appends = sys.Commits
+	}
+	if sys.Guard != nil {
+		appends = app.Gate(appends, sys.Guard)
 	}
 	sys.Service = app.NewService(app.Instrument(appends, sys.Metrics))
 	return sys, nil
@@ -197,6 +282,7 @@ func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) 
 // Close drains the connection so acknowledged work is flushed, then stops
 // the embedded server.
 func (s *System) Close() {
+	s.Guard.Close()
 	if s.Commits != nil {
 		s.Commits.Close()
 	}
@@ -221,6 +307,14 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	m.Logger.Info("kpitrail serving", "http", srv.Addr(), "data", cfg.DataDir, "nats", natsMode(cfg, srv.sys))
+	if k := srv.sys.Keys; k != nil && cfg.NATSListen != "" {
+		// Where the keys to hand out are; never the keys themselves.
+		files := []string{"kpitrail=" + k.KpitrailSeedFile()}
+		for _, c := range k.Clients {
+			files = append(files, string(c.Role)+" "+c.Name+"="+c.File)
+		}
+		m.Logger.Info("NATS identities (nkeys)", "files", files)
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-srv.errc:
@@ -242,3 +336,21 @@ func natsMode(c ServeConfig, s *System) string {
 	}
 	return "embedded"
 }
+
+// listFlag is a comma-separated list flag whose default comes from the
+// environment.
+type listFlag struct{ list *[]string }
+
+func newListFlag(list *[]string, def string) listFlag {
+	*list = splitList(def)
+	return listFlag{list}
+}
+
+func (f listFlag) String() string {
+	if f.list == nil {
+		return ""
+	}
+	return strings.Join(*f.list, ",")
+}
+
+func (f listFlag) Set(s string) error { *f.list = splitList(s); return nil }

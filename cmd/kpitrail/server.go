@@ -7,15 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"kpitrail/auth"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
+	"kpitrail/internal/datadir"
 	"kpitrail/metrics"
+	"kpitrail/natsauth"
 	"kpitrail/projections"
 )
 
@@ -54,8 +57,12 @@ type Server struct {
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
-	ln     net.Listener
-	http   *http.Server
+	// feedConn is the feed's own connection; the feed never closes it.
+	feedConn *nats.Conn
+	ln       net.Listener
+	http     *http.Server
+	// lock makes this process the data directory's only owner.
+	lock   *datadir.Lock
 	errc   chan error
 	closed bool
 	// background ends the server's own goroutines (the checkpointer).
@@ -66,14 +73,18 @@ type Server struct {
 // StartServer opens everything and starts serving; tests call it with a
 // temp data dir and port 0.
 func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, err
-	}
-	sys, err := OpenSystem(ctx, cfg)
+	// The lock comes before anything opens a file in the directory: a
+	// second server must not so much as start an embedded NATS on it.
+	lock, err := datadir.Acquire(cfg.DataDir, datadir.Holder{Command: "serve", HTTP: cfg.HTTPAddr, NATS: natsAddress(cfg)})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log}
+	sys, err := OpenSystem(ctx, cfg, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock}
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
 		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
@@ -83,13 +94,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		log.Info("bootstrap admin token enabled: it never expires; unset KPITRAIL_ADMIN_TOKEN once an admin token is issued")
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{}, log); err != nil {
 		s.Close()
 		return nil, err
 	}
 	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
-		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
+		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
@@ -100,7 +111,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
-	intakeConn, err := sys.Connect("kpitrail-intake")
+	intakeConn, err := sys.Connect("kpitrail-intake", natsauth.RoleIntake)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -110,8 +121,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	// The downstream feed publishes integration events on kpitrail.changes.>.
-	if s.feed, err = feed.Open(ctx, feed.Config{Conn: sys.Conn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
+	// The downstream feed publishes integration events on kpitrail.changes.>,
+	// on a connection of its own that cannot touch the event log.
+	if s.feedConn, err = sys.Connect("kpitrail-feed", natsauth.RoleFeed); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.feed, err = feed.Open(ctx, feed.Config{Conn: s.feedConn, Log: sys.Log(), Dir: filepath.Join(cfg.DataDir, "feed"),
 		Replicas: cfg.Replicas, Logger: log}); err != nil {
 		s.Close()
 		return nil, err
@@ -121,7 +137,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			log.Error("downstream feed stopped", "err", err)
 		}
 	}()
-	if cfg.Demo {
+	if cfg.Demo && sys.Guard.Err() == nil {
 		if err := loadDemo(ctx, sys, log); err != nil {
 			s.Close()
 			return nil, err
@@ -131,6 +147,15 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	s.background = cancel
 	go checkpointer(bg, cfg.CheckpointEvery, s.live, sys.Service, log)
 	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := lock.Update(func(h *datadir.Holder) {
+		h.HTTP = s.ln.Addr().String()
+		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
+			h.NATS = sys.Embedded.ClientURL()
+		}
+	}); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -153,6 +178,17 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.errc <- err
 	}()
 	return s, nil
+}
+
+// natsAddress says where the server's NATS is, for the lock file.
+func natsAddress(cfg ServeConfig) string {
+	switch {
+	case cfg.NATSURL != "":
+		return cfg.NATSURL
+	case cfg.NATSListen != "":
+		return "nats://" + cfg.NATSListen
+	}
+	return "embedded, in-process only"
 }
 
 // Addr is the HTTP address actually bound (port 0 resolved).
@@ -180,6 +216,9 @@ func (s *Server) Close() error {
 	if s.feed != nil {
 		errs = append(errs, s.feed.Close())
 	}
+	if s.feedConn != nil {
+		s.feedConn.Close()
+	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())
 	}
@@ -189,5 +228,7 @@ func (s *Server) Close() error {
 	if s.sys != nil {
 		s.sys.Close()
 	}
+	// Last: the directory is free only once every file in it is closed.
+	errs = append(errs, s.lock.Release())
 	return errors.Join(errs...)
 }

@@ -20,6 +20,7 @@ var statusOf = map[domain.Code]int{
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	domain.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	domain.EINTERNAL:     http.StatusInternalServerError,
+	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // aggregateConflict are the conflict rules about an aggregate, whose
