@@ -403,6 +403,7 @@ func aggregateID(m map[string]any) string { return m["aggregate"].(map[string]an
 func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Server-sent events are text; the validator has no decoder for them.
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/sql", openapi3filter.FileBodyDecoder)
 	doc := loadOpenAPI(t)
 	s := startTestServer(t)
 	c := newSpecClient(t, s, doc)
@@ -791,6 +792,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	exportID, _ := exported["id"].(string)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/manifest.json", analyst, nil)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/indicators.parquet", analyst, nil)
+	if r := c.do(200, "GET", "/v1/exports/"+exportID+"/read_csv.sql", analyst, nil); !bytes.Contains(r.Body, []byte(`TRY_CAST("value" AS DECIMAL(38,18))`)) {
+		t.Errorf("read_csv.sql does not type the CSV files: %s", clip(r.Body))
+	}
 	c.do(404, "GET", "/v1/exports/"+exportID+"/secret.txt", analyst, nil)
 	c.do(200, "GET", "/v1/exports/indicators.csv", analyst, nil)
 	c.do(200, "GET", "/v1/exports/stored_events.jsonl?position=2", analyst, nil)
