@@ -27,6 +27,7 @@ func (s *Server) routes() {
 		return nil
 	})
 	s.handle("GET /v1/openapi.json", "", serveOpenAPI)
+	s.handle("GET /v1/asyncapi.json", "", s.serveAsyncAPI)
 
 	// Tokens.
 	s.handle("POST /v1/tokens", "admin", s.issueToken)

@@ -37,7 +37,10 @@ type Config struct {
 	Changes Changes
 	Waiter  Waiter
 	Metrics *metrics.Registry
-	Logger  *slog.Logger
+	// AsyncAPI is the document of the NATS side, served at
+	// /v1/asyncapi.json (package asyncapi builds it).
+	AsyncAPI []byte
+	Logger   *slog.Logger
 	// Ready reports whether the read models have caught up (for /readyz).
 	Ready func() bool
 	// RatePerSecond and Burst limit requests per token; 0 disables.

@@ -417,6 +417,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Operations, and the document serves itself unchanged.
 	c.do(200, "GET", "/healthz", "", nil)
 	c.do(200, "GET", "/readyz", "", nil)
+	if a := c.json(c.do(200, "GET", "/v1/asyncapi.json", "", nil)); a["asyncapi"] != "3.0.0" {
+		t.Errorf("/v1/asyncapi.json: %v", a["asyncapi"])
+	}
 	if m := c.do(200, "GET", "/metrics", "", nil); !bytes.Contains(m.Body, []byte("kpitrail_http_requests_total")) {
 		t.Errorf("metrics lack the request counter: %s", clip(m.Body))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"kpitrail/asyncapi"
 	"kpitrail/auth"
 	"kpitrail/eventstore"
 	"kpitrail/feed"
@@ -94,13 +95,18 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	registerGauges(sys.Metrics, s.live, sys.Embedded)
+	asyncAPI, err := asyncapi.Document()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Changes: changes{js: sys.Store.JetStreamContext()},
-		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
