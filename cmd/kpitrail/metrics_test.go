@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 )
 
 // kpitrailSeries are the kpitrail_ series /metrics exposed before the
@@ -239,6 +240,42 @@ func checkOperationsDoc(t *testing.T, families map[string]*dto.MetricFamily) {
 	for name := range kpitrailSeries {
 		if !strings.Contains(string(doc), "`"+name+"`") {
 			t.Errorf("docs/operations.md does not list %s", name)
+		}
+	}
+	// The example rules are a Prometheus rule file: YAML, every rule an
+	// alert with an expression, over the issue's five concerns at least.
+	_, block, ok := strings.Cut(string(doc), "```yaml\ngroups:")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok {
+		t.Fatal("docs/operations.md has no rule file")
+	}
+	var rules struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte("groups:"+block), &rules); err != nil {
+		t.Fatalf("the example rules are not YAML: %v", err)
+	}
+	var exprs []string
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Expr == "" {
+				t.Errorf("rule %+v lacks an alert name or an expression", r)
+			}
+			exprs = append(exprs, r.Expr)
+		}
+	}
+	all := strings.Join(exprs, "\n")
+	for _, concern := range []string{"kpitrail_projection_lag_seconds", "kpitrail_dead_letters", "kpitrail_jetstream_storage_used_bytes",
+		"kpitrail_jetstream_stream_max_bytes", "histogram_quantile(0.99, sum by (le) (rate(kpitrail_append_seconds_bucket",
+		`kpitrail_audit_verifications_total{result="findings"}`} {
+		if !strings.Contains(all, concern) {
+			t.Errorf("no example rule on %s", concern)
 		}
 	}
 }
