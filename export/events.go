@@ -42,6 +42,12 @@ var storedEventColumns = []Column{
 	{Name: "actor_token_id", Type: typeText, Nullable: true},
 }
 
+func init() {
+	if err := classify(StoredEvents, storedEventColumns); err != nil {
+		panic(err)
+	}
+}
+
 // instantLayout is the read models' instant (docs/readmodels.md): UTC,
 // fixed width, so text order is time order and stored_events.recorded_at
 // compares equal to events_log.recorded_at. The hash is computed over a

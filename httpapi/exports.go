@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"kpitrail/domain"
@@ -77,9 +78,15 @@ func (s *Server) exportRoutes() {
 		if err := s.wholeTables(r); err != nil {
 			return err
 		}
-		path, err := s.cfg.Exports.File(r.PathValue("id"), r.PathValue("name"))
+		name := r.PathValue("name")
+		path, err := s.cfg.Exports.File(r.PathValue("id"), name)
 		if err != nil {
 			return err
+		}
+		// The export's own media types: ServeFile guesses from the host's
+		// MIME table, which does not know Parquet or SQL everywhere.
+		if ct := s.cfg.Exports.ContentType(strings.TrimPrefix(filepath.Ext(name), ".")); ct != "application/octet-stream" {
+			w.Header().Set("Content-Type", ct)
 		}
 		http.ServeFile(w, r, path)
 		return nil

@@ -202,8 +202,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		against = &audit.Checkpoint{Position: pos, Root: root, Aggregates: n}
 	}
 	rep, err := audit.Verify(r.Context(), s.cfg.Events, against)
-	if err != nil {
+	switch {
+	case err != nil:
+		s.verifies.WithLabelValues("error").Inc()
 		return err
+	case !rep.OK() || (rep.AgainstValid != nil && !*rep.AgainstValid):
+		s.verifies.WithLabelValues("findings").Inc()
+	default:
+		s.verifies.WithLabelValues("ok").Inc()
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"kpitrail/domain"
+	"kpitrail/metrics"
 )
 
 func (s *Server) routes() {
@@ -30,12 +31,13 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil
 	})
-	s.handle("GET /metrics", "", func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.cfg.Metrics.WritePrometheus(w)
+	metricsHandler := metrics.Handler(s.cfg.Metrics)
+	s.handle("GET /metrics", "", func(w http.ResponseWriter, r *http.Request) error {
+		metricsHandler.ServeHTTP(w, r)
 		return nil
 	})
 	s.handle("GET /v1/openapi.json", "", serveOpenAPI)
+	s.handle("GET /v1/asyncapi.json", "", s.serveAsyncAPI)
 
 	// Tokens.
 	s.handle("POST /v1/tokens", "admin", s.issueToken)

@@ -185,8 +185,8 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 		return Response{}, err
 	}
 	key := msg.Metadata.Get(metaKey)
-	if len(key) > 100 {
-		return Response{}, domain.Invalid("Idempotency-Key", "max_length", "at most 100 characters")
+	if len(key) > MaxIdempotencyKey {
+		return Response{}, domain.Invalid(HeaderIdempotencyKey, "max_length", "at most 100 characters")
 	}
 	if key == "" {
 		b := make([]byte, 12)

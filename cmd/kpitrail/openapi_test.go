@@ -403,6 +403,7 @@ func aggregateID(m map[string]any) string { return m["aggregate"].(map[string]an
 func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Server-sent events are text; the validator has no decoder for them.
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/sql", openapi3filter.FileBodyDecoder)
 	doc := loadOpenAPI(t)
 	s := startTestServer(t)
 	c := newSpecClient(t, s, doc)
@@ -416,6 +417,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Operations, and the document serves itself unchanged.
 	c.do(200, "GET", "/healthz", "", nil)
 	c.do(200, "GET", "/readyz", "", nil)
+	if a := c.json(c.do(200, "GET", "/v1/asyncapi.json", "", nil)); a["asyncapi"] != "3.0.0" {
+		t.Errorf("/v1/asyncapi.json: %v", a["asyncapi"])
+	}
 	if m := c.do(200, "GET", "/metrics", "", nil); !bytes.Contains(m.Body, []byte("kpitrail_http_requests_total")) {
 		t.Errorf("metrics lack the request counter: %s", clip(m.Body))
 	}
@@ -795,6 +799,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	exportID, _ := exported["id"].(string)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/manifest.json", analyst, nil)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/indicators.parquet", analyst, nil)
+	if r := c.do(200, "GET", "/v1/exports/"+exportID+"/read_csv.sql", analyst, nil); !bytes.Contains(r.Body, []byte(`TRY_CAST("value" AS DECIMAL(38,18))`)) {
+		t.Errorf("read_csv.sql does not type the CSV files: %s", clip(r.Body))
+	}
 	c.do(404, "GET", "/v1/exports/"+exportID+"/secret.txt", analyst, nil)
 	c.do(200, "GET", "/v1/exports/indicators.csv", analyst, nil)
 	c.do(403, "GET", "/v1/exports/indicators.csv", kewei, nil)

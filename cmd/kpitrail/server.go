@@ -12,7 +12,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kpitrail/asyncapi"
 	"kpitrail/auth"
+	"kpitrail/eventstore"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
@@ -22,23 +26,27 @@ import (
 	"kpitrail/projections"
 )
 
-// registerGauges exposes projection lag and dead letters, read at scrape.
-func registerGauges(reg *metrics.Registry, live *projections.Live) {
+// registerGauges exposes projection lag and dead letters, read at scrape,
+// and the embedded NATS server's JetStream figures.
+func registerGauges(reg *metrics.Registry, live *projections.Live, embedded *eventstore.Embedded) {
 	lag := func() (uint64, float64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		events, secs, _ := live.Lag(ctx)
 		return events, secs
 	}
-	reg.Gauge("kpitrail_projection_lag_events", "Events in the log not yet in the read models", func() float64 {
+	gauge := func(name, help string, fn func() float64) {
+		metrics.Register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	}
+	gauge("kpitrail_projection_lag_events", "Events in the log not yet in the read models", func() float64 {
 		e, _ := lag()
 		return float64(e)
 	})
-	reg.Gauge("kpitrail_projection_lag_seconds", "Record-time age of the newest event not yet applied", func() float64 {
+	gauge("kpitrail_projection_lag_seconds", "Record-time age of the newest event not yet applied", func() float64 {
 		_, s := lag()
 		return s
 	})
-	reg.Gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
+	gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
 		var n int
 		_ = live.With(context.Background(), nil, func(db *projections.DB) error {
 			var err error
@@ -47,6 +55,9 @@ func registerGauges(reg *metrics.Registry, live *projections.Live) {
 		})
 		return float64(n)
 	})
+	if embedded != nil {
+		metrics.Register(reg, metrics.NewJetStreamCollector(embedded.Server()))
+	}
 }
 
 // Server is a running `kpitrail serve`: the system plus its HTTP API.
@@ -98,14 +109,19 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	registerGauges(sys.Metrics, s.live)
+	registerGauges(sys.Metrics, s.live, sys.Embedded)
+	asyncAPI, err := asyncapi.Document()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Changes: changes{js: sys.Store.JetStreamContext()},
-		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 		ReportersReadAll: cfg.ReporterReads == "all",
 	})
 	// Departments' systems submit the same commands as NATS requests. The

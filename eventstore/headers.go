@@ -1,0 +1,18 @@
+package eventstore
+
+// Exported names of what a stored message carries, for readers of the
+// KPITRAIL stream and for the AsyncAPI document.
+const (
+	HeaderVersion   = hdrVersion
+	HeaderCommandID = hdrCommandID
+	// WireFormat is the body's "format".
+	WireFormat = wireFormat
+)
+
+// StoredHeaders are the headers kpitrail writes on every stored message,
+// beside JetStream's own (Nats-Msg-Id, Nats-Expected-*), with what they
+// hold. A header added to the append path is listed here too.
+var StoredHeaders = []struct{ Name, Description string }{
+	{hdrVersion, "the aggregate's version after this message: the last event's aggregate_version"},
+	{hdrCommandID, "the command_id of the message's events, for operators reading the raw stream"},
+}

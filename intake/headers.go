@@ -1,0 +1,36 @@
+package intake
+
+// Headers of a command request. Departments' systems set them on the NATS
+// request; the reply carries StatusHeader. The AsyncAPI document (package
+// asyncapi) describes them from RequestHeaders and ReplyHeaders, so a
+// header the intake starts reading is listed there as well.
+const (
+	HeaderAuthorization   = "Authorization"
+	HeaderIdempotencyKey  = "Idempotency-Key"
+	HeaderCorrelationID   = "X-Correlation-Id"
+	HeaderExpectedVersion = "Expected-Version"
+)
+
+// MaxIdempotencyKey is the longest Idempotency-Key taken, in bytes.
+const MaxIdempotencyKey = 100
+
+// Header describes one header: its name, whether it must be present, and
+// what it carries.
+type Header struct {
+	Name        string
+	Required    bool
+	Description string
+}
+
+// RequestHeaders are the headers a command request may carry.
+var RequestHeaders = []Header{
+	{HeaderAuthorization, true, "Bearer <token>: the token of the identity the command is executed as"},
+	{HeaderIdempotencyKey, false, "at most 100 bytes; a retry with the same key and token returns the first result instead of executing again. Without one, every request is a new command"},
+	{HeaderCorrelationID, false, "stored on the events as correlation_id, to follow one piece of work across commands"},
+	{HeaderExpectedVersion, false, "the aggregate version the command was decided against (optimistic concurrency); a stale one is refused with 409 and current_version"},
+}
+
+// ReplyHeaders are the headers of every reply.
+var ReplyHeaders = []Header{
+	{StatusHeader, true, "the HTTP-equivalent status of the reply: 200, or the problem document's status"},
+}
