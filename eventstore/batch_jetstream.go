@@ -79,6 +79,8 @@ func (s *JetStream) AppendMany(ctx context.Context, reqs []AppendRequest) []Appe
 		}
 		open = append(open, i)
 	}
+	s.signMu.RLock()
+	defer s.signMu.RUnlock()
 	limit, refusals := maxAtomicBatch, 0
 	for len(open) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -321,6 +323,7 @@ func (s *JetStream) appendMsg(ref domain.AggregateRef, commandID string, envs []
 	// the whole batch (10201) and is settled like a failed subject check.
 	msg.Header.Set(jetstream.MsgIDHeader, ref.String()+"/"+commandID)
 	msg.Header.Set(jetstream.ExpectedStreamHeader, s.cfg.Stream)
+	msg.Header.Set(hdrSignature, signatureHeader(s.signer, envs))
 	// One oversized message would refuse every batch it is in; refuse it
 	// alone, as the client refuses it on a single Append.
 	if size := int64(len(data) + headerSize(msg.Header) + batchHeaderReserve); size > s.js.Conn().MaxPayload() {

@@ -29,6 +29,17 @@ type Message struct {
 	Events   []domain.Envelope
 	Raw      []byte
 	Err      error
+	// KeyID and Signature are the message's signature ("" and nil when it
+	// carries none); see Authentic.
+	KeyID     string
+	Signature []byte
+	// StoredAt is the server's time of storing the message: a stream
+	// published again from its own messages has them all stored anew.
+	StoredAt time.Time
+	// Foreign is the store's verdict on the message, Authentic against the
+	// keyring it was opened with: nil for kpitrail's own messages. Readers
+	// apply nothing it is set on.
+	Foreign error
 }
 
 // ReadOptions bound a read of the log.

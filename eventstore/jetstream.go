@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"kpitrail/domain"
+	"kpitrail/signing"
 )
 
 // Config sets up the JetStream stream. Zero values take the defaults.
@@ -30,6 +32,14 @@ type Config struct {
 	// Timeout bounds each server round trip. Default 10 s.
 	Timeout time.Duration
 	Clock   Clock
+	// Signer signs every appended message. Default: a fresh key, for tests
+	// and throwaway stores; serve passes the instance's key, kept in a file
+	// outside NATS.
+	Signer *signing.Signer
+	// Trust is the keyring the write model and Read judge messages with
+	// (Authentic). Default: the signer's key alone. It must trust the
+	// signer, or the store would write what its own readers refuse.
+	Trust *signing.Keyring
 }
 
 func (c *Config) setDefaults() {
@@ -57,6 +67,36 @@ func (c *Config) setDefaults() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+}
+
+// setKeys fills in the signing defaults, which can fail.
+func (c *Config) setKeys() error {
+	if c.Signer == nil {
+		s, err := signing.Generate()
+		if err != nil {
+			return err
+		}
+		c.Signer = s
+		if c.Trust == nil {
+			c.Trust = signing.Trusting(s)
+		}
+	}
+	if c.Trust == nil {
+		c.Trust = signing.Trusting(c.Signer)
+	}
+	return checkSigner(c.Trust, c.Signer)
+}
+
+// checkSigner refuses a signer whose messages the keyring would refuse.
+func checkSigner(trust *signing.Keyring, s *signing.Signer) error {
+	k, ok := trust.Key(s.KeyID())
+	if !ok || k.PublicKey != s.PublicKeyText() {
+		return fmt.Errorf("the signing key %s is not in the keyring", s.KeyID())
+	}
+	if k.Pending || k.RetiredAfter != 0 {
+		return fmt.Errorf("the signing key %s is %s in the keyring", s.KeyID(), map[bool]string{true: "pending", false: "retired"}[k.Pending])
+	}
+	return nil
 }
 
 func (c Config) validate() error {
@@ -104,12 +144,21 @@ type JetStream struct {
 	stream  jetstream.Stream
 	cache   *aggCache
 	replies *replyInboxes
+	// signMu is held shared by every append from signing to acknowledgement
+	// and exclusively by a key rotation, so no message signed with a
+	// retired key lands after the rotation event.
+	signMu sync.RWMutex
+	signer *signing.Signer
+	trust  *signing.Keyring
 }
 
 // OpenJetStream creates or updates the stream and returns the store.
 func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, error) {
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("event store config: %w", err)
+	}
+	if err := cfg.setKeys(); err != nil {
 		return nil, fmt.Errorf("event store config: %w", err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(cfg.Timeout))
@@ -120,7 +169,8 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, 
 	if err != nil {
 		return nil, err
 	}
-	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc}}, nil
+	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc},
+		signer: cfg.Signer, trust: cfg.Trust}, nil
 }
 
 // ensureStream creates the stream, or updates it only when a setting kpitrail
@@ -172,6 +222,13 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	if err := checkAppend(ref, meta, events); err != nil {
 		return nil, err
 	}
+	s.signMu.RLock()
+	defer s.signMu.RUnlock()
+	return s.append(ctx, ref, expected, meta, events)
+}
+
+// append is Append under signMu, held by the caller.
+func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events []domain.Pending) ([]domain.Envelope, error) {
 	agg, err := s.aggregate(ctx, ref, false)
 	if err != nil {
 		return nil, err
@@ -214,64 +271,86 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	// WithExpectStream would set, written directly (in canonical form) to
 	// spare an append the options' allocations.
 	values := [...]string{strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10), meta.CommandID,
-		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream}
+		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream,
+		signatureHeader(s.signer, envs)}
 	msg := &nats.Msg{Subject: s.subject(ref), Data: data, Header: nats.Header{
 		hdrVersion:                          values[0:1:1],
 		hdrCommandID:                        values[1:2:2],
 		jetstream.ExpectedLastSubjSeqHeader: values[2:3:3],
 		jetstream.MsgIDHeader:               values[3:4:4],
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
+		hdrSignature:                        values[5:6:6],
 	}}
-	ack, err := s.publish(ctx, msg)
-	if err != nil {
-		s.cache.forget(ref)
-		if isWrongLastSequence(err) {
-			return s.afterConflict(ctx, ref, expected, meta.CommandID)
+	checked := agg.lastSeq
+	for retries := 0; ; retries++ {
+		ack, err := s.publish(ctx, msg)
+		if err == nil && !ack.Duplicate {
+			for i := range envs {
+				envs[i].Position = ack.Sequence
+			}
+			s.cache.extend(ref, checked, ack.Sequence, envs)
+			return envs, nil
 		}
-		return nil, fmt.Errorf("append %s: %w", ref, err)
-	}
-	if ack.Duplicate {
-		// Same command, published before within the dedupe window: the stored
-		// message is the result.
 		s.cache.forget(ref)
-		return s.afterConflict(ctx, ref, expected, meta.CommandID)
+		if err != nil && !isWrongLastSequence(err) {
+			return nil, fmt.Errorf("append %s: %w", ref, err)
+		}
+		// Refused by the subject check, or a duplicate of a message stored
+		// within the dedupe window: the stored state decides.
+		prior, moved, err := s.afterConflict(ctx, ref, expected, meta.CommandID, checked)
+		if err != nil || prior != nil {
+			return prior, err
+		}
+		if retries >= maxPassOver {
+			return nil, fmt.Errorf("append %s: the subject keeps moving without its chain moving: %w", ref, conflict(ref, expected, moved.version()))
+		}
+		// Only messages that are not history (foreign publishes) moved the
+		// subject: the same message goes again, checked against the new
+		// sequence. values[2] backs the header's value.
+		checked = moved.lastSeq
+		values[2] = strconv.FormatUint(checked, 10)
 	}
-	for i := range envs {
-		envs[i].Position = ack.Sequence
-	}
-	s.cache.extend(ref, agg.lastSeq, ack.Sequence, envs)
-	return envs, nil
 }
 
-// afterConflict re-reads the aggregate: the command may already be stored
-// (a retry racing its original); otherwise it is a real conflict.
+// maxPassOver bounds how often one append is published again past foreign
+// messages that keep arriving on its subject.
+const maxPassOver = 3
+
+// afterConflict re-reads the aggregate after the server refused an append
+// checked against sequence checked. The command may already be stored (a
+// retry racing its original): prior is its events. A chain that moved past
+// expected is a real conflict. A chain still at expected on a subject that
+// moved past checked was moved only by messages that are not history:
+// moved is the state to publish on top of.
 //
-// The server refused the subject check, so a newer message exists. On a
-// replicated stream a direct get may be answered by a follower that has not
-// applied it yet; a view that still shows the expected version is such a
-// stale read, and is read again (briefly) rather than reported as a
-// conflict at the version the caller already had.
-func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, expected uint64, commandID string) ([]domain.Envelope, error) {
+// A view that shows neither (the chain at expected, the subject at
+// checked) is stale: on a replicated stream a direct get may be answered
+// by a follower that has not applied the newer message yet. It is read
+// again (briefly) rather than reported as a conflict at the version the
+// caller already had.
+func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, expected uint64, commandID string, checked uint64) (prior []domain.Envelope, moved *aggState, err error) {
 	var agg *aggState
 	for attempt := 0; ; attempt++ {
-		var err error
 		if agg, err = s.aggregate(ctx, ref, true); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if prior := byCommand(agg.events, commandID); len(prior) > 0 {
-			return prior, nil
+			return prior, nil, nil
 		}
 		if agg.version() != expected || attempt >= 20 {
 			break
 		}
+		if agg.lastSeq > checked {
+			return nil, agg, nil
+		}
 		s.cache.forget(ref)
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
 		}
 	}
-	return nil, conflict(ref, expected, agg.version())
+	return nil, nil, conflict(ref, expected, agg.version())
 }
 
 // isWrongLastSequence matches the concurrency-check failure: 10071 on a
@@ -326,8 +405,12 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 		state.lastSeq = raw.Sequence
 		msg := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
 		// A foreign message on an aggregate's subject is skipped by the
-		// write model (the readers dead-letter it).
-		if linked, ok := linkedEvents(state.events, msg.Events); msg.Err == nil && ok {
+		// write model (the readers dead-letter it), and so is a genuine one
+		// that does not continue the chain.
+		if Authentic(s.trust, msg) != nil {
+			return
+		}
+		if linked, ok := linkedEvents(state.events, msg.Events); ok {
 			state.events = append(state.events, linked...)
 		}
 	})

@@ -11,7 +11,8 @@ import (
 // Read delivers every message after position `after`, in order. It uses one
 // ordered consumer for the whole read (no acknowledgements, flow-controlled,
 // recreated by the client on a gap), which is the fastest way JetStream
-// offers to stream a log; readers keep their own checkpoint.
+// offers to stream a log; readers keep their own checkpoint. Every message
+// carries the store's verdict on it (Message.Foreign).
 func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn func(Message) error) error {
 	end := uint64(0)
 	if !opts.Follow {
@@ -63,7 +64,10 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 			return fmt.Errorf("read: %w", err)
 		}
 		seq := meta.Sequence.Stream
-		if err := fn(decodeMessage(s.cfg.SubjectPrefix, m.Subject(), seq, m.Data(), m.Headers())); err != nil {
+		msg := decodeMessage(s.cfg.SubjectPrefix, m.Subject(), seq, m.Data(), m.Headers())
+		msg.StoredAt = meta.Timestamp
+		msg.Foreign = Authentic(s.trust, msg)
+		if err := fn(msg); err != nil {
 			return err
 		}
 		n++

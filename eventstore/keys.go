@@ -1,0 +1,75 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"kpitrail/domain"
+	"kpitrail/signing"
+)
+
+// Keyring is the keyring the store judges messages with.
+func (s *JetStream) Keyring() *signing.Keyring { return s.trust }
+
+// Signer is the key the store signs appends with now.
+func (s *JetStream) Signer() *signing.Signer {
+	s.signMu.RLock()
+	defer s.signMu.RUnlock()
+	return s.signer
+}
+
+// Rotate appends the events of a key rotation, signed by the current key,
+// records the rotation in the store's keyring (which must hold next as
+// pending) and signs every later append with next. No other append is in
+// flight meanwhile, so nothing signed with the retired key lands after the
+// rotation event.
+//
+// When the append's outcome is unknown (a timeout), the aggregate is read
+// again: a rotation that landed is completed, one that did not is not.
+func (s *JetStream) Rotate(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, next *signing.Signer, events ...domain.Pending) ([]domain.Envelope, error) {
+	if err := checkAppend(ref, meta, events); err != nil {
+		return nil, err
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	old := s.signer
+	envs, err := s.append(ctx, ref, expected, meta, events)
+	if err != nil {
+		agg, lerr := s.aggregate(ctx, ref, true)
+		if lerr != nil {
+			return nil, fmt.Errorf("%w (and whether the rotation landed is unknown: %v)", err, lerr)
+		}
+		if envs = byCommand(agg.events, meta.CommandID); len(envs) == 0 {
+			return nil, err
+		}
+	}
+	if err := s.trust.Rotate(old.KeyID(), next.Key(), envs[0].Position); err != nil {
+		return envs, err
+	}
+	s.signer = next
+	return envs, nil
+}
+
+// StreamCreated is when the server created the stream: a stream deleted
+// and created again, even from its own messages, has another.
+func (s *JetStream) StreamCreated(ctx context.Context) (time.Time, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.Created, nil
+}
+
+// StoredAt is the server's time of storing the message at position.
+func (s *JetStream) StoredAt(ctx context.Context, position uint64) (time.Time, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	m, err := s.stream.GetMsg(ctx, position)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return m.Time, nil
+}
