@@ -81,6 +81,10 @@ func (s *JetStream) AppendMany(ctx context.Context, reqs []AppendRequest) []Appe
 	}
 	s.signMu.RLock()
 	defer s.signMu.RUnlock()
+	if s.signer == nil {
+		fail(reqs, out, open, ErrReadOnly)
+		return out
+	}
 	limit, refusals := maxAtomicBatch, 0
 	for len(open) > 0 {
 		if err := ctx.Err(); err != nil {

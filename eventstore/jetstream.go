@@ -69,23 +69,28 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// setKeys fills in the signing defaults, which can fail.
+// setKeys fills in the signing defaults, which can fail. A Trust without
+// a Signer opens the store read-only: it judges what it reads and refuses
+// every append (offline tools that verify or rebuild need no private key).
 func (c *Config) setKeys() error {
-	if c.Signer == nil {
+	switch {
+	case c.Signer == nil && c.Trust != nil:
+		return nil
+	case c.Signer == nil:
 		s, err := signing.Generate()
 		if err != nil {
 			return err
 		}
-		c.Signer = s
-		if c.Trust == nil {
-			c.Trust = signing.Trusting(s)
-		}
-	}
-	if c.Trust == nil {
+		c.Signer, c.Trust = s, signing.Trusting(s)
+	case c.Trust == nil:
 		c.Trust = signing.Trusting(c.Signer)
 	}
 	return checkSigner(c.Trust, c.Signer)
 }
+
+// ErrReadOnly is returned by appends to a store opened without a signing
+// key.
+var ErrReadOnly = errors.New("event store: opened without a signing key, it appends nothing")
 
 // checkSigner refuses a signer whose messages the keyring would refuse.
 func checkSigner(trust *signing.Keyring, s *signing.Signer) error {
@@ -224,6 +229,9 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	}
 	s.signMu.RLock()
 	defer s.signMu.RUnlock()
+	if s.signer == nil {
+		return nil, ErrReadOnly
+	}
 	return s.append(ctx, ref, expected, meta, events)
 }
 

@@ -34,6 +34,9 @@ func (s *JetStream) Rotate(ctx context.Context, ref domain.AggregateRef, expecte
 	s.signMu.Lock()
 	defer s.signMu.Unlock()
 	old := s.signer
+	if old == nil {
+		return nil, ErrReadOnly
+	}
 	envs, err := s.append(ctx, ref, expected, meta, events)
 	if err != nil {
 		agg, lerr := s.aggregate(ctx, ref, true)
@@ -49,6 +52,44 @@ func (s *JetStream) Rotate(ctx context.Context, ref domain.AggregateRef, expecte
 	}
 	s.signer = next
 	return envs, nil
+}
+
+// ResumeRotation completes a rotation to next whose event reached the log
+// while its outcome was unknown to the process that appended it (a crash
+// or a timeout between the append and the keyring's update): when the
+// aggregate's last rotation, signed by the current key, introduces next,
+// the keyring records it and the store signs with next from now on. It
+// reports whether it did.
+func (s *JetStream) ResumeRotation(ctx context.Context, ref domain.AggregateRef, next *signing.Signer) (bool, error) {
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	if s.signer == nil {
+		return false, ErrReadOnly
+	}
+	agg, err := s.aggregate(ctx, ref, true)
+	if err != nil {
+		return false, err
+	}
+	for i := len(agg.events) - 1; i >= 0; i-- {
+		e := agg.events[i]
+		if e.Name != domain.EvKeyRotated {
+			continue
+		}
+		data, err := domain.Decode(e)
+		if err != nil {
+			return false, fmt.Errorf("rotation at %d: %w", e.Position, err)
+		}
+		r := data.(*domain.KeyRotated)
+		if r.KeyID != next.KeyID() || r.RetiredKeyID != s.signer.KeyID() {
+			return false, nil
+		}
+		if err := s.trust.Rotate(r.RetiredKeyID, next.Key(), e.Position); err != nil {
+			return false, err
+		}
+		s.signer = next
+		return true, nil
+	}
+	return false, nil
 }
 
 // StreamCreated is when the server created the stream: a stream deleted

@@ -29,6 +29,7 @@ type Config struct {
 	Tokens  *auth.Tokens
 	Reads   ReadModels
 	Events  EventReader
+	Audit   Audit
 	Admin   Admin
 	Imports Imports
 	Exports Exports

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,6 +48,12 @@ type ServeConfig struct {
 	// whatever has queued while the last batch was in flight; negative
 	// appends each command on its own.
 	GroupCommitWait time.Duration
+	// SigningKey and Keyring are the instance's Ed25519 key and the keys
+	// trusted to have signed the log (default: under DataDir/keys).
+	SigningKey, Keyring string
+	// ReadOnlyKeys opens the store with the keyring alone: it judges what
+	// it reads and appends nothing (offline verify, rebuild, replay).
+	ReadOnlyKeys bool
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -83,6 +90,8 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", time.Hour, "record the log's checkpoint root this often (0: never)")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
+	fs.StringVar(&c.SigningKey, "signing-key", env("KPITRAIL_SIGNING_KEY", ""), "Ed25519 key file (PKCS#8 PEM, mode 600) that signs the log; made on the first start (default DATA/keys/signing.key)")
+	fs.StringVar(&c.Keyring, "keyring", env("KPITRAIL_KEYRING", ""), "keyring file of the keys trusted to have signed the log (default DATA/keys/keyring.json)")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -105,6 +114,13 @@ type System struct {
 	Service *app.Service
 	Metrics *metrics.Registry
 	remote  eventstore.RemoteConfig
+	// keys are the files of the signing key and keyring; rotating allows
+	// one rotation at a time.
+	keys     keyPaths
+	rotating sync.Mutex
+	// AdoptedUnsigned is the history, written before kpitrail signed its
+	// messages, that this start's new keyring accepted (0: none).
+	AdoptedUnsigned uint64
 }
 
 // Connect opens another connection to the same NATS, for a component that
@@ -121,8 +137,11 @@ func (s *System) Connect(name string) (*nats.Conn, error) {
 
 // OpenSystem connects (or starts) NATS and opens the event store.
 func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
-	sys := &System{}
-	var err error
+	sys := &System{keys: c.keyPaths()}
+	signer, kr, fresh, err := openKeys(c)
+	if err != nil {
+		return nil, err
+	}
 	if c.NATSURL == "" {
 		sys.Embedded, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{
 			StoreDir: filepath.Join(c.DataDir, "jetstream"), Listen: c.NATSListen, NoSync: c.NoSync,
@@ -141,10 +160,16 @@ func OpenSystem(ctx context.Context, c ServeConfig) (*System, error) {
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Signer: signer, Trust: kr})
 	if err != nil {
 		sys.Close()
 		return nil, err
+	}
+	if !c.ReadOnlyKeys {
+		if err := sys.settleKeys(ctx, fresh); err != nil {
+			sys.Close()
+			return nil, err
+		}
 	}
 	sys.Metrics = metrics.NewRegistry()
 	var appends app.Store = sys.Store
