@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"kpitrail/app"
+	"kpitrail/audit"
 	"kpitrail/domain"
 	"kpitrail/eventstore"
 )
@@ -160,10 +161,16 @@ func (r *runner) appendDurable(ctx context.Context, dir string) ([]Result, error
 		return nil, err
 	}
 	ratio := kpRate / rawRate
-	out := []Result{{Name: "append-durable", What: "one writer, Service.Execute (validate, load, decide, append; sync before ack)",
+	out := []Result{{Name: "append-durable", What: "one writer, Service.Execute (validate, load, decide, sign, append; sync before ack)",
 		Value: kpRate, Unit: "cmd/s", P50: msf(kp.percentile(50)), P99: msf(kp.percentile(99)),
 		Raw: rawRate, RawWhat: "sync publish with subject check, same stream", RawP50: msf(raw.percentile(50)), RawP99: msf(raw.percentile(99)),
 		Ratio: ratio, Target: "≥ 0.70 of raw", Met: met(ratio >= 0.70)}}
+
+	sig, err := signingCost(ctx, n, svc, kpRate, kp.percentile(50))
+	if err != nil {
+		return out, err
+	}
+	out = append(out, sig)
 
 	// The same writer through a GroupCommitter: what a lone writer pays
 	// if serve commits through one.
@@ -365,4 +372,65 @@ func rawAtomicBatches(ctx context.Context, n *node, body []byte, per, batches in
 		}
 	}
 	return float64(per*batches) / time.Since(start).Seconds(), nil
+}
+
+// signingCost breaks out what the signatures in the appends above cost:
+// one Ed25519 signature per message (inside every append measured above),
+// its check by each reader, and the periodic signed checkpoint root (its
+// root over the aggregates' heads, and its own signed durable append),
+// which serve adds once per --checkpoint-every.
+func signingCost(ctx context.Context, n *node, svc *app.Service, rate float64, appendP50 time.Duration) (Result, error) {
+	var last eventstore.Message
+	end, err := n.store.LastPosition(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := n.store.Read(ctx, end-1, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		last = m
+		return nil
+	}); err != nil {
+		return Result{}, err
+	}
+	input := eventstore.SigningInput(last.Events)
+	signer, kr := n.store.Signer(), n.store.Keyring()
+	const rounds = 2000
+	start := time.Now()
+	var sig []byte
+	for range rounds {
+		sig = signer.Sign(input)
+	}
+	sign := time.Since(start) / rounds
+	start = time.Now()
+	for range rounds {
+		if err := kr.Verify(signer.KeyID(), last.Position, input, sig); err != nil {
+			return Result{}, err
+		}
+	}
+	check := time.Since(start) / rounds
+
+	// A checkpoint as serve records it: the root over every head, then
+	// checkpoint.recorded appended (and signed) like any command.
+	heads := map[domain.AggregateRef]string{}
+	if err := n.store.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		for _, e := range m.Events {
+			heads[e.Ref()] = e.Hash
+		}
+		return nil
+	}); err != nil {
+		return Result{}, err
+	}
+	start = time.Now()
+	cp := audit.Root(heads, end)
+	if _, err := svc.Execute(ctx, domain.Meta{Actor: "bench:checkpointer", CommandID: "bench-checkpoint", Source: "checkpointer"},
+		domain.RecordCheckpoint{Position: cp.Position, Root: cp.Root, Aggregates: cp.Aggregates}, app.Options{}); err != nil {
+		return Result{}, err
+	}
+	checkpoint := time.Since(start)
+	perHour := rate * 3600
+	return Result{Name: "append-durable", What: "Ed25519 signature of one message, inside every append above",
+		Value: float64(sign) / float64(time.Microsecond), Unit: "µs",
+		Notes: []string{fmt.Sprintf("%.0f%% of the append's p50", 100*float64(sign)/float64(appendP50)),
+			fmt.Sprintf("checked by a reader in %.0f µs", float64(check)/float64(time.Microsecond)),
+			fmt.Sprintf("a signed checkpoint root over %d aggregates: %.2f ms, once per hour by default (%.6f ms per append at this rate)",
+				cp.Aggregates, msf(checkpoint), msf(checkpoint)/perHour)}}, nil
 }
