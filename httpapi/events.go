@@ -24,9 +24,9 @@ type eventsPage struct {
 	Last uint64 `json:"last"`
 }
 
-// listEvents pages through the raw log by position. A damaged message is
-// skipped here (it is listed under /v1/admin/dead-letters) but its position
-// still advances Next, so a consumer never loops on it.
+// listEvents pages through the raw log by position. A damaged or foreign
+// message is skipped here (it is listed under /v1/admin/dead-letters) but
+// its position still advances Next, so a consumer never loops on it.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, err := uintParam(q.Get("after"), 0, "after")
@@ -55,6 +55,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if after < last {
 		err = s.cfg.Events.Read(r.Context(), after, eventstore.ReadOptions{Limit: int(limit)}, func(m eventstore.Message) error {
 			page.Next = m.Position
+			if m.Foreign != nil {
+				return nil // not kpitrail's: a dead letter, never an event
+			}
 			for _, e := range m.Events {
 				// as_of keeps only what was recorded by then.
 				if asOf == nil || !e.RecordedAt.After(*asOf) {

@@ -71,6 +71,11 @@ func TestForeignMessagesBecomeDeadLetters(t *testing.T) {
 	if !strings.Contains(string(m.Body), "kpitrail_dead_letters 5") {
 		t.Fatal("metrics do not count the dead letters")
 	}
+	for _, e := range s.mustDo(200, "GET", "/v1/events?after=0&limit=1000", office, nil)["events"].([]any) {
+		if id := e.(map[string]any)["id"].(string); strings.HasPrefix(id, "forged-") {
+			t.Fatalf("the raw log page hands out a forged event: %s", id)
+		}
+	}
 	task := s.mustDo(200, "GET", "/v1/tasks/city", office, nil)
 	if n := task["narrative"].([]any); len(n) != 1 || n[0] != "新开工2个小区5.3万平米" {
 		t.Fatalf("the task after the foreign messages: %v", task["narrative"])
