@@ -161,7 +161,7 @@ func (v *verification) run(ctx context.Context) (Report, error) {
 	sort.SliceStable(v.claims, func(i, j int) bool { return v.claims[i].Position < v.claims[j].Position })
 
 	var expect uint64 = 1
-	err := v.log.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+	err := v.log.Read(ctx, 0, eventstore.ReadOptions{Unjudged: true}, func(m eventstore.Message) error {
 		v.resolveBefore(m.Position)
 		v.rep.Messages++
 		// The stream never deletes (DenyDelete, DenyPurge): a hole in the
@@ -369,7 +369,7 @@ func CheckpointAt(ctx context.Context, log Reader, kr *signing.Keyring, position
 	w := newWalker(kr)
 	var last uint64
 	errStop := errors.New("stop")
-	err := log.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+	err := log.Read(ctx, 0, eventstore.ReadOptions{Unjudged: true}, func(m eventstore.Message) error {
 		if m.Position > position {
 			return errStop
 		}

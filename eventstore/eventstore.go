@@ -49,6 +49,10 @@ type ReadOptions struct {
 	Follow bool
 	// Limit stops after this many messages (0: no limit).
 	Limit int
+	// Unjudged leaves Message.Foreign unset: for a reader that judges every
+	// message itself, with a keyring of its own (the audit), and need not
+	// pay for the store's verdict too.
+	Unjudged bool
 }
 
 // Store is implemented by the in-memory and the JetStream stores.

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,11 +48,34 @@ func (s *JetStream) Rotate(ctx context.Context, ref domain.AggregateRef, expecte
 			return nil, err
 		}
 	}
+	if r, err := rotationIn(envs); err != nil || r.KeyID != next.KeyID() || r.RetiredKeyID != old.KeyID() {
+		// A retried command id: the stored events are an earlier rotation's.
+		return envs, ErrRotatedBefore
+	}
 	if err := s.trust.Rotate(old.KeyID(), next.Key(), envs[0].Position); err != nil {
 		return envs, err
 	}
 	s.signer = next
 	return envs, nil
+}
+
+// ErrRotatedBefore is Rotate's answer to a command id that already rotated
+// the key (to another key): its events come back and nothing changes.
+var ErrRotatedBefore = errors.New("event store: this command rotated the key before")
+
+// rotationIn is the rotation among a message's events.
+func rotationIn(envs []domain.Envelope) (*domain.KeyRotated, error) {
+	for _, e := range envs {
+		if e.Name != domain.EvKeyRotated {
+			continue
+		}
+		data, err := domain.Decode(e)
+		if err != nil {
+			return nil, err
+		}
+		return data.(*domain.KeyRotated), nil
+	}
+	return nil, errors.New("no keyring.key_rotated among the events")
 }
 
 // ResumeRotation completes a rotation to next whose event reached the log
@@ -75,11 +99,10 @@ func (s *JetStream) ResumeRotation(ctx context.Context, ref domain.AggregateRef,
 		if e.Name != domain.EvKeyRotated {
 			continue
 		}
-		data, err := domain.Decode(e)
+		r, err := rotationIn([]domain.Envelope{e})
 		if err != nil {
 			return false, fmt.Errorf("rotation at %d: %w", e.Position, err)
 		}
-		r := data.(*domain.KeyRotated)
 		if r.KeyID != next.KeyID() || r.RetiredKeyID != s.signer.KeyID() {
 			return false, nil
 		}

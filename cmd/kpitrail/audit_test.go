@@ -125,13 +125,21 @@ func TestRotatedKeySurvivesRestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.cfg.DataDir, "keys", "signing.key.next")); err == nil {
 		t.Fatal("the rotation left its new key pending")
 	}
+	// A rotation retried with its idempotency key answers as the first time
+	// and rotates nothing more.
+	first := s.mustDo(200, "POST", "/v1/admin/keys/rotate", adminToken, map[string]any{"reason": "再次轮换"}, "Idempotency-Key", "rot-2")
+	again := s.mustDo(200, "POST", "/v1/admin/keys/rotate", adminToken, map[string]any{"reason": "再次轮换"}, "Idempotency-Key", "rot-2")
+	if again["key_id"] != first["key_id"] || again["position"] != first["position"] || s.sys.Store.Signer().KeyID() != first["key_id"] {
+		t.Fatalf("a retried rotation: first %v, again %v, signing with %s", first, again, s.sys.Store.Signer().KeyID())
+	}
+	rot = first
 	s = s.restart()
 	if s.sys.Store.Signer().KeyID() != rot["key_id"] {
 		t.Fatalf("after a restart the server signs with %s, not %s", s.sys.Store.Signer().KeyID(), rot["key_id"])
 	}
 	s.mustDo(201, "POST", "/v1/tasks/city/narratives?wait=true", office, map[string]any{"items": []string{"轮换之后"}})
 	rep := s.mustDo(200, "GET", "/v1/audit/verify", adminToken, nil)
-	if len(rep["findings"].([]any)) != 0 || len(rep["keys"].([]any)) != 2 {
+	if len(rep["findings"].([]any)) != 0 || len(rep["keys"].([]any)) != 3 {
 		t.Fatalf("after the rotation: findings %v, keys %v", rep["findings"], rep["keys"])
 	}
 }

@@ -159,6 +159,14 @@ func (sys *System) RotateKey(ctx context.Context, meta domain.Meta, reason strin
 		return httpapi.KeyRotation{}, err
 	}
 	envs, err := sys.Store.Rotate(ctx, keyringRef, agg.Version(), meta, next, pending...)
+	if errors.Is(err, eventstore.ErrRotatedBefore) {
+		// A retry of a rotation that was done: its answer, and the key
+		// made for this attempt forgotten.
+		if ferr := sys.finishRotation(next, false); ferr != nil {
+			return httpapi.KeyRotation{}, ferr
+		}
+		return priorRotation(envs)
+	}
 	if err != nil && envs == nil {
 		// Not appended, or not known to be: the log decides.
 		done, rerr := sys.Store.ResumeRotation(ctx, keyringRef, next)
@@ -178,4 +186,18 @@ func (sys *System) RotateKey(ctx context.Context, meta domain.Meta, reason strin
 		return httpapi.KeyRotation{}, err
 	}
 	return httpapi.KeyRotation{RetiredKeyID: old.KeyID(), KeyID: next.KeyID(), PublicKey: next.PublicKeyText(), Position: envs[0].Position}, nil
+}
+
+// priorRotation is the answer a rotation gave the first time.
+func priorRotation(envs []domain.Envelope) (httpapi.KeyRotation, error) {
+	for _, e := range envs {
+		data, err := domain.Decode(e)
+		if err != nil {
+			return httpapi.KeyRotation{}, err
+		}
+		if r, ok := data.(*domain.KeyRotated); ok {
+			return httpapi.KeyRotation{RetiredKeyID: r.RetiredKeyID, KeyID: r.KeyID, PublicKey: r.PublicKey, Position: e.Position}, nil
+		}
+	}
+	return httpapi.KeyRotation{}, errors.New("the command's events hold no rotation")
 }
