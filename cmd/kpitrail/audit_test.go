@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"kpitrail/audit"
+	"kpitrail/domain"
+	"kpitrail/eventstore"
 	"kpitrail/signing"
 )
 
@@ -141,5 +144,63 @@ func TestRotatedKeySurvivesRestart(t *testing.T) {
 	rep := s.mustDo(200, "GET", "/v1/audit/verify", adminToken, nil)
 	if len(rep["findings"].([]any)) != 0 || len(rep["keys"].([]any)) != 3 {
 		t.Fatalf("after the rotation: findings %v, keys %v", rep["findings"], rep["keys"])
+	}
+}
+
+// TestUnsignedHistoryIsAdopted starts serve on a data directory written
+// before kpitrail signed its messages: the new keyring adopts that history
+// (and says so), the read models show it, and what follows is signed.
+func TestUnsignedHistoryIsAdopted(t *testing.T) {
+	dir := t.TempDir()
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: filepath.Join(dir, "jetstream")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := emb.Connect("old-kpitrail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := eventstore.OpenJetStream(context.Background(), nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := domain.NewPending(&domain.TaskRegistered{Year: 2022, Title: "城市更新行动", LeadDepartment: "区住建委"})
+	e := domain.Envelope{ID: "0190a000-0000-7000-8000-000000000001", Name: p.Name, SchemaVersion: p.SchemaVersion,
+		AggregateType: "task", AggregateID: "city", AggregateVersion: 1, RecordedAt: time.Date(2022, 3, 1, 8, 0, 0, 0, time.UTC),
+		Actor: "office:考评办", CommandID: "c1", Source: "api", Payload: p.Payload}
+	if err := e.Seal(""); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"format": 1, "events": []domain.Envelope{e}})
+	if _, err := st.JetStreamContext().Publish(context.Background(), "kpitrail.events.task.city", body); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	emb.Shutdown()
+
+	cfg := ServeConfig{DataDir: dir, HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken}
+	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{Server: srv, t: t, base: "http://" + srv.Addr()}
+	t.Cleanup(func() { _ = srv.Close() })
+	if s.sys.AdoptedUnsigned != 1 || s.sys.Store.Keyring().UnsignedThrough() != 1 {
+		t.Fatalf("adopted through %d", s.sys.AdoptedUnsigned)
+	}
+	office := s.token("考评办", "office")
+	s.mustDo(201, "POST", "/v1/tasks/city/narratives?wait=true", office, map[string]any{"items": []string{"签名之后的第一条"}})
+	if task := s.mustDo(200, "GET", "/v1/tasks/city", office, nil); task["version"] != float64(2) {
+		t.Fatalf("the adopted task: %v", task)
+	}
+	if rep := s.mustDo(200, "GET", "/v1/audit/verify", adminToken, nil); len(rep["findings"].([]any)) != 0 {
+		t.Fatalf("findings %v", rep["findings"])
+	}
+	// Only what was there: an unsigned message published now is foreign.
+	if _, err := s.sys.Store.JetStreamContext().Publish(context.Background(), "kpitrail.events.task.junk", body); err != nil {
+		t.Fatal(err)
+	}
+	if rep := s.mustDo(200, "GET", "/v1/audit/verify", adminToken, nil); len(rep["findings"].([]any)) != 1 {
+		t.Fatalf("an unsigned message after the adoption: %v", rep["findings"])
 	}
 }
