@@ -124,9 +124,9 @@ func byCommand(events []domain.Envelope, commandID string) []domain.Envelope {
 }
 
 // linkedEvents applies the readers' rule for what belongs to an
-// aggregate's history. A message that does not continue the chain (next
-// version, linked to the last hash) was not written by kpitrail and is
-// skipped. A message that links is part of history even if an event's
+// aggregate's history, to a message Authentic accepted. A message that does
+// not continue the chain (next version, linked to the last hash) is a
+// replay or follows a removed one, and is skipped. A message that links is part of history even if an event's
 // content no longer matches its hash: the chain runs through its stored
 // hash, so the write model keeps the event with its payload removed, which
 // the command service then cannot decode and applies as a bare version.

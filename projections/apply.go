@@ -226,8 +226,8 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 		return p.deadLetter(b, st, m, nil, DeadForeign, m.Foreign.Error())
 	}
 	// The chain heads follow the links, exactly as the write model does. A
-	// message that does not link (forged, replayed, inserted) is not part of
-	// the chain: it is dead-lettered and the heads stay, so the next genuine
+	// genuine message that does not link (replayed, or after a removed one)
+	// is not part of the chain: it is dead-lettered and the heads stay, so the next genuine
 	// command, which links to the last linked event, still applies. A message
 	// that links but cannot be applied (altered content, unreadable,
 	// breaking an invariant) is dead-lettered and the heads move past it.
