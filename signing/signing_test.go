@@ -1,10 +1,13 @@
 package signing_test
 
 import (
+	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"kpitrail/signing"
@@ -110,4 +113,75 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSignaturesAreOrdinaryEd25519 holds the signer to crypto/ed25519:
+// every signature, made from the pool or inline, by concurrent signers,
+// verifies with ed25519.Verify, fails for another message, and no two
+// signatures share a nonce (R), which would give the key away.
+func TestSignaturesAreOrdinaryEd25519(t *testing.T) {
+	s, err := signing.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 4, 300
+	sigs := make([][][]byte, workers)
+	msgs := make([][][]byte, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				m := []byte(fmt.Sprintf("消息 %d/%d", w, i))
+				msgs[w] = append(msgs[w], m)
+				sigs[w] = append(sigs[w], s.Sign(m))
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for w := range workers {
+		for i, sig := range sigs[w] {
+			if !ed25519.Verify(s.PublicKey(), msgs[w][i], sig) {
+				t.Fatalf("signature %d/%d does not verify", w, i)
+			}
+			if ed25519.Verify(s.PublicKey(), []byte("another message"), sig) {
+				t.Fatal("a signature verifies for another message")
+			}
+			if R := string(sig[:32]); seen[R] {
+				t.Fatalf("nonce reused at %d/%d", w, i)
+			} else {
+				seen[R] = true
+			}
+		}
+	}
+	// A key read back from its file signs for the same public key.
+	path := filepath.Join(t.TempDir(), "k.key")
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := signing.LoadSigner(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(s.PublicKey(), []byte("x"), back.Sign([]byte("x"))) {
+		t.Fatal("the key read back signs for another public key")
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	s, _ := signing.Generate()
+	msg := make([]byte, 100)
+	for b.Loop() {
+		s.Sign(msg)
+	}
+}
+
+func BenchmarkSignStandard(b *testing.B) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	msg := make([]byte, 100)
+	for b.Loop() {
+		ed25519.Sign(priv, msg)
+	}
 }
