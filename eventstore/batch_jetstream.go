@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -336,36 +335,6 @@ func (s *JetStream) appendMsg(ref domain.AggregateRef, commandID string, envs []
 		return nil, fmt.Errorf("append %s: %w", ref, nats.ErrMaxPayload)
 	}
 	return msg, nil
-}
-
-// signatureReserve is room for the signature header: its name, a key id,
-// and 64 bytes of signature in base64.
-const signatureReserve = len(hdrSignature) + len(": ") + 16 + 1 + 86 + len("\r\n")
-
-// signBatch signs the planned messages, on every core for a large batch:
-// a signature costs more than sealing and encoding the message together,
-// and planning, which must go in order, is done.
-func (s *JetStream) signBatch(b []batchItem) {
-	sign := func(from, to int) {
-		for k := from; k < to; k++ {
-			b[k].msg.Header.Set(hdrSignature, signatureHeader(s.signer, b[k].envs))
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(b)/16)
-	if workers < 2 {
-		sign(0, len(b))
-		return
-	}
-	var wg sync.WaitGroup
-	per := (len(b) + workers - 1) / workers
-	for from := 0; from < len(b); from += per {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sign(from, min(from+per, len(b)))
-		}()
-	}
-	wg.Wait()
 }
 
 // batchAck is the server's reply to a batch commit.
