@@ -127,7 +127,7 @@ func TestForeignMessageIsNeverProjected(t *testing.T) {
 	w := &writer{t: t, store: store}
 	reg := w.append(taskRef("city"), &domain.TaskRegistered{Year: 2022, Title: "城市更新行动", LeadDepartment: "区住建委"})
 	forged := domain.Envelope{ID: "forged-1", Name: domain.EvTaskNarrativeRecorded, SchemaVersion: 1, AggregateType: "task",
-		AggregateID: "city", AggregateVersion: 2, RecordedAt: time.Now().UTC(), Actor: "office:考评办", CommandID: "x",
+		AggregateID: "city", AggregateVersion: 2, RecordedAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Actor: "office:考评办", CommandID: "x",
 		Source: "api", Payload: []byte(`{"items":["伪造的进展"]}`)}
 	if err := forged.Seal(reg[0].Hash); err != nil {
 		t.Fatal(err)
@@ -170,4 +170,13 @@ func TestForeignMessageIsNeverProjected(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameContent(t, db, openDB(t, rebuilt))
+	// The forgery's record time (2030) decides nothing in an as-of replay
+	// either: the genuine event after it is there.
+	asOf := filepath.Join(t.TempDir(), "asof.db")
+	if err := ReplayAsOf(ctx, store, time.Now().Add(time.Hour), asOf); err != nil {
+		t.Fatal(err)
+	}
+	if task, err := openDB(t, asOf).GetTask(ctx, "city"); err != nil || len(task.Narrative) != 1 {
+		t.Fatalf("as-of replay after a forgery dated 2030: %+v %v", task, err)
+	}
 }
