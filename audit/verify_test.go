@@ -100,32 +100,35 @@ func TestCleanLogVerifiesAndReproducesItsRoot(t *testing.T) {
 	}
 }
 
+// TestEmptyAndShorterLogsAreFindings: a stream emptied, or cut to its
+// first messages, is a finding against what was verified before and
+// against the read models' checkpoint; an empty log is one by itself.
 func TestEmptyAndShorterLogsAreFindings(t *testing.T) {
-	empty := eventstore.NewMemory(nil)
-	if rep := verify(t, empty, nil, nil); kinds(rep) != "empty" {
-		t.Fatalf("empty log: %s", kinds(rep))
+	srv := natstest.RunEmbedded(t)
+	s := openStore(t, srv.Connect(t))
+	if rep := verify(t, s, nil, nil); kinds(rep) != "empty" {
+		t.Fatalf("a log that was never written: %s", kinds(rep))
 	}
-	s := eventstore.NewMemory(nil)
-	appendFigures(t, s, "a")
+	appendFigures(t, s, "a", "b")
 	first := verify(t, s, nil, nil)
+	if !first.OK() {
+		t.Fatalf("before: %s", kinds(first))
+	}
 	rec := first.Record(time.Now())
-	// What was verified before, checked against a log that lost its tail
-	// (here: another store holding only the first aggregate's first two
-	// events) and against an empty one. Another store is also another
-	// stream, which the record notices too.
-	short := eventstore.NewMemory(nil)
-	ref := domain.AggregateRef{Type: domain.AggregateTask, ID: "a"}
-	appendEvent(t, short, ref, 0, "x1", &domain.TaskRegistered{Year: 2022, Title: "统筹疫情防控和稳定经济增长", LeadDepartment: "区发改委"})
-	appendEvent(t, short, ref, 1, "x2", &domain.TaskNarrativeRecorded{Items: []string{"预计完成地区生产总值447.5亿元"}})
-	if rep := verify(t, short, nil, &rec); !strings.Contains(kinds(rep), "truncated") {
-		t.Fatalf("shorter log: %s", kinds(rep))
-	}
-	if rep := verify(t, empty, nil, &rec); !strings.HasPrefix(kinds(rep), "empty,truncated") {
-		t.Fatalf("empty log after a verification: %s", kinds(rep))
-	}
 	projected := audit.Claim{Source: "the read models' checkpoint", Checkpoint: first.Checkpoint}
-	if rep := verify(t, empty, []audit.Claim{projected}, nil); kinds(rep) != "empty,truncated" {
-		t.Fatalf("empty log under read models: %s", kinds(rep))
+	msgs := storedMessages(t, s, first.Last)
+
+	republish(t, s, msgs[:2])
+	got := kinds(verify(t, s, []audit.Claim{projected}, &rec))
+	for _, want := range []string{"truncated,truncated", "republished"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a log cut to 2 of its 6 messages: finding %s missing in %s", want, got)
+		}
+	}
+	republish(t, s, nil)
+	got = kinds(verify(t, s, []audit.Claim{projected}, &rec))
+	if !strings.HasPrefix(got, "empty,truncated,truncated") {
+		t.Errorf("an emptied log: %s", got)
 	}
 }
 
