@@ -204,3 +204,22 @@ func TestUnsignedHistoryIsAdopted(t *testing.T) {
 		t.Fatalf("an unsigned message after the adoption: %v", rep["findings"])
 	}
 }
+
+// TestServeRefusesAKeyItsKeyringDoesNotHold: a key file swapped for
+// another key, or a keyring swapped for one that does not hold the key,
+// stops serve at once instead of signing what its own readers refuse.
+func TestServeRefusesAKeyItsKeyringDoesNotHold(t *testing.T) {
+	s := startTestServer(t)
+	cfg := s.cfg
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stranger, _ := signing.Generate()
+	if err := signing.Trusting(stranger).Save(cfg.keyPaths().ring); err != nil {
+		t.Fatal(err)
+	}
+	_, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "is not in the keyring") {
+		t.Fatalf("serve started with a keyring that does not hold its key: %v", err)
+	}
+}
