@@ -164,7 +164,8 @@ func TestSchemasFollowTheGoTypes(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"format": 1, "events": []any{env}})
 		return b
 	}
-	hdr := nats.Header{"Kpitrail-Version": {"3"}, "Kpitrail-Command-Id": {"c1"}, "Nats-Msg-Id": {"indicator/i1/c1"}}
+	hdr := nats.Header{"Kpitrail-Version": {"3"}, "Kpitrail-Command-Id": {"c1"}, "Nats-Msg-Id": {"indicator/i1/c1"},
+		"Kpitrail-Signature": {"k1 c2lnbmF0dXJl"}}
 	if err := d.CheckSubject("kpitrail.events.indicator.i1", hdr, stored(env)); err != nil {
 		t.Fatalf("a marshalled figure report: %v", err)
 	}

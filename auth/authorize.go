@@ -38,6 +38,14 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if (cmd.CommandName() == "snapshot.record" || cmd.CommandName() == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
 			return nil
 		}
+		// Accepting a finding of the audit is the auditor's word, not the
+		// office's whose data the audit checks.
+		if cmd.CommandName() == "audit.acknowledge_finding" {
+			if p.Role == RoleAuditor || p.Role == RoleAdmin {
+				return nil
+			}
+			return domain.Forbidden("role %s may not acknowledge audit findings", p.Role)
+		}
 		switch p.Role {
 		case RoleOffice:
 			return nil

@@ -35,6 +35,10 @@ func (r AggregateRef) Validate() error {
 		field = AggregateSnapshot + "_id"
 	case AggregateCheckpoint:
 		field = AggregateCheckpoint + "_id"
+	case AggregateKeyring:
+		field = AggregateKeyring + "_id"
+	case AggregateAudit:
+		field = AggregateAudit + "_id"
 	default:
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}

@@ -15,4 +15,5 @@ const (
 var StoredHeaders = []struct{ Name, Description string }{
 	{hdrVersion, "the aggregate's version after this message: the last event's aggregate_version"},
 	{hdrCommandID, "the command_id of the message's events, for operators reading the raw stream"},
+	{hdrSignature, "\"<key id> <base64 Ed25519 signature>\" over the hashes of the message's events, in order, by the instance's signing key; a message without a valid one is foreign (GET /v1/audit/keys publishes the keys)"},
 }

@@ -59,8 +59,8 @@ func formatInstant(t time.Time) string { return t.UTC().Format(instantLayout) }
 var errStop = errors.New("stop reading")
 
 // readStoredEvents hands every event of the messages at positions
-// 1..upTo to emit, in log order. A message the store could not decode has
-// no events and adds no row (the read models dead-letter it).
+// 1..upTo to emit, in log order. A message the store could not decode, or
+// one kpitrail did not sign, adds no row (the read models dead-letter it).
 func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any) error) (int64, error) {
 	if upTo == 0 {
 		return 0, nil
@@ -73,6 +73,9 @@ func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any
 	err := log.Read(ctx, 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
 		if m.Position > upTo {
 			return errStop
+		}
+		if m.Foreign != nil {
+			return nil // not kpitrail's: the read models dead-letter it, and so it stays out
 		}
 		for _, e := range m.Events {
 			if e.AggregateVersion > math.MaxInt64 {

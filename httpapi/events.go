@@ -25,9 +25,9 @@ type eventsPage struct {
 	Last uint64 `json:"last"`
 }
 
-// listEvents pages through the raw log by position. A damaged message is
-// skipped here (it is listed under /v1/admin/dead-letters) but its position
-// still advances Next, so a consumer never loops on it.
+// listEvents pages through the raw log by position. A damaged or foreign
+// message is skipped here (it is listed under /v1/admin/dead-letters) but
+// its position still advances Next, so a consumer never loops on it.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, err := uintParam(q.Get("after"), 0, "after")
@@ -87,6 +87,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 			for _, m := range msgs {
+				if m.Foreign != nil {
+					continue
+				}
 				for _, e := range m.Events {
 					ok, err := v.event(r.Context(), db, e)
 					if err != nil {
@@ -103,6 +106,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, m := range msgs {
 		page.Next = m.Position
+		if m.Foreign != nil {
+			continue // not kpitrail's: a dead letter, never an event
+		}
 		for _, e := range m.Events {
 			// as_of keeps only what was recorded by then.
 			if (asOf == nil || !e.RecordedAt.After(*asOf)) && !hidden[at{m.Position, e.Index}] {

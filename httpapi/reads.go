@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"kpitrail/audit"
 	"kpitrail/domain"
 	"kpitrail/projections"
 )
@@ -142,7 +141,6 @@ func (s *Server) readRoutes() {
 		dl, err := db.DeadLetters(r.Context(), limit)
 		return map[string]any{"dead_letters": dl}, err
 	}))
-	s.handle("GET /v1/audit/verify", "read", s.verify)
 	// Anything else gets a problem document, not the mux's plain text.
 	s.handle("/", "", func(_ http.ResponseWriter, r *http.Request) error {
 		return domain.NotFound("no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path)
@@ -179,40 +177,6 @@ func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) 
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-}
-
-// verify walks the whole log (auditors and admins only: it reads every
-// event). ?root=&position=&aggregates= checks a published checkpoint.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	p, _ := authPrincipal(r)
-	if p.Role != "auditor" && p.Role != "admin" {
-		return domain.Forbidden("role %s may not verify the log", p.Role)
-	}
-	var against *audit.Checkpoint
-	q := r.URL.Query()
-	if root := q.Get("root"); root != "" {
-		pos, err := uintParam(q.Get("position"), 0, "position")
-		if err != nil {
-			return err
-		}
-		n, err := intParam(q.Get("aggregates"), "aggregates")
-		if err != nil {
-			return err
-		}
-		against = &audit.Checkpoint{Position: pos, Root: root, Aggregates: n}
-	}
-	rep, err := audit.Verify(r.Context(), s.cfg.Events, against)
-	switch {
-	case err != nil:
-		s.verifies.WithLabelValues("error").Inc()
-		return err
-	case !rep.OK() || (rep.AgainstValid != nil && !*rep.AgainstValid):
-		s.verifies.WithLabelValues("findings").Inc()
-	default:
-		s.verifies.WithLabelValues("ok").Inc()
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
 }
 
 func asOfParam(r *http.Request) (*time.Time, error) {

@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	})
 
 	s.readRoutes()
+	s.auditRoutes()
 	s.adminRoutes()
 	s.importRoutes()
 	s.exportRoutes()

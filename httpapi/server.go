@@ -31,6 +31,7 @@ type Config struct {
 	Tokens  *auth.Tokens
 	Reads   ReadModels
 	Events  EventReader
+	Audit   Audit
 	Admin   Admin
 	Imports Imports
 	Exports Exports

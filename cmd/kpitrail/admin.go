@@ -73,7 +73,7 @@ func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.Sn
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}
-	cp, err := audit.CheckpointAt(ctx, a.sys.Store, pos)
+	cp, err := audit.CheckpointAt(ctx, a.sys.Store, a.sys.Store.Keyring(), pos)
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}

@@ -195,6 +195,10 @@ func TestAsyncAPIMatchesRealMessages(t *testing.T) {
 	// A year-end snapshot over HTTP, and the checkpointer's own command:
 	// the remaining aggregates of the log.
 	s.mustDo(201, "POST", "/v1/snapshots", adminToken, map[string]any{"year": 2022, "note": "年终封存"})
+	// An auditor's acknowledgement and a key rotation (HTTP only): the
+	// audit and keyring aggregates.
+	s.mustDo(201, "POST", "/v1/audit/acknowledgements", s.token("审计", "auditor"), map[string]any{"position": 1, "kind": "foreign", "reason": "已核实：测试数据"})
+	s.mustDo(200, "POST", "/v1/admin/keys/rotate", adminToken, map[string]any{"reason": "年度轮换"})
 
 	// Wait until every kind of message has gone by at least once.
 	deadline := time.Now().Add(30 * time.Second)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"kpitrail/audit"
 	"kpitrail/eventstore"
 	"kpitrail/export"
 	"kpitrail/internal/datadir"
@@ -27,13 +26,14 @@ import (
 // server running on it) or on an external cluster, instead of asking a
 // running server.
 type offlineFlags struct {
-	data, natsURL *string
+	data, natsURL, keyring *string
 }
 
 func addOfflineFlags(fs *flag.FlagSet) offlineFlags {
 	return offlineFlags{
 		data:    fs.String("data", "", "work on this data directory directly (no server may be running on it)"),
 		natsURL: fs.String("nats-url", "", "work on the event log of this NATS cluster directly"),
+		keyring: fs.String("keyring", "", "keys trusted to have signed the log (default DATA/keys/keyring.json; required with --nats-url alone)"),
 	}
 }
 
@@ -50,9 +50,14 @@ func (o offlineFlags) set() bool { return *o.data != "" || *o.natsURL != "" }
 // needs the lock even when the log is read from a cluster. hint tells the
 // operator how to do the same through the running server.
 func (m *Main) openOffline(ctx context.Context, o offlineFlags, command string, writes bool, hint string) (*eventstore.JetStream, func(), error) {
-	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1, offline: true,
+	// Offline tools judge the log with the keyring and append nothing, so
+	// they open it without the private key.
+	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1, offline: true, Keyring: *o.keyring, ReadOnlyKeys: true,
 		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN"),
 		NATSNkey: m.Getenv("KPITRAIL_NATS_NKEY"), NATSCreds: m.Getenv("KPITRAIL_NATS_CREDS")}
+	if cfg.DataDir == "" && cfg.Keyring == "" {
+		return nil, nil, fmt.Errorf("give --keyring: the keys trusted to have signed the log on %s", cfg.NATSURL)
+	}
 	var lock *datadir.Lock
 	if *o.data != "" && (*o.natsURL == "" || writes) {
 		var err error
@@ -193,57 +198,6 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "snapshot of %d at position %v\ncontent hash %v\nroot %v over %v aggregates\nfile %v\n",
 			*year, res["position"], res["content_hash"], res["root"], res["aggregates"], res["file"])
 	})
-}
-
-func (m *Main) runAudit(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("usage: kpitrail audit verify [--root R --position P --aggregates N] [--data DIR | --nats-url URL]")
-	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	off := addOfflineFlags(fs)
-	root := fs.String("root", "", "a published checkpoint root to check the log against")
-	position := fs.Uint64("position", 0, "the checkpoint's position")
-	aggregates := fs.Int("aggregates", 0, "the checkpoint's aggregate count")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	var against *audit.Checkpoint
-	if *root != "" {
-		against = &audit.Checkpoint{Position: *position, Root: *root, Aggregates: *aggregates}
-	}
-	var rep audit.Report
-	c := newClient()
-	if off.set() {
-		store, closeFn, err := m.openOffline(ctx, off, "audit verify", false, "run `kpitrail audit verify` without --data to have the running server verify")
-		if err != nil {
-			return err
-		}
-		defer closeFn()
-		if rep, err = audit.Verify(ctx, store, against); err != nil {
-			return err
-		}
-	} else {
-		path := "/v1/audit/verify"
-		if against != nil {
-			path += fmt.Sprintf("?root=%s&position=%d&aggregates=%d", *root, *position, *aggregates)
-		}
-		if err := c.do(ctx, "GET", path, nil, &rep); err != nil {
-			return err
-		}
-	}
-	err := m.printJSONOr(c.asJSON, rep, func() {
-		fmt.Fprintf(m.Stdout, "%d messages, %d events, %d aggregates, last position %d\nroot %s\n",
-			rep.Messages, rep.Events, rep.Aggregates, rep.Last, rep.Checkpoint.Root)
-		for _, f := range rep.Findings {
-			fmt.Fprintf(m.Stdout, "  %-13s position %-8d %s %s\n", f.Kind, f.Position, strings.TrimSpace(f.AggregateType+"/"+f.AggregateID), f.Detail)
-		}
-	})
-	if err == nil && !rep.OK() {
-		return fmt.Errorf("the log does not verify: %d finding(s)", len(rep.Findings))
-	}
-	return err
 }
 
 type multiFlag []string

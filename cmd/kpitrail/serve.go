@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -76,6 +77,12 @@ type ServeConfig struct {
 	offline bool
 	// noGuard leaves the stream to the caller (kpitrail stream).
 	noGuard bool
+	// SigningKey and Keyring are the instance's Ed25519 key and the keys
+	// trusted to have signed the log (default: under DataDir/keys).
+	SigningKey, Keyring string
+	// ReadOnlyKeys opens the store with the keyring alone: it judges what
+	// it reads and appends nothing (offline verify, rebuild, replay).
+	ReadOnlyKeys bool
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -136,6 +143,8 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	}
 	fs.StringVar(&c.ReporterReads, "reporter-reads", env("KPITRAIL_REPORTER_READS", "own"), "own: reporters read only their departments' tasks and indicators; all: they read everything")
 	fs.DurationVar(&c.StreamCheckEvery, "stream-check-every", 10*time.Second, "check the event stream against its record this often (and on every stream advisory)")
+	fs.StringVar(&c.SigningKey, "signing-key", env("KPITRAIL_SIGNING_KEY", ""), "Ed25519 key file (PKCS#8 PEM, mode 600) that signs the log; made on the first start (default DATA/keys/signing.key)")
+	fs.StringVar(&c.Keyring, "keyring", env("KPITRAIL_KEYRING", ""), "keyring file of the keys trusted to have signed the log (default DATA/keys/keyring.json)")
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -168,6 +177,13 @@ type System struct {
 	Keys   *natsauth.Keys
 	remote eventstore.RemoteConfig
 	intake eventstore.RemoteConfig
+	// keys are the files of the signing key and keyring; rotating allows
+	// one rotation at a time.
+	keys     keyPaths
+	rotating sync.Mutex
+	// AdoptedUnsigned is the history, written before kpitrail signed its
+	// messages, that this start's new keyring accepted (0: none).
+	AdoptedUnsigned uint64
 }
 
 // Connect opens another connection to the same NATS as role, for a
@@ -210,8 +226,11 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 	if err := c.checkNATS(); err != nil {
 		return nil, err
 	}
-	sys := &System{}
-	var err error
+	sys := &System{keys: c.keyPaths()}
+	signer, kr, fresh, err := openKeys(c)
+	if err != nil {
+		return nil, err
+	}
 	if c.NATSURL == "" {
 		// Every identity is an nkey, the server's listener included: no
 		// anonymous client and no shared password, whether it listens or not.
@@ -243,13 +262,22 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr})
 	if err != nil {
 		sys.Close()
 		return nil, err
 	}
 	if !c.noGuard {
 		if err := sys.openGuard(ctx, c, log); err != nil {
+			sys.Close()
+			return nil, err
+		}
+	}
+	// Keys are settled on the stream the guard accepted: adopting history
+	// or finishing a rotation on a stream that is not the recorded one
+	// would vouch for what nobody checked.
+	if !c.ReadOnlyKeys && (sys.Guard == nil || sys.Guard.Err() == nil) {
+		if err := sys.settleKeys(ctx, fresh); err != nil {
 			sys.Close()
 			return nil, err
 		}

@@ -96,6 +96,12 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock}
+	log.Info("signing key", "key_id", sys.Store.Signer().KeyID(), "public_key", sys.Store.Signer().PublicKeyText(),
+		"keyring", sys.keys.ring)
+	if sys.AdoptedUnsigned > 0 {
+		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
+			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
+	}
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
 		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
@@ -117,6 +123,9 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
+		Audit: &auditor{store: sys.Store, keyring: sys.Store.Keyring(), readModels: func(ctx context.Context, fn func(*projections.DB) error) error {
+			return s.live.With(ctx, nil, fn)
+		}, record: filepath.Join(cfg.DataDir, "audit", "verified.json"), sys: sys, now: time.Now},
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
