@@ -6,6 +6,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -270,7 +271,13 @@ func (in *Intake) reply(msg *message.Message, status int, body any) {
 		in.cfg.Logger.Warn("intake: reply subject is not an inbox; not answered", "subject", msg.Metadata.Get(metaSubject), "reply", reply)
 		return
 	}
-	data, _ := json.Marshal(body)
+	// Not HTML-escaped: a reply is read by programs and people at a
+	// terminal (nats req), never put in a page, so "<token>" stays legible.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	out := nats.NewMsg(reply)
 	out.Data = data
 	out.Header.Set(StatusHeader, strconv.Itoa(status))
