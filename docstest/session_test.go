@@ -181,6 +181,9 @@ func newSession(t *testing.T, file string, resolve map[string]resolver) *session
 	s.env["PATH"] = filepath.Dir(natsCLI(t)) + string(os.PathListSeparator) + s.env["PATH"]
 	// The nats CLI reads its contexts from here: none of the machine's.
 	s.env["XDG_CONFIG_HOME"] = filepath.Join(s.dir, ".config")
+	// The nats CLI waits 5 s for a reply; a machine busy with the rest of
+	// the suite may take longer, which is not what the page is about.
+	s.env["NATS_TIMEOUT"] = "30s"
 	// The defaults, moved to the session's port.
 	s.env["KPITRAIL_HTTP"] = s.http
 	s.env["KPITRAIL_SERVER"] = "http://" + s.http
