@@ -112,7 +112,8 @@ func (d *doc) intake() error {
 	d.schemas["CommandHeaders"] = headers(intake.RequestHeaders, map[string]Schema{
 		intake.HeaderAuthorization:   {"pattern": "^Bearer .+"},
 		intake.HeaderIdempotencyKey:  {"maxLength": intake.MaxIdempotencyKey},
-		intake.HeaderExpectedVersion: {"pattern": "^[0-9]+$"},
+		intake.HeaderExpectedVersion: {"pattern": "^(W/)?\"?[0-9]+\"?$"},
+		intake.HeaderIfMatch:         {"pattern": "^(W/)?\"?[0-9]+\"?$"},
 	})
 	result, err := reflectSchema(reflect.TypeFor[intake.Response](), out)
 	if err != nil {
@@ -137,7 +138,7 @@ func (d *doc) intake() error {
 	d.messages["CommandProblem"] = Schema{
 		"name": "CommandProblem", "title": "Command refused", "contentType": "application/problem+json",
 		"summary": "Nothing was stored. 400 bad input, 401 no or unknown token, 403 not allowed, 404 no such command or " +
-			"aggregate, 409 stale Expected-Version, 413 too large, 422 a domain rule refuses it, 500 failed after retries.",
+			"aggregate, 409 stale If-Match (or Expected-Version), 413 too large, 422 a domain rule refuses it, 500 failed after retries.",
 		"headers": replyHeaders(Schema{"pattern": "^[45][0-9]{2}$"}), "payload": ref("#/components/schemas/Problem"),
 	}
 	d.channels["command.reply"] = Schema{

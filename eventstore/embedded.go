@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -85,13 +86,44 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
+	fatal := &fatalCatcher{ch: make(chan string, 1)}
+	srv.SetLoggerV2(fatal, false, false, false)
 	go srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return nil, errors.New("embedded nats: not ready after 30s")
+	deadline := time.Now().Add(30 * time.Second)
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		select {
+		case msg := <-fatal.ch:
+			srv.Shutdown()
+			return nil, fmt.Errorf("embedded nats: %s", msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, errors.New("embedded nats: not ready after 30s")
+		}
 	}
 	return &Embedded{srv: srv}, nil
 }
+
+// fatalCatcher is the embedded server's logger. The server reports what
+// stops it from starting (a client port it cannot bind, JetStream that
+// cannot open its store) only through its logger's Fatalf and then waits;
+// without one it said nothing and startup waited out its whole timeout
+// before a vague "not ready". Everything else the server logs is dropped,
+// as before.
+type fatalCatcher struct {
+	once sync.Once
+	ch   chan string
+}
+
+func (f *fatalCatcher) Fatalf(format string, v ...any) {
+	f.once.Do(func() { f.ch <- fmt.Sprintf(format, v...) })
+}
+func (*fatalCatcher) Noticef(string, ...any) {}
+func (*fatalCatcher) Warnf(string, ...any)   {}
+func (*fatalCatcher) Errorf(string, ...any)  {}
+func (*fatalCatcher) Debugf(string, ...any)  {}
+func (*fatalCatcher) Tracef(string, ...any)  {}
 
 // Connect returns an in-process client connection (no TCP on the hot path).
 // With Users configured the server authenticates in-process clients too:

@@ -9,6 +9,9 @@ const (
 	HeaderIdempotencyKey  = "Idempotency-Key"
 	HeaderCorrelationID   = "X-Correlation-Id"
 	HeaderExpectedVersion = "Expected-Version"
+	// HeaderIfMatch is HTTP's name for the expected version, taken here too
+	// so one client code path serves both transports.
+	HeaderIfMatch = "If-Match"
 )
 
 // MaxIdempotencyKey is the longest Idempotency-Key taken, in bytes.
@@ -27,7 +30,8 @@ var RequestHeaders = []Header{
 	{HeaderAuthorization, true, "Bearer <token>: the token of the identity the command is executed as"},
 	{HeaderIdempotencyKey, false, "at most 100 bytes; a retry with the same key and token returns the first result instead of executing again. Without one, every request is a new command"},
 	{HeaderCorrelationID, false, "stored on the events as correlation_id, to follow one piece of work across commands"},
-	{HeaderExpectedVersion, false, "the aggregate version the command was decided against (optimistic concurrency); a stale one is refused with 409 and current_version"},
+	{HeaderIfMatch, false, "the aggregate version the command was decided against (optimistic concurrency), as over HTTP: \"3\" or 3; a stale one is refused with 409 and current_version"},
+	{HeaderExpectedVersion, false, "the same as If-Match, under its older name; when both are sent they must agree"},
 }
 
 // ReplyHeaders are the headers of every reply.

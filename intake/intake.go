@@ -6,6 +6,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,6 +48,9 @@ const (
 	metaAuth    = "authorization"
 	metaKey     = "idempotency_key"
 	metaCorr    = "correlation_id"
+	// The expected version, under either header name.
+	metaExpected = "expected_version"
+	metaIfMatch  = "if_match"
 )
 
 // Authenticator resolves a bearer token.
@@ -194,19 +198,37 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 		key = "auto-" + hex.EncodeToString(b)
 	}
 	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
-	var opts app.Options
-	if v := msg.Metadata.Get("expected_version"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return Response{}, domain.Invalid("Expected-Version", "version", "must be the aggregate version")
-		}
-		opts.ExpectedVersion = &n
+	opts, err := expectedVersion(msg)
+	if err != nil {
+		return Response{}, err
 	}
 	res, err := in.cfg.Service.Execute(auth.WithPrincipal(ctx, p), meta, cmd, opts)
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs}, nil
+	return Response{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs,
+		Created: app.Created(cmd)}, nil
+}
+
+// expectedVersion reads If-Match (HTTP's name) or Expected-Version; a
+// request carrying both must give the same version in each.
+func expectedVersion(msg *message.Message) (app.Options, error) {
+	var opts app.Options
+	for _, h := range []struct{ name, meta string }{{HeaderIfMatch, metaIfMatch}, {HeaderExpectedVersion, metaExpected}} {
+		v := msg.Metadata.Get(h.meta)
+		if v == "" {
+			continue
+		}
+		n, err := app.ParseExpectedVersion(h.name, v)
+		if err != nil {
+			return app.Options{}, err
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != *n {
+			return app.Options{}, domain.Invalid(h.name, "matches_if_match", "%s says %d, If-Match says %d: send one of them", h.name, *n, *opts.ExpectedVersion)
+		}
+		opts.ExpectedVersion = n
+	}
+	return opts, nil
 }
 
 // Response is the reply to a successful command.
@@ -215,6 +237,9 @@ type Response struct {
 	Version   uint64              `json:"version"`
 	Position  uint64              `json:"position"`
 	EventIDs  []string            `json:"event_ids"`
+	// Created names what the command created by its id field (task_id,
+	// indicator_id, problem_id).
+	Created map[string]string `json:"created,omitempty"`
 }
 
 func (in *Intake) replyOnFailure(h message.HandlerFunc) message.HandlerFunc {
@@ -246,7 +271,13 @@ func (in *Intake) reply(msg *message.Message, status int, body any) {
 		in.cfg.Logger.Warn("intake: reply subject is not an inbox; not answered", "subject", msg.Metadata.Get(metaSubject), "reply", reply)
 		return
 	}
-	data, _ := json.Marshal(body)
+	// Not HTML-escaped: a reply is read by programs and people at a
+	// terminal (nats req), never put in a page, so "<token>" stays legible.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	out := nats.NewMsg(reply)
 	out.Data = data
 	out.Header.Set(StatusHeader, strconv.Itoa(status))

@@ -254,3 +254,39 @@ func TestRepliesGoToInboxesOnly(t *testing.T) {
 		t.Fatalf("the intake answered on %s: %s", target, m.Data)
 	}
 }
+
+// The expected version travels as If-Match, HTTP's name and syntax, or as
+// Expected-Version; a stale one is a 409 naming the current version, and
+// the two headers must agree when both are sent.
+func TestIfMatchOverNATS(t *testing.T) {
+	f := setup(t, nil)
+	f.request(t, "task.register", f.office, `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`)
+	narrative := `{"task_id":"t","items":["a"]}`
+	for _, h := range [][]string{{"If-Match", `"1"`}, {"If-Match", `W/"2"`}, {"Expected-Version", "3"}, {"If-Match", "4", "Expected-Version", "4"}} {
+		if r := f.request(t, "task.record_narrative", f.office, narrative, h...); r.status != 200 {
+			t.Fatalf("%v: %d %v", h, r.status, r.body)
+		}
+	}
+	before := f.last(t)
+	for _, tc := range []struct {
+		headers []string
+		status  int
+		field   string
+	}{
+		{[]string{"If-Match", `"2"`}, 409, ""},
+		{[]string{"Expected-Version", "1"}, 409, ""},
+		{[]string{"If-Match", "five"}, 400, "If-Match"},
+		{[]string{"If-Match", "5", "Expected-Version", "4"}, 400, "Expected-Version"},
+	} {
+		r := f.request(t, "task.record_narrative", f.office, narrative, tc.headers...)
+		if r.status != tc.status || (tc.field != "" && r.body["field"] != tc.field) {
+			t.Fatalf("%v: %d %v, want %d naming %q", tc.headers, r.status, r.body, tc.status, tc.field)
+		}
+		if tc.status == 409 && r.body["current_version"] != float64(5) {
+			t.Fatalf("%v: a conflict without the current version 5: %v", tc.headers, r.body)
+		}
+		if f.last(t) != before {
+			t.Fatalf("%v: a refused request appended", tc.headers)
+		}
+	}
+}

@@ -19,7 +19,8 @@ func (requestUnmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 		msg.Metadata.Set(metaAuth, m.Header.Get(HeaderAuthorization))
 		msg.Metadata.Set(metaKey, m.Header.Get(HeaderIdempotencyKey))
 		msg.Metadata.Set(metaCorr, m.Header.Get(HeaderCorrelationID))
-		msg.Metadata.Set("expected_version", m.Header.Get(HeaderExpectedVersion))
+		msg.Metadata.Set(metaExpected, m.Header.Get(HeaderExpectedVersion))
+		msg.Metadata.Set(metaIfMatch, m.Header.Get(HeaderIfMatch))
 	}
 	// The handler answers the inbox itself. Clearing it here keeps the
 	// subscriber's ack step from also sending a "+ACK" to the requester,

@@ -58,6 +58,8 @@ type server struct {
 	// unready starts without waiting for /readyz (a server that must come
 	// up refusing writes).
 	unready bool
+	// noBootstrap starts without KPITRAIL_ADMIN_TOKEN.
+	noBootstrap bool
 }
 
 func freePort(t *testing.T) string {
@@ -81,6 +83,9 @@ func (s *server) start() {
 	s.log = &bytes.Buffer{}
 	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.data, "--http", s.addr, "--rate", "0"}, s.extra...)...)
 	s.cmd.Env = append(os.Environ(), "KPITRAIL_ADMIN_TOKEN="+adminToken)
+	if s.noBootstrap {
+		s.cmd.Env = append(os.Environ(), "KPITRAIL_ADMIN_TOKEN=")
+	}
 	s.cmd.Stdout, s.cmd.Stderr = &lockedWriter{w: s.log}, &lockedWriter{w: s.log}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)

@@ -72,6 +72,7 @@ type Server struct {
 	feedConn *nats.Conn
 	ln       net.Listener
 	http     *http.Server
+	handler  *starting
 	// lock makes this process the data directory's only owner.
 	lock   *datadir.Lock
 	errc   chan error
@@ -90,25 +91,34 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	sys, err := OpenSystem(ctx, cfg, log)
-	if err != nil {
-		lock.Release()
+	s := &Server{cfg: cfg, errc: make(chan error, 1), log: log, lock: lock}
+	// Listeners first, then the tokens: what is wrong is said before
+	// anything starts (startup.go).
+	if s.ln, err = listen(cfg); err != nil {
+		s.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock}
-	log.Info("signing key", "key_id", sys.Store.Signer().KeyID(), "public_key", sys.Store.Signer().PublicKeyText(),
-		"keyring", sys.keys.ring)
-	if sys.AdoptedUnsigned > 0 {
-		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
-			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
-	}
+	s.serve()
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
 		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if cfg.AdminToken != "" {
-		log.Info("bootstrap admin token enabled: it never expires; unset KPITRAIL_ADMIN_TOKEN once an admin token is issued")
+	if err := checkTokens(ctx, cfg, s.tokens, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys, err := OpenSystem(ctx, cfg, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.sys = sys
+	log.Info("signing key", "key_id", sys.Store.Signer().KeyID(), "public_key", sys.Store.Signer().PublicKeyText(),
+		"keyring", sys.keys.ring)
+	if sys.AdoptedUnsigned > 0 {
+		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
+			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
 	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{}, log); err != nil {
@@ -171,10 +181,6 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.background = cancel
 	go checkpointer(bg, cfg.CheckpointEvery, s.live, sys.Service, log)
-	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		s.Close()
-		return nil, err
-	}
 	if err := lock.Update(func(h *datadir.Holder) {
 		h.HTTP = s.ln.Addr().String()
 		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
@@ -184,16 +190,21 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		s.Close()
-		return nil, errors.New("--tls-cert and --tls-key go together")
+	s.handler.ready(api)
+	return s, nil
+}
+
+// serve answers on the bound listener, "starting" until the API is ready.
+func (s *Server) serve() {
+	s.handler = &starting{}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	if s.cfg.TLSCert != "" {
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	go func() {
 		var err error
-		if cfg.TLSCert != "" {
-			s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-			err = s.http.ServeTLS(s.ln, cfg.TLSCert, cfg.TLSKey)
+		if s.cfg.TLSCert != "" {
+			err = s.http.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
 		} else {
 			err = s.http.Serve(s.ln)
 		}
@@ -202,7 +213,6 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 		s.errc <- err
 	}()
-	return s, nil
 }
 
 // natsAddress says where the server's NATS is, for the lock file.
