@@ -29,6 +29,9 @@ type Message struct {
 	Events   []domain.Envelope
 	Raw      []byte
 	Err      error
+	// TraceParent and TraceState are the trace context the write stored in
+	// the message's headers, empty when it was not traced.
+	TraceParent, TraceState string
 }
 
 // ReadOptions bound a read of the log.

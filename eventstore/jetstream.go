@@ -231,6 +231,7 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 		jetstream.MsgIDHeader:               values[3:4:4],
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
 	}}
+	setTraceHeaders(msg, meta)
 	ack, err := s.publish(ctx, msg)
 	if err != nil {
 		s.cache.forget(ref)

@@ -20,6 +20,10 @@ const DefaultSubjectPrefix = "kpitrail.events"
 const (
 	hdrVersion   = "Kpitrail-Version"    // aggregate version after this message
 	hdrCommandID = "Kpitrail-Command-Id" // for operators reading the raw stream
+	// The W3C trace context of the write, on messages written while traces
+	// are exported (domain.Meta.TraceParent): the names the W3C gives them.
+	hdrTraceParent = "traceparent"
+	hdrTraceState  = "tracestate"
 	wireFormat   = 1
 )
 
@@ -96,5 +100,6 @@ func decodeMessage(prefix, subject string, seq uint64, data []byte, hdr nats.Hea
 		}
 	}
 	msg.Events = w.Events
+	msg.TraceParent, msg.TraceState = hdr.Get(hdrTraceParent), hdr.Get(hdrTraceState)
 	return msg
 }

@@ -9,6 +9,10 @@ const (
 	HeaderIdempotencyKey  = "Idempotency-Key"
 	HeaderCorrelationID   = "X-Correlation-Id"
 	HeaderExpectedVersion = "Expected-Version"
+	// HeaderTraceParent and HeaderTraceState are the W3C trace context, by
+	// the W3C's (lower-case) names: NATS headers are case-sensitive.
+	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
 )
 
 // MaxIdempotencyKey is the longest Idempotency-Key taken, in bytes.
@@ -28,6 +32,8 @@ var RequestHeaders = []Header{
 	{HeaderIdempotencyKey, false, "at most 100 bytes; a retry with the same key and token returns the first result instead of executing again. Without one, every request is a new command"},
 	{HeaderCorrelationID, false, "stored on the events as correlation_id, to follow one piece of work across commands"},
 	{HeaderExpectedVersion, false, "the aggregate version the command was decided against (optimistic concurrency); a stale one is refused with 409 and current_version"},
+	{HeaderTraceParent, false, "W3C trace context: when kpitrail exports traces, the command's spans join this trace"},
+	{HeaderTraceState, false, "W3C tracestate, with traceparent"},
 }
 
 // ReplyHeaders are the headers of every reply.

@@ -22,6 +22,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -47,6 +48,9 @@ const (
 	metaAuth    = "authorization"
 	metaKey     = "idempotency_key"
 	metaCorr    = "correlation_id"
+	// The requester's trace context, for the tracing middleware.
+	metaTraceParent = "traceparent"
+	metaTraceState  = "tracestate"
 )
 
 // Authenticator resolves a bearer token.
@@ -64,6 +68,8 @@ type Config struct {
 	Retries int
 	// MaxBodyBytes bounds a request. Default 512 KiB, as over HTTP.
 	MaxBodyBytes int
+	// Tracer, when it records, opens a span per request (trace.go).
+	Tracer trace.TracerProvider
 }
 
 // Intake is a running command intake.
@@ -119,6 +125,9 @@ func Start(ctx context.Context, cfg Config) (*Intake, error) {
 	// 500 reply (so the requester is not left waiting), then goes to the
 	// poison queue for an operator. Recoverer turns a panic into an error the
 	// retry can see.
+	if mw := traceRequests(cfg.Tracer); mw != nil {
+		router.AddMiddleware(mw)
+	}
 	router.AddMiddleware(
 		poison,
 		in.replyOnFailure,

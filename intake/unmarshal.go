@@ -20,6 +20,10 @@ func (requestUnmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 		msg.Metadata.Set(metaKey, m.Header.Get(HeaderIdempotencyKey))
 		msg.Metadata.Set(metaCorr, m.Header.Get(HeaderCorrelationID))
 		msg.Metadata.Set("expected_version", m.Header.Get(HeaderExpectedVersion))
+		if tp := m.Header.Get(HeaderTraceParent); tp != "" {
+			msg.Metadata.Set(metaTraceParent, tp)
+			msg.Metadata.Set(metaTraceState, m.Header.Get(HeaderTraceState))
+		}
 	}
 	// The handler answers the inbox itself. Clearing it here keeps the
 	// subscriber's ack step from also sending a "+ACK" to the requester,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -19,6 +20,7 @@ import (
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
+	"kpitrail/tracing"
 )
 
 // ServeConfig is everything `kpitrail serve` needs. Flags win over the
@@ -71,6 +73,11 @@ type ServeConfig struct {
 	// StreamCheckEvery is how often the stream guard checks the event
 	// stream (it also checks at once on the server's stream advisories).
 	StreamCheckEvery time.Duration
+	// Tracing is what the standard OTEL_ variables ask of traces; tracer is
+	// the provider serve runs with (tests set it, with an in-memory
+	// exporter), nil or no-op when traces are off.
+	Tracing tracing.Config
+	tracer  trace.TracerProvider
 	// offline opens the system for a tool: the stream is never created,
 	// changed or recorded, and a guard fault is an error.
 	offline bool
@@ -148,6 +155,9 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
 	c.NATSIntakePass = m.Getenv("KPITRAIL_NATS_INTAKE_PASSWORD")
 	c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
+	if c.Tracing, err = tracing.ConfigFromEnv(m.Getenv); err != nil {
+		return ServeConfig{}, err
+	}
 	return c, nil
 }
 
@@ -266,7 +276,8 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 	if sys.Guard != nil {
 		appends = app.Gate(appends, sys.Guard)
 	}
-	sys.Service = app.NewService(app.Instrument(appends, sys.Metrics))
+	sys.Service = app.NewService(app.Trace(app.Instrument(appends, sys.Metrics), c.tracer))
+	sys.Service.Observe = app.TraceCommands(c.tracer)
 	return sys, nil
 }
 

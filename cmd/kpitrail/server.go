@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"kpitrail/app"
 	"kpitrail/asyncapi"
 	"kpitrail/auth"
 	"kpitrail/eventstore"
@@ -24,6 +25,7 @@ import (
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
 	"kpitrail/projections"
+	"kpitrail/tracing"
 )
 
 // registerGauges exposes projection lag and dead letters, read at scrape,
@@ -78,7 +80,9 @@ type Server struct {
 	closed bool
 	// background ends the server's own goroutines (the checkpointer).
 	background context.CancelFunc
-	log        *slog.Logger
+	// traces flushes and stops the trace exporter, last.
+	traces *tracing.Provider
+	log    *slog.Logger
 }
 
 // StartServer opens everything and starts serving; tests call it with a
@@ -90,12 +94,18 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	sys, err := OpenSystem(ctx, cfg, log)
+	traces, err := startTracing(ctx, &cfg, log)
 	if err != nil {
 		lock.Release()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock}
+	sys, err := OpenSystem(ctx, cfg, log)
+	if err != nil {
+		_ = traces.Shutdown(ctx)
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log, lock: lock, traces: traces}
 	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
 		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
@@ -104,8 +114,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if cfg.AdminToken != "" {
 		log.Info("bootstrap admin token enabled: it never expires; unset KPITRAIL_ADMIN_TOKEN once an admin token is issued")
 	}
-	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{}, log); err != nil {
+	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{Tracer: cfg.tracer}, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -132,7 +142,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log, Tracer: cfg.tracer}); err != nil {
 		intakeConn.Close()
 		s.Close()
 		return nil, err
@@ -175,7 +185,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	s.http = &http.Server{Handler: tracing.HTTP(cfg.tracer, api), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		s.Close()
 		return nil, errors.New("--tls-cert and --tls-key go together")
@@ -243,6 +253,13 @@ func (s *Server) Close() error {
 	}
 	if s.sys != nil {
 		s.sys.Close()
+	}
+	if s.traces != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.traces.Shutdown(ctx); err != nil {
+			s.log.Warn("traces not all exported at shutdown", "err", err)
+		}
+		cancel()
 	}
 	// Last: the directory is free only once every file in it is closed.
 	errs = append(errs, s.lock.Release())
