@@ -24,7 +24,7 @@ const (
 	// are exported (domain.Meta.TraceParent): the names the W3C gives them.
 	hdrTraceParent = "traceparent"
 	hdrTraceState  = "tracestate"
-	wireFormat   = 1
+	wireFormat     = 1
 )
 
 // Subject returns the subject of one aggregate instance.
