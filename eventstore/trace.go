@@ -6,6 +6,13 @@ import (
 	"kpitrail/domain"
 )
 
+// The W3C trace context of the write, on messages written while traces
+// are exported (domain.Meta.TraceParent), by the names the W3C gives them.
+const (
+	hdrTraceParent = "traceparent"
+	hdrTraceState  = "tracestate"
+)
+
 // traceHeaderReserve bounds what setTraceHeaders adds to a message: a
 // traceparent is 55 bytes, and a longer tracestate than fits is dropped.
 // AppendMany checks a message's size before the headers go on, so its

@@ -20,11 +20,7 @@ const DefaultSubjectPrefix = "kpitrail.events"
 const (
 	hdrVersion   = "Kpitrail-Version"    // aggregate version after this message
 	hdrCommandID = "Kpitrail-Command-Id" // for operators reading the raw stream
-	// The W3C trace context of the write, on messages written while traces
-	// are exported (domain.Meta.TraceParent): the names the W3C gives them.
-	hdrTraceParent = "traceparent"
-	hdrTraceState  = "tracestate"
-	wireFormat     = 1
+	wireFormat   = 1
 )
 
 // Subject returns the subject of one aggregate instance.
