@@ -14,6 +14,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"kpitrail/app"
+	"kpitrail/auth"
+	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
@@ -236,6 +239,58 @@ func TestTracesOffByDefault(t *testing.T) {
 	for _, h := range eventstore.TraceHeaders {
 		if v := raw.Header.Get(h.Name); v != "" {
 			t.Errorf("stored message has %s %q with traces off", h.Name, v)
+		}
+	}
+}
+
+// TestTraceManyCommandsAsFewSpans runs commands the way an import does
+// (ExecuteMany, atomic batches) inside a traced request: one append span
+// for the call, no span per command or per authorization, and projection
+// spans that are the append's children and together cover every message.
+func TestTraceManyCommandsAsFewSpans(t *testing.T) {
+	s, exp := tracedServer(t, nil)
+	office := auth.Principal{TokenID: "tok-import", Name: "导入", Role: auth.RoleOffice}
+	ctx, parent := s.cfg.tracer.Tracer("test").Start(auth.WithPrincipal(context.Background(), office), "import")
+	var reqs []app.Request
+	for i := range 30 {
+		id := fmt.Sprintf("t%02d", i)
+		reqs = append(reqs, app.Request{Meta: domain.Meta{Actor: office.Actor(), ActorTokenID: office.TokenID, CommandID: "import-" + id, Source: "import:b1"},
+			Command: domain.RegisterTask{TaskID: id, Year: 2022, Title: "专项任务" + id, LeadDepartment: "区科委"}})
+	}
+	for i, o := range s.sys.Service.ExecuteMany(ctx, reqs) {
+		if o.Err != nil {
+			t.Fatalf("request %d: %v", i, o.Err)
+		}
+	}
+	parent.End()
+
+	batch := spanWhere(t, exp, "append batch", childOf(parent.SpanContext(), "append batch"))
+	if n := attr(batch, tracing.AttrRequests).AsInt64(); n != 30 {
+		t.Errorf("append batch of %d requests, want 30", n)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		projected, projects := int64(0), 0
+		for _, sp := range exp.GetSpans() {
+			if childOf(batch.SpanContext, "project")(sp) {
+				projected += attr(sp, tracing.AttrMessages).AsInt64()
+				projects++
+			}
+		}
+		if projected == 30 {
+			if projects > 3 {
+				t.Errorf("%d projection spans for one append batch", projects)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projection spans cover %d of 30 messages", projected)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, sp := range exp.GetSpans() {
+		if strings.HasPrefix(sp.Name, "command ") || sp.Name == "authorize" {
+			t.Errorf("span %q inside an ExecuteMany", sp.Name)
 		}
 	}
 }
