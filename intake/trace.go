@@ -2,6 +2,7 @@ package intake
 
 import (
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -30,8 +31,14 @@ func traceRequests(tp trace.TracerProvider) message.HandlerMiddleware {
 			defer span.End()
 			msg.SetContext(ctx)
 			out, err := h(msg)
-			if err != nil {
-				span.SetStatus(codes.Error, err.Error())
+			// The poison queue, inside this middleware, swallows the error
+			// of a request that failed every retry; its reason stays on the
+			// message.
+			if reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey); err != nil || reason != "" {
+				if err != nil {
+					reason = err.Error()
+				}
+				span.SetStatus(codes.Error, reason)
 			}
 			return out, err
 		}
