@@ -294,3 +294,16 @@ func TestTraceManyCommandsAsFewSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceFollowsAWriteWithoutGroupCommit: with group commit off, the
+// store's single-message append carries the trace context the same way.
+func TestTraceFollowsAWriteWithoutGroupCommit(t *testing.T) {
+	s, exp := tracedServer(t, func(c *ServeConfig) { c.GroupCommitWait = -1 })
+	if s.sys.Commits != nil {
+		t.Fatal("group commit is on")
+	}
+	office := s.token("考评办", "office")
+	res := s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "rural", "year": 2022, "title": "乡村振兴战略", "lead_department": "区农业农村局"})
+	httpSpan := spanWhere(t, exp, "for the HTTP request", func(s tracetest.SpanStub) bool { return s.Name == "POST /v1/tasks" })
+	followWrite(t, s, exp, httpSpan, "task.register", uint64(res["position"].(float64)))
+}
