@@ -15,14 +15,19 @@ import (
 // the caller's trace when the request carries a traceparent. The span is
 // named after the route the mux matched ("POST /v1/indicators/{id}/figures"),
 // known only once the mux has routed, so it is renamed after the handler
-// returns; a request no route matched keeps the bare method. With tp off
-// it returns next itself.
+// returns; a request no route matched keeps the bare method. Probes and
+// scrapes (Untraced) get no span: they would be most of every trace store.
+// With tp off it returns next itself.
 func HTTP(tp trace.TracerProvider, next http.Handler) http.Handler {
 	if !Enabled(tp) {
 		return next
 	}
 	tracer := tp.Tracer(Scope)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if Untraced[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
@@ -51,6 +56,10 @@ func HTTP(tp trace.TracerProvider, next http.Handler) http.Handler {
 		}
 	})
 }
+
+// Untraced are the paths HTTP opens no span for: health probes and the
+// Prometheus scrape, each asked every few seconds.
+var Untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // statusWriter remembers the status and passes Flush through, which the
 // change feed's server-sent events need.
