@@ -217,6 +217,9 @@ func (d *doc) events() error {
 		storedProps[h.Name] = Schema{"type": "string", "description": h.Description}
 		storedRequired = append(storedRequired, h.Name)
 	}
+	for _, h := range eventstore.TraceHeaders {
+		storedProps[h.Name] = Schema{"type": "string", "description": h.Description}
+	}
 	storedProps[eventstore.HeaderVersion] = Schema{"type": "string", "pattern": "^[0-9]+$", "description": storedProps[eventstore.HeaderVersion].(Schema)["description"]}
 	d.schemas["StoredHeaders"] = Schema{
 		"type": "object", "properties": storedProps, "required": storedRequired,

@@ -58,6 +58,12 @@ type Meta struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	CausationID   string `json:"causation_id,omitempty"`
 	Source        string `json:"source"` // "api", "nats", "import:<batch id>", "cli"
+	// TraceParent and TraceState are the W3C trace context of the write,
+	// set only while traces are exported. The store writes them as headers
+	// of the stored message so the read side can continue the write's
+	// trace; they are never part of an event, its hash or its JSON.
+	TraceParent string `json:"-"`
+	TraceState  string `json:"-"`
 }
 
 // Attribution is whom a run of commands is attributed to: the actor and

@@ -54,9 +54,9 @@ const (
 // means the server keeps refusing for a reason no refresh explains.
 const maxRefusals = 8
 
-// batchHeaderReserve is room for the batch and subject-check headers, which
-// are set after the payload size check.
-const batchHeaderReserve = 192
+// batchHeaderReserve is room for the batch, subject-check and trace
+// headers, which are set after the payload size check.
+const batchHeaderReserve = 192 + traceHeaderReserve
 
 // loadWorkers bounds the parallel direct gets when a call needs many
 // aggregates: sequential gets would cost more than the batch's sync.
@@ -233,6 +233,7 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 			out[i].Err = err
 			continue
 		}
+		setTraceHeaders(msg, r.Meta)
 		if !chained {
 			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.state.lastSeq, 10))
 		}

@@ -40,6 +40,9 @@ type Message struct {
 	// keyring it was opened with: nil for kpitrail's own messages. Readers
 	// apply nothing it is set on.
 	Foreign error
+	// TraceParent and TraceState are the trace context the write stored in
+	// the message's headers, empty when it was not traced.
+	TraceParent, TraceState string
 }
 
 // ReadOptions bound a read of the log.

@@ -298,6 +298,7 @@ func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expecte
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
 		hdrSignature:                        values[5:6:6],
 	}}
+	setTraceHeaders(msg, meta)
 	checked := agg.lastSeq
 	for retries := 0; ; retries++ {
 		ack, err := s.publish(ctx, msg)

@@ -97,5 +97,6 @@ func decodeMessage(prefix, subject string, seq uint64, data []byte, hdr nats.Hea
 		}
 	}
 	msg.Events = w.Events
+	msg.TraceParent, msg.TraceState = hdr.Get(hdrTraceParent), hdr.Get(hdrTraceState)
 	return msg
 }

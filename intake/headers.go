@@ -12,6 +12,10 @@ const (
 	// HeaderIfMatch is HTTP's name for the expected version, taken here too
 	// so one client code path serves both transports.
 	HeaderIfMatch = "If-Match"
+	// HeaderTraceParent and HeaderTraceState are the W3C trace context, by
+	// the W3C's (lower-case) names: NATS headers are case-sensitive.
+	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
 )
 
 // MaxIdempotencyKey is the longest Idempotency-Key taken, in bytes.
@@ -32,6 +36,8 @@ var RequestHeaders = []Header{
 	{HeaderCorrelationID, false, "stored on the events as correlation_id, to follow one piece of work across commands"},
 	{HeaderIfMatch, false, "the aggregate version the command was decided against (optimistic concurrency), as over HTTP: \"3\" or 3; a stale one is refused with 409 and current_version"},
 	{HeaderExpectedVersion, false, "the same as If-Match, under its older name; when both are sent they must agree"},
+	{HeaderTraceParent, false, "W3C trace context: when kpitrail exports traces, the command's spans join this trace"},
+	{HeaderTraceState, false, "W3C tracestate, with traceparent"},
 }
 
 // ReplyHeaders are the headers of every reply.

@@ -23,6 +23,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -51,6 +52,9 @@ const (
 	// The expected version, under either header name.
 	metaExpected = "expected_version"
 	metaIfMatch  = "if_match"
+	// The requester's trace context, for the tracing middleware.
+	metaTraceParent = "traceparent"
+	metaTraceState  = "tracestate"
 )
 
 // Authenticator resolves a bearer token.
@@ -68,6 +72,8 @@ type Config struct {
 	Retries int
 	// MaxBodyBytes bounds a request. Default 512 KiB, as over HTTP.
 	MaxBodyBytes int
+	// Tracer, when it records, opens a span per request (trace.go).
+	Tracer trace.TracerProvider
 }
 
 // Intake is a running command intake.
@@ -123,6 +129,9 @@ func Start(ctx context.Context, cfg Config) (*Intake, error) {
 	// 500 reply (so the requester is not left waiting), then goes to the
 	// poison queue for an operator. Recoverer turns a panic into an error the
 	// retry can see.
+	if mw := traceRequests(cfg.Tracer); mw != nil {
+		router.AddMiddleware(mw)
+	}
 	router.AddMiddleware(
 		poison,
 		in.replyOnFailure,

@@ -21,6 +21,10 @@ func (requestUnmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 		msg.Metadata.Set(metaCorr, m.Header.Get(HeaderCorrelationID))
 		msg.Metadata.Set(metaExpected, m.Header.Get(HeaderExpectedVersion))
 		msg.Metadata.Set(metaIfMatch, m.Header.Get(HeaderIfMatch))
+		if tp := m.Header.Get(HeaderTraceParent); tp != "" {
+			msg.Metadata.Set(metaTraceParent, tp)
+			msg.Metadata.Set(metaTraceState, m.Header.Get(HeaderTraceState))
+		}
 	}
 	// The handler answers the inbox itself. Clearing it here keeps the
 	// subscriber's ack step from also sending a "+ACK" to the requester,

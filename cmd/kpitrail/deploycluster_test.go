@@ -85,6 +85,15 @@ func startDeployCluster(t *testing.T) string {
 			js, _ := jetstream.New(nc)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_, err = js.AccountInfo(ctx)
+			if err == nil {
+				// Answering is not enough: an R3 stream can be placed only
+				// once the meta leader knows all three peers.
+				var st jetstream.Stream
+				if st, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "PLACEMENT_PROBE", Subjects: []string{"deploytest.probe"},
+					Replicas: 3, Storage: jetstream.MemoryStorage}); err == nil {
+					err = js.DeleteStream(ctx, st.CachedInfo().Config.Name)
+				}
+			}
 			cancel()
 			nc.Close()
 			if err == nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -20,6 +21,7 @@ import (
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
+	"kpitrail/tracing"
 )
 
 // ServeConfig is everything `kpitrail serve` needs. Flags win over the
@@ -72,6 +74,11 @@ type ServeConfig struct {
 	// StreamCheckEvery is how often the stream guard checks the event
 	// stream (it also checks at once on the server's stream advisories).
 	StreamCheckEvery time.Duration
+	// Tracing is what the standard OTEL_ variables ask of traces; tracer is
+	// the provider serve runs with (tests set it, with an in-memory
+	// exporter), nil or no-op when traces are off.
+	Tracing tracing.Config
+	tracer  trace.TracerProvider
 	// offline opens the system for a tool: the stream is never created,
 	// changed or recorded, and a guard fault is an error.
 	offline bool
@@ -157,6 +164,9 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
 	c.NATSIntakePass = m.Getenv("KPITRAIL_NATS_INTAKE_PASSWORD")
 	c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
+	if c.Tracing, err = tracing.ConfigFromEnv(m.Getenv); err != nil {
+		return ServeConfig{}, err
+	}
 	return c, nil
 }
 
@@ -294,7 +304,8 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 	if sys.Guard != nil {
 		appends = app.Gate(appends, sys.Guard)
 	}
-	sys.Service = app.NewService(app.Instrument(appends, sys.Metrics))
+	sys.Service = app.NewService(app.Trace(app.Instrument(appends, sys.Metrics), c.tracer))
+	sys.Service.Observe = app.TraceCommands(c.tracer)
 	return sys, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"kpitrail/app"
 	"kpitrail/asyncapi"
 	"kpitrail/auth"
 	"kpitrail/eventstore"
@@ -24,6 +25,7 @@ import (
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
 	"kpitrail/projections"
+	"kpitrail/tracing"
 )
 
 // registerGauges exposes projection lag and dead letters, read at scrape,
@@ -79,7 +81,9 @@ type Server struct {
 	closed bool
 	// background ends the server's own goroutines (the checkpointer).
 	background context.CancelFunc
-	log        *slog.Logger
+	// traces flushes and stops the trace exporter, last.
+	traces *tracing.Provider
+	log    *slog.Logger
 }
 
 // StartServer opens everything and starts serving; tests call it with a
@@ -91,7 +95,12 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, errc: make(chan error, 1), log: log, lock: lock}
+	traces, err := startTracing(ctx, &cfg, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, errc: make(chan error, 1), log: log, lock: lock, traces: traces}
 	// Listeners first, then the tokens: what is wrong is said before
 	// anything starts (startup.go).
 	if s.ln, err = listen(cfg); err != nil {
@@ -120,8 +129,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
 			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
-	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{}, log); err != nil {
+	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{Tracer: cfg.tracer}, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -151,7 +160,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log, Tracer: cfg.tracer}); err != nil {
 		intakeConn.Close()
 		s.Close()
 		return nil, err
@@ -190,7 +199,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	s.handler.ready(api)
+	s.handler.ready(tracing.HTTP(cfg.tracer, api))
 	return s, nil
 }
 
@@ -262,6 +271,13 @@ func (s *Server) Close() error {
 	}
 	if s.sys != nil {
 		s.sys.Close()
+	}
+	if s.traces != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.traces.Shutdown(ctx); err != nil {
+			s.log.Warn("traces not all exported at shutdown", "err", err)
+		}
+		cancel()
 	}
 	// Last: the directory is free only once every file in it is closed.
 	errs = append(errs, s.lock.Release())
