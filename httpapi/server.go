@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"kpitrail/app"
@@ -43,6 +42,8 @@ type Config struct {
 	Burst         int
 	// WaitTimeout bounds ?wait=true. Default 10 s.
 	WaitTimeout time.Duration
+	// Streams bound GET /v1/changes.
+	Streams StreamLimits
 }
 
 // Server serves the API.
@@ -53,7 +54,9 @@ type Server struct {
 	requests *metrics.Counter
 	latency  *metrics.Histogram
 	limiter  *rateLimiter
-	sseMu    sync.Mutex
+	streams  *streamSet
+	// streamsCut counts streams ended by the server, by reason.
+	streamsCut *metrics.Counter
 }
 
 func New(cfg Config) *Server {
@@ -66,7 +69,10 @@ func New(cfg Config) *Server {
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	cfg.Streams.setDefaults()
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, streams: newStreamSet(cfg.Streams)}
+	s.streamsCut = cfg.Metrics.Counter("kpitrail_change_streams_cut_total", "Change streams the server ended, by reason", "reason")
+	cfg.Metrics.Gauge("kpitrail_change_streams_open", "Change streams open now", func() float64 { return float64(s.streams.count()) })
 	s.requests = cfg.Metrics.Counter("kpitrail_http_requests_total", "HTTP requests by route and status", "route", "status")
 	s.latency = cfg.Metrics.Histogram("kpitrail_http_request_seconds", "HTTP request latency", metrics.DefaultLatencyBuckets)
 	if cfg.RatePerSecond > 0 {
@@ -77,6 +83,14 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Shutdown ends the long-lived responses (change streams), which an
+// http.Server's graceful shutdown would otherwise wait for, and refuses
+// new ones. Register it with http.Server.RegisterOnShutdown.
+func (s *Server) Shutdown() { s.streams.shutdown() }
+
+// OpenStreams is the number of change streams open now.
+func (s *Server) OpenStreams() int { return s.streams.count() }
 
 // handle registers a route behind the common middleware. access says who
 // may call it: "" for anyone, "read" for any valid token, "admin".
@@ -142,10 +156,15 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+func (r *statusRecorder) Flush() { _ = r.FlushError() }
+
+// FlushError lets http.ResponseController report a failed flush.
+func (r *statusRecorder) FlushError() error {
+	return http.NewResponseController(r.ResponseWriter).Flush()
 }
+
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines for change streams).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func authPrincipal(r *http.Request) (auth.Principal, bool) { return auth.FromContext(r.Context()) }

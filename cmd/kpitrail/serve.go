@@ -47,6 +47,8 @@ type ServeConfig struct {
 	// whatever has queued while the last batch was in flight; negative
 	// appends each command on its own.
 	GroupCommitWait time.Duration
+	// Limits are the budgets of streams, replays, imports and exports.
+	Limits Limits
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -83,6 +85,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", time.Hour, "record the log's checkpoint root this often (0: never)")
 	fs.Float64Var(&c.RatePerSecond, "rate", 200, "requests per second per token (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 400, "request burst per token")
+	c.Limits.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}

@@ -54,6 +54,7 @@ type Server struct {
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
+	api    *httpapi.Server
 	ln     net.Listener
 	http   *http.Server
 	errc   chan error
@@ -91,7 +92,9 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Streams: cfg.Limits.Streams,
 	})
+	s.api = api
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
@@ -130,6 +133,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	s.http.RegisterOnShutdown(api.Shutdown)
+	s.http.ConnContext = api.ConnContext
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		s.Close()
 		return nil, errors.New("--tls-cert and --tls-key go together")
