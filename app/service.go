@@ -23,6 +23,9 @@ type Service struct {
 	// Authorize, when set, is asked before every decision with the loaded
 	// target and dependencies; it returns a forbidden error to refuse.
 	Authorize func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+	// Keys, when set, refuse a command id (idempotency key) reused with a
+	// different request (Options.Request).
+	Keys Keys
 
 	targets *aggregateCache
 }
@@ -37,6 +40,10 @@ type Options struct {
 	// version; otherwise the service decides on the latest version and
 	// retries a few times if another writer gets in between.
 	ExpectedVersion *uint64
+	// Request is the transport's digest of the request (method, path,
+	// decoded body) when the caller chose the command id (Idempotency-Key):
+	// the same id with another request is refused.
+	Request string
 }
 
 // Result is what a write returns to its caller.
@@ -65,10 +72,19 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			return Result{}, err
 		}
 	}
+	taken, err := s.claim(ctx, meta, opts)
+	if err != nil {
+		return Result{}, err
+	}
 	for attempt := 1; ; attempt++ {
 		t := s.targets.acquire(ref)
 		r, appended, err := s.execute(ctx, meta, cmd, opts, t)
 		t.release()
+		if err != nil && !appended && taken {
+			// Refused before anything was stored: the key is free again
+			// for a corrected request.
+			_ = s.Keys.Release(context.WithoutCancel(ctx), meta.CommandID, opts.Request)
+		}
 		if err == nil || !appended {
 			return r, err
 		}

@@ -107,6 +107,10 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 			s.requests.Inc(route, strconv.Itoa(rec.status))
 			s.latency.Observe(time.Since(start).Seconds())
 		}()
+		if err := checkHeaders(r); err != nil {
+			writeError(rec, r, s.log, err)
+			return
+		}
 		if access != "" {
 			p, err := s.authenticate(r)
 			if err != nil {

@@ -81,6 +81,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, cmd domain.Comm
 		return err
 	}
 	var opts app.Options
+	if r.Header.Get("Idempotency-Key") != "" {
+		opts.Request = app.RequestDigest(r.Method, r.URL.Path, cmd)
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
 		v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(im, "W/"), `"`), 10, 64)
 		if err != nil {

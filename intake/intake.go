@@ -189,13 +189,16 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 	if len(key) > 100 {
 		return Response{}, domain.Invalid("Idempotency-Key", "max_length", "at most 100 characters")
 	}
+	var opts app.Options
+	if key != "" {
+		opts.Request = app.RequestDigest("NATS", msg.Metadata.Get(metaSubject), cmd)
+	}
 	if key == "" {
 		b := make([]byte, 12)
 		_, _ = rand.Read(b)
 		key = "auto-" + hex.EncodeToString(b)
 	}
 	meta := domain.Meta{Actor: p.Actor(), CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
-	var opts app.Options
 	if v := msg.Metadata.Get("expected_version"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {

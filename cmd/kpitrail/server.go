@@ -14,6 +14,7 @@ import (
 	"kpitrail/auth"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
+	"kpitrail/idempotency"
 	"kpitrail/intake"
 	"kpitrail/metrics"
 	"kpitrail/projections"
@@ -51,6 +52,7 @@ type Server struct {
 	cfg    ServeConfig
 	sys    *System
 	tokens *auth.Tokens
+	keys   *idempotency.Keys
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
@@ -80,6 +82,11 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
+	if s.keys, err = idempotency.Open(filepath.Join(cfg.DataDir, "idempotency.db")); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys.Service.Keys = s.keys
 	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
 		s.Close()
 		return nil, err
@@ -145,7 +152,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 			err = s.http.ServeTLS(s.ln, cfg.TLSCert, cfg.TLSKey)
 		} else {
-			err = s.http.Serve(s.ln)
+			err = s.http.Serve(httpapi.ProblemListener(s.ln))
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -188,6 +195,9 @@ func (s *Server) Close() error {
 	}
 	if s.sys != nil {
 		s.sys.Close()
+	}
+	if s.keys != nil {
+		errs = append(errs, s.keys.Close())
 	}
 	return errors.Join(errs...)
 }
