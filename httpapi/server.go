@@ -44,6 +44,8 @@ type Config struct {
 	WaitTimeout time.Duration
 	// Streams bound GET /v1/changes.
 	Streams StreamLimits
+	// ImportMaxBytes bounds an uploaded file. Default MaxImportBytes.
+	ImportMaxBytes int64
 }
 
 // Server serves the API.
@@ -68,6 +70,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = 10 * time.Second
+	}
+	if cfg.ImportMaxBytes <= 0 {
+		cfg.ImportMaxBytes = MaxImportBytes
 	}
 	cfg.Streams.setDefaults()
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, streams: newStreamSet(cfg.Streams)}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 func TestBadInputIsRefusedAndAppendsNothing(t *testing.T) {
@@ -18,9 +22,22 @@ func TestBadInputIsRefusedAndAppendsNothing(t *testing.T) {
 	fig := func(value string) string {
 		return `{"window":{"year":2022,"from_month":1,"to_month":11},"value":` + value + `,"quality":"provisional","source":{"kind":"self_reported"}}`
 	}
+	type header = []string
+	analyst := header{"Authorization", "Bearer " + s.token("分析员", "analyst")}
+	auditor := header{"Authorization", "Bearer " + s.token("审计员", "auditor")}
+	reporter := header{"Authorization", "Bearer " + s.token("区应急局填报员", "reporter", "区应急局")}
+	definitionSheet := "indicator_id,task_id,name,unit,direction,formula,window_year,from_month,to_month,value,quality,source_kind\n" +
+		"fires,safety,火灾起数,起,lower,cap,2022,1,6,3,provisional,self_reported\n"
+	gbkSheet := append([]byte("indicator_id,task_id,name\ni1,safety,"), 0xBB, 0xF0, 0xD4, 0xD6, '\n') // 火灾 in GBK
+	bomb := xlsxWithSheet(t, func(w io.Writer) {
+		row := []byte(`<row><c t="inlineStr"><is><t>生产安全事故起数生产安全事故起数</t></is></c></row>`)
+		for n := 0; n < 256<<20; n += len(row) {
+			w.Write(row)
+		}
+	})
+	wide := xlsxWithSheet(t, func(w io.Writer) { io.WriteString(w, `<row r="1"><c r="XFD1"><v>1</v></c></row>`) })
 	// A keyed write the reuse cases below send again with another request.
 	s.mustDo(http.StatusCreated, "POST", "/v1/indicators/accidents/figures", office, fig(`"12"`), "Idempotency-Key", "k-reused")
-	type header = []string
 	cases := []struct {
 		name        string
 		path        string
@@ -74,6 +91,17 @@ func TestBadInputIsRefusedAndAppendsNothing(t *testing.T) {
 		{"C1 control character in a header", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "Idempotency-Key", "control_character", header{"Idempotency-Key", "k\u0085x"}, "", false},
 		{"header not UTF-8", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "X-Correlation-Id", "utf8", header{"X-Correlation-Id", "c\xff"}, "", false},
 		{"C0 control character in a header", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "header", "http_syntax", header{"X-Correlation-Id", "c\x01d"}, "", true},
+
+		// Imports: authorized from the token and the kind before the file is
+		// read, and bounded in what the file may cost.
+		{"analyst's dry run of a definition sheet", "/v1/imports?kind=figures&format=csv&dry_run=true", definitionSheet, "", 403, "kind", "role_may_import", analyst, "", false},
+		{"auditor's invalid CSV", "/v1/imports?kind=table&format=csv", "not,a,table\n\"unclosed", "", 403, "kind", "role_may_import", auditor, "", false},
+		{"reporter's definition rows", "/v1/imports?kind=figures&format=csv&dry_run=true", definitionSheet, "", 403, "file", "role_may_issue", reporter, "", false},
+		{"unknown import kind", "/v1/imports?kind=everything", "x", "", 400, "kind", "enum", nil, "", false},
+		{"GBK figure sheet", "/v1/imports?kind=figures&format=csv", string(gbkSheet), "", 415, "file", "encoding", nil, "", false},
+		{"XLSX bomb (256 MiB unzipped)", "/v1/imports?kind=figures&filename=bomb.xlsx", string(bomb), "", 413, "file", "max_unzipped_bytes", nil, "", false},
+		{"XLSX cell in column XFD", "/v1/imports?kind=figures&filename=wide.xlsx", string(wide), "", 400, "file", "max_columns", nil, "", false},
+		{"21 MiB upload", "/v1/imports?kind=table&format=tsv", strings.Repeat("安全\t", 21<<20/7), "", 413, "body", "max_bytes", nil, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +135,37 @@ func TestBadInputIsRefusedAndAppendsNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// xlsxWithSheet returns a workbook whose first sheet's XML rows writes.
+func xlsxWithSheet(t *testing.T, rows func(w io.Writer)) []byte {
+	t.Helper()
+	base, err := excelize.NewFile().WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(base.Bytes()), int64(base.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, part := range zr.File {
+		w, _ := zw.Create(part.Name)
+		if part.Name != "xl/worksheets/sheet1.xml" {
+			rc, _ := part.Open()
+			io.Copy(w, rc)
+			rc.Close()
+			continue
+		}
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+		rows(w)
+		io.WriteString(w, `</sheetData></worksheet>`)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 // rawDo sends a request on a bare connection, for headers Go's client

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kpitrail/httpapi"
+	"kpitrail/importer"
 )
 
 // Limits are serve's budgets against hostile or careless clients: what a
@@ -12,6 +13,12 @@ import (
 // zero value takes every default (README, "Configuration").
 type Limits struct {
 	Streams httpapi.StreamLimits
+	// ImportMaxBytes bounds an uploaded file, ImportMaxUnzipped what an
+	// XLSX may unzip to; ImportWait is how long an import waits for the
+	// running one before a 409.
+	ImportMaxBytes    int64
+	ImportMaxUnzipped int64
+	ImportWait        time.Duration
 }
 
 // flags registers the budgets on serve's flag set.
@@ -20,5 +27,23 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.IntVar(&l.Streams.PerToken, "max-streams-per-token", 8, "change streams one token may hold open")
 	fs.IntVar(&l.Streams.Buffer, "stream-buffer", 256, "changes buffered for one change stream")
 	fs.DurationVar(&l.Streams.BehindAfter, "stream-behind-after", 10*time.Second, "how long a change stream's buffer may stay full before the stream ends with a 'behind' event")
+	fs.Int64Var(&l.ImportMaxBytes, "import-max-bytes", httpapi.MaxImportBytes, "largest import file accepted, in bytes")
+	fs.Int64Var(&l.ImportMaxUnzipped, "import-max-unzipped", importer.DefaultLimits.MaxUnzipped, "most an XLSX import may unzip to, in bytes (all its parts together)")
+	fs.DurationVar(&l.ImportWait, "import-wait", 5*time.Second, "how long an import waits for the running one before it is refused (one import at a time)")
 	fs.DurationVar(&l.Streams.WriteTimeout, "stream-write-timeout", 30*time.Second, "how long one write to a change stream may block before the stream ends")
+}
+
+func (l Limits) importer() importer.Limits {
+	max := l.ImportMaxBytes
+	if max <= 0 {
+		max = httpapi.MaxImportBytes
+	}
+	return importer.Limits{MaxBytes: max, MaxUnzipped: l.ImportMaxUnzipped}
+}
+
+func (l Limits) importWait() time.Duration {
+	if l.ImportWait <= 0 {
+		return 5 * time.Second
+	}
+	return l.ImportWait
 }

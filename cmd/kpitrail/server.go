@@ -94,12 +94,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	registerGauges(sys.Metrics, s.live)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
-		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
-		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
+		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
+		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
+			limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()},
 		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
-		Streams: cfg.Limits.Streams,
+		Streams: cfg.Limits.Streams, ImportMaxBytes: cfg.Limits.ImportMaxBytes,
 	})
 	s.api = api
 	// Departments' systems submit the same commands as NATS requests. The
