@@ -20,6 +20,8 @@ type Exports interface {
 	// manifest; its files are then served by File.
 	Create(ctx context.Context, req ExportRequest) (id string, manifest any, err error)
 	File(id, name string) (path string, err error)
+	// List returns the finished exports and the budget they live in.
+	List(ctx context.Context) (any, error)
 }
 
 // ExportRequest is the body of POST /v1/exports.
@@ -31,6 +33,14 @@ type ExportRequest struct {
 }
 
 func (s *Server) exportRoutes() {
+	s.handle("GET /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		out, err := s.cfg.Exports.List(r.Context())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	})
 	s.handle("GET /v1/exports/{file}", "read", func(w http.ResponseWriter, r *http.Request) error {
 		table, format, ok := strings.Cut(r.PathValue("file"), ".")
 		if !ok {
@@ -48,6 +58,9 @@ func (s *Server) exportRoutes() {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+table+"."+format+`"`)
 		lw := &lazyHeader{w: w}
 		err = s.cfg.Exports.Stream(r.Context(), lw, table, format, pos)
+		if err != nil && !lw.started {
+			retryLater(w, err)
+		}
 		if err != nil && lw.started {
 			s.log.Error("export stream cut short", "file", r.PathValue("file"), "err", err)
 			return nil
@@ -61,6 +74,7 @@ func (s *Server) exportRoutes() {
 		}
 		id, manifest, err := s.cfg.Exports.Create(r.Context(), req)
 		if err != nil {
+			retryLater(w, err)
 			return err
 		}
 		w.Header().Set("Location", "/v1/exports/"+id+"/manifest.json")
@@ -90,4 +104,14 @@ func (l *lazyHeader) Write(p []byte) (int, error) {
 		l.w.WriteHeader(http.StatusOK)
 	}
 	return l.w.Write(p)
+}
+
+// retryLater says when to come back from a refusal that passes.
+func retryLater(w http.ResponseWriter, err error) {
+	switch domain.ErrorCode(err) {
+	case domain.ETOOMANY:
+		w.Header().Set("Retry-After", "10")
+	case domain.ESTORAGE:
+		w.Header().Set("Retry-After", "3600")
+	}
 }

@@ -19,6 +19,7 @@ type Limits struct {
 	ImportMaxBytes    int64
 	ImportMaxUnzipped int64
 	ImportWait        time.Duration
+	Exports           ExportLimits
 }
 
 // flags registers the budgets on serve's flag set.
@@ -30,6 +31,10 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&l.ImportMaxBytes, "import-max-bytes", httpapi.MaxImportBytes, "largest import file accepted, in bytes")
 	fs.Int64Var(&l.ImportMaxUnzipped, "import-max-unzipped", importer.DefaultLimits.MaxUnzipped, "most an XLSX import may unzip to, in bytes (all its parts together)")
 	fs.DurationVar(&l.ImportWait, "import-wait", 5*time.Second, "how long an import waits for the running one before it is refused (one import at a time)")
+	fs.DurationVar(&l.Exports.MaxAge, "export-max-age", 7*24*time.Hour, "how long a finished export (POST /v1/exports) is kept")
+	fs.Int64Var(&l.Exports.MaxBytes, "export-max-bytes", 4<<30, "disk budget of the exports directory, in bytes")
+	fs.DurationVar(&l.Exports.MinKeep, "export-min-keep", time.Hour, "a finished export younger than this is not removed to make room for another")
+	fs.IntVar(&l.Exports.Concurrent, "export-concurrency", 2, "exports that run at once")
 	fs.DurationVar(&l.Streams.WriteTimeout, "stream-write-timeout", 30*time.Second, "how long one write to a change stream may block before the stream ends")
 }
 

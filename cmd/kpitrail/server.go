@@ -57,10 +57,12 @@ type Server struct {
 	intake *intake.Intake
 	feed   *feed.Feed
 	api    *httpapi.Server
-	ln     net.Listener
-	http   *http.Server
-	errc   chan error
-	closed bool
+	// exports is kept for its budget's tests.
+	exports *exports
+	ln      net.Listener
+	http    *http.Server
+	errc    chan error
+	closed  bool
 	// background ends the server's own goroutines (the checkpointer).
 	background context.CancelFunc
 	log        *slog.Logger
@@ -92,12 +94,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	registerGauges(sys.Metrics, s.live)
+	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
 		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
 			limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()},
-		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
+		Exports: s.exports,
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 		Streams: cfg.Limits.Streams, ImportMaxBytes: cfg.Limits.ImportMaxBytes,
