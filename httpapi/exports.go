@@ -108,10 +108,13 @@ func (l *lazyHeader) Write(p []byte) (int, error) {
 
 // retryLater says when to come back from a refusal that passes.
 func retryLater(w http.ResponseWriter, err error) {
-	switch domain.ErrorCode(err) {
-	case domain.ETOOMANY:
+	e, _ := domain.AsError(err)
+	switch {
+	case e != nil && e.Rule == "max_concurrent_replays":
+		w.Header().Set("Retry-After", "2") // a replay takes seconds, and one in progress is shared
+	case domain.ErrorCode(err) == domain.ETOOMANY:
 		w.Header().Set("Retry-After", "10")
-	case domain.ESTORAGE:
+	case domain.ErrorCode(err) == domain.ESTORAGE:
 		w.Header().Set("Retry-After", "3600")
 	}
 }

@@ -53,6 +53,7 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *bytes.Buffer
+	args []string // more serve flags
 }
 
 func freePort(t *testing.T) string {
@@ -64,8 +65,8 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startServer(t *testing.T, data string) *server {
-	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t)}
+func startServer(t *testing.T, data string, args ...string) *server {
+	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t), args: args}
 	s.start()
 	t.Cleanup(func() { s.kill() })
 	return s
@@ -74,13 +75,13 @@ func startServer(t *testing.T, data string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.log = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "serve", "--data", s.data, "--http", s.addr, "--rate", "0")
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.data, "--http", s.addr, "--rate", "0"}, s.args...)...)
 	s.cmd.Env = append(os.Environ(), "KPITRAIL_ADMIN_TOKEN="+adminToken)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get("http://" + s.addr + "/readyz"); err == nil {
 			r.Body.Close()

@@ -6,6 +6,7 @@ import (
 
 	"kpitrail/httpapi"
 	"kpitrail/importer"
+	"kpitrail/projections"
 )
 
 // Limits are serve's budgets against hostile or careless clients: what a
@@ -20,6 +21,7 @@ type Limits struct {
 	ImportMaxUnzipped int64
 	ImportWait        time.Duration
 	Exports           ExportLimits
+	AsOf              projections.AsOfLimits
 }
 
 // flags registers the budgets on serve's flag set.
@@ -35,6 +37,9 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&l.Exports.MaxBytes, "export-max-bytes", 4<<30, "disk budget of the exports directory, in bytes")
 	fs.DurationVar(&l.Exports.MinKeep, "export-min-keep", time.Hour, "a finished export younger than this is not removed to make room for another")
 	fs.IntVar(&l.Exports.Concurrent, "export-concurrency", 2, "exports that run at once")
+	fs.IntVar(&l.AsOf.Concurrent, "asof-concurrency", 2, "as-of replays (?as_of=) built at once")
+	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
+	fs.Int64Var(&l.AsOf.CacheBytes, "asof-cache-bytes", 2<<30, "disk kept for finished as-of replays, least recently read removed first, in bytes")
 	fs.DurationVar(&l.Streams.WriteTimeout, "stream-write-timeout", 30*time.Second, "how long one write to a change stream may block before the stream ends")
 }
 

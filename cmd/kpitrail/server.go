@@ -36,6 +36,15 @@ func registerGauges(reg *metrics.Registry, live *projections.Live) {
 		_, s := lag()
 		return s
 	})
+	asOf := func(f func(projections.AsOfStats) int64) func() float64 {
+		return func() float64 { return float64(f(live.AsOfStats())) }
+	}
+	reg.Gauge("kpitrail_asof_replays_running", "As-of replays being built now", asOf(func(s projections.AsOfStats) int64 { return s.Running }))
+	reg.Gauge("kpitrail_asof_replays_started", "As-of replays started since start", asOf(func(s projections.AsOfStats) int64 { return s.Started }))
+	reg.Gauge("kpitrail_asof_reads_shared", "As-of reads answered from a replay another read started or kept", asOf(func(s projections.AsOfStats) int64 { return s.Shared }))
+	reg.Gauge("kpitrail_asof_replays_cancelled", "As-of replays stopped because their readers left", asOf(func(s projections.AsOfStats) int64 { return s.Cancelled }))
+	reg.Gauge("kpitrail_asof_reads_busy", "As-of reads refused for want of a replay turn", asOf(func(s projections.AsOfStats) int64 { return s.Busy }))
+	reg.Gauge("kpitrail_asof_kept_bytes", "Bytes of as-of replay files kept", asOf(func(s projections.AsOfStats) int64 { return s.KeptBytes }))
 	reg.Gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
 		var n int
 		_ = live.With(context.Background(), nil, func(db *projections.DB) error {
@@ -93,6 +102,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	s.live.LimitAsOf(cfg.Limits.AsOf)
 	registerGauges(sys.Metrics, s.live)
 	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
 	api := httpapi.New(httpapi.Config{
