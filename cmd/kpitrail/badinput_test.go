@@ -91,6 +91,8 @@ func TestBadInputIsRefusedAndAppendsNothing(t *testing.T) {
 		{"C1 control character in a header", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "Idempotency-Key", "control_character", header{"Idempotency-Key", "k\u0085x"}, "", false},
 		{"header not UTF-8", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "X-Correlation-Id", "utf8", header{"X-Correlation-Id", "c\xff"}, "", false},
 		{"C0 control character in a header", "/v1/tasks/safety/narratives", `{"items":["x"]}`, "", 400, "header", "http_syntax", header{"X-Correlation-Id", "c\x01d"}, "", true},
+		{"C1 control character in Last-Event-ID", "/v1/changes", "", "", 400, "Last-Event-ID", "control_character", header{"Last-Event-ID", "1\u009b2"}, "GET", false},
+		{"Last-Event-ID not a number", "/v1/changes", "", "", 400, "Last-Event-ID", "uint", header{"Last-Event-ID", "abc"}, "GET", false},
 
 		// Imports: authorized from the token and the kind before the file is
 		// read, and bounded in what the file may cost.

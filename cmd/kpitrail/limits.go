@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"runtime/debug"
 	"time"
 
 	"kpitrail/httpapi"
@@ -22,6 +23,11 @@ type Limits struct {
 	ImportWait        time.Duration
 	Exports           ExportLimits
 	AsOf              projections.AsOfLimits
+	// MemoryLimit is Go's soft memory limit for the serve process (0: none;
+	// GOMEMLIMIT in the environment wins). The budgets above are what keep
+	// memory bounded; the soft limit makes the collector work harder and
+	// return freed memory sooner as the process nears it.
+	MemoryLimit int64
 }
 
 // flags registers the budgets on serve's flag set.
@@ -40,6 +46,7 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.IntVar(&l.AsOf.Concurrent, "asof-concurrency", 2, "as-of replays (?as_of=) built at once")
 	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
 	fs.Int64Var(&l.AsOf.CacheBytes, "asof-cache-bytes", 2<<30, "disk kept for finished as-of replays, least recently read removed first, in bytes")
+	fs.Int64Var(&l.MemoryLimit, "memory-limit", 1<<30, "Go's soft memory limit for serve, in bytes (0: none; GOMEMLIMIT wins)")
 	fs.DurationVar(&l.Streams.WriteTimeout, "stream-write-timeout", 30*time.Second, "how long one write to a change stream may block before the stream ends")
 }
 
@@ -56,4 +63,12 @@ func (l Limits) importWait() time.Duration {
 		return 5 * time.Second
 	}
 	return l.ImportWait
+}
+
+// applyMemoryLimit sets the process's soft memory limit; only the serve
+// command calls it (tests start servers inside their own process).
+func (l Limits) applyMemoryLimit(getenv func(string) string) {
+	if l.MemoryLimit > 0 && getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(l.MemoryLimit)
+	}
 }

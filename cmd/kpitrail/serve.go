@@ -193,6 +193,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Limits.applyMemoryLimit(m.Getenv)
 	srv, err := StartServer(ctx, cfg, m.Logger)
 	if err != nil {
 		return err
