@@ -63,6 +63,9 @@ func (l *rewritingListener) Accept() (net.Conn, error) {
 
 type rewritingConn struct{ net.Conn }
 
+// NetConn returns the connection it wraps (as tls.Conn does).
+func (c *rewritingConn) NetConn() net.Conn { return c.Conn }
+
 var refusal = regexp.MustCompile(`^HTTP/1\.1 (\d{3}) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n`)
 
 var plainRefusal = []byte("\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n")

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -69,8 +68,14 @@ func (s *Server) ConnContext(ctx context.Context, c net.Conn) context.Context {
 // limitSendBuffer sets the send buffer of the request's TCP connection.
 func limitSendBuffer(ctx context.Context, n int) {
 	c, _ := ctx.Value(connKey{}).(net.Conn)
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
+	// Under TLS and ProblemListener the TCP connection is wrapped; both
+	// wrappers hand it out as NetConn.
+	for range 4 {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
 	}
 	if tcp, ok := c.(*net.TCPConn); ok {
 		_ = tcp.SetWriteBuffer(n)
