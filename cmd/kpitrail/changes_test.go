@@ -391,7 +391,8 @@ func TestSlowStreamIsCutOffWithResumePoint(t *testing.T) {
 }
 
 // TestStreamCaps: past the per-token and the global cap a stream is a 429
-// problem with Retry-After, and a closed stream frees its place.
+// problem with Retry-After, a closed stream frees its place, and shutting
+// the server down ends the streams still open.
 func TestStreamCaps(t *testing.T) {
 	s := startTestServerWith(t, func(c *ServeConfig) {
 		c.Limits.Streams.PerToken = 2
@@ -426,5 +427,17 @@ func TestStreamCaps(t *testing.T) {
 	case err := <-r.done:
 		t.Fatalf("the stream ended: %v", err)
 	default:
+	}
+	// Shutting down ends the open streams rather than waiting on them.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a change stream outlived the server's shutdown")
+	}
+	if n := s.api.OpenStreams(); n != 0 {
+		t.Fatalf("%d streams open after shutdown", n)
 	}
 }
