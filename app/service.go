@@ -32,6 +32,9 @@ type Service struct {
 	// returns the context the execution runs in, and a function called with
 	// the outcome (TraceCommands opens a span per command with it).
 	Observe func(ctx context.Context, meta domain.Meta, cmd domain.Command) (context.Context, func(Result, error))
+	// Keys, when set, refuse a command id (idempotency key) reused with a
+	// different request (Options.Request).
+	Keys Keys
 
 	targets *aggregateCache
 }
@@ -46,6 +49,10 @@ type Options struct {
 	// version; otherwise the service decides on the latest version and
 	// retries a few times if another writer gets in between.
 	ExpectedVersion *uint64
+	// Request is the transport's digest of the request (method, path,
+	// decoded body) when the caller chose the command id (Idempotency-Key):
+	// the same id with another request is refused.
+	Request string
 }
 
 // Result is what a write returns to its caller.
@@ -79,10 +86,19 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			return Result{}, err
 		}
 	}
+	taken, err := s.claim(ctx, meta, opts)
+	if err != nil {
+		return Result{}, err
+	}
 	for attempt := 1; ; attempt++ {
 		t := s.targets.acquire(ref)
 		r, appended, err := s.execute(ctx, meta, cmd, opts, t)
 		t.release()
+		if err != nil && !appended && taken {
+			// Refused before anything was stored: the key is free again
+			// for a corrected request.
+			_ = s.Keys.Release(context.WithoutCancel(ctx), meta.CommandID, opts.Request)
+		}
 		if err == nil || !appended {
 			return r, err
 		}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -38,7 +39,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, v)
 }
 
-func writeBody(w http.ResponseWriter, v any) {
+func writeBody(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	// Chinese text and full-width punctuation go out as themselves, and
 	// HTML-looking text is not mangled into \u003c escapes.

@@ -161,6 +161,7 @@ func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) 
 			return err
 		})
 		if err != nil {
+			retryLater(w, err)
 			return err
 		}
 		if asOf != nil {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +54,10 @@ type Config struct {
 	// ReportersReadAll lets reporters read every department's tasks (serve
 	// --reporter-reads all); otherwise they read their own (scope.go).
 	ReportersReadAll bool
+	// Streams bound GET /v1/changes.
+	Streams StreamLimits
+	// ImportMaxBytes bounds an uploaded file. Default MaxImportBytes.
+	ImportMaxBytes int64
 }
 
 // Server serves the API.
@@ -66,7 +69,9 @@ type Server struct {
 	latency  prometheus.Histogram
 	verifies *prometheus.CounterVec
 	limiter  *rateLimiter
-	sseMu    sync.Mutex
+	streams  *streamSet
+	// streamsCut counts streams ended by the server, by reason.
+	streamsCut *prometheus.CounterVec
 }
 
 func New(cfg Config) *Server {
@@ -79,7 +84,15 @@ func New(cfg Config) *Server {
 	if cfg.WaitTimeout == 0 {
 		cfg.WaitTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	if cfg.ImportMaxBytes <= 0 {
+		cfg.ImportMaxBytes = MaxImportBytes
+	}
+	cfg.Streams.setDefaults()
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, streams: newStreamSet(cfg.Streams)}
+	s.streamsCut = metrics.Register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kpitrail_change_streams_cut_total", Help: "Change streams the server ended, by reason"}, []string{"reason"}))
+	metrics.Register(cfg.Metrics, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "kpitrail_change_streams_open", Help: "Change streams open now"}, func() float64 { return float64(s.streams.count()) }))
 	s.requests = metrics.Register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kpitrail_http_requests_total", Help: "HTTP requests by route and status"}, []string{"route", "status"}))
 	s.latency = metrics.Register(cfg.Metrics, prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -100,6 +113,14 @@ func New(cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// Shutdown ends the long-lived responses (change streams), which an
+// http.Server's graceful shutdown would otherwise wait for, and refuses
+// new ones. Register it with http.Server.RegisterOnShutdown.
+func (s *Server) Shutdown() { s.streams.shutdown() }
+
+// OpenStreams is the number of change streams open now.
+func (s *Server) OpenStreams() int { return s.streams.count() }
+
 // handle registers a route behind the common middleware. access says who
 // may call it: "" for anyone, "read" for any valid token, "admin".
 func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *http.Request) error) {
@@ -115,6 +136,10 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 			s.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 			s.latency.Observe(time.Since(start).Seconds())
 		}()
+		if err := checkHeaders(r); err != nil {
+			writeError(rec, r, s.log, err)
+			return
+		}
 		if access != "" {
 			p, err := s.authenticate(r)
 			if err != nil {
@@ -161,10 +186,15 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+func (r *statusRecorder) Flush() { _ = r.FlushError() }
+
+// FlushError lets http.ResponseController report a failed flush.
+func (r *statusRecorder) FlushError() error {
+	return http.NewResponseController(r.ResponseWriter).Flush()
 }
+
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines for change streams).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func authPrincipal(r *http.Request) (auth.Principal, bool) { return auth.FromContext(r.Context()) }

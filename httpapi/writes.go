@@ -83,6 +83,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, cmd domain.Comm
 		return err
 	}
 	var opts app.Options
+	if r.Header.Get("Idempotency-Key") != "" {
+		opts.Request = app.RequestDigest(r.Method, r.URL.Path, cmd)
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
 		if opts.ExpectedVersion, err = app.ParseExpectedVersion("If-Match", im); err != nil {
 			return err

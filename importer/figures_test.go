@@ -119,7 +119,7 @@ func TestFigureTemplates(t *testing.T) {
 	if !bytes.HasPrefix(csvT, utf8BOM) {
 		t.Error("CSV template without BOM")
 	}
-	recs, err := readRecords(bytes.NewReader(csvT), CSV)
+	recs, _, err := readRecords(bytes.NewReader(csvT), CSV, DefaultLimits)
 	if err != nil || len(recs) != 1 || !reflect.DeepEqual(recs[0].cells, FigureColumns) {
 		t.Fatalf("csv template %v %v", recs, err)
 	}

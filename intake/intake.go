@@ -201,16 +201,21 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 	if len(key) > MaxIdempotencyKey {
 		return Response{}, domain.Invalid(HeaderIdempotencyKey, "max_length", "at most 100 characters")
 	}
+	var opts app.Options
+	if key != "" {
+		opts.Request = app.RequestDigest("NATS", msg.Metadata.Get(metaSubject), cmd)
+	}
 	if key == "" {
 		b := make([]byte, 12)
 		_, _ = rand.Read(b)
 		key = "auto-" + hex.EncodeToString(b)
 	}
 	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
-	opts, err := expectedVersion(msg)
+	versioned, err := expectedVersion(msg)
 	if err != nil {
 		return Response{}, err
 	}
+	opts.ExpectedVersion = versioned.ExpectedVersion
 	res, err := in.cfg.Service.Execute(auth.WithPrincipal(ctx, p), meta, cmd, opts)
 	if err != nil {
 		return Response{}, err

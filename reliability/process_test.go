@@ -71,8 +71,8 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startServer(t *testing.T, data string) *server {
-	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t)}
+func startServer(t *testing.T, data string, args ...string) *server {
+	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t), extra: args}
 	s.start()
 	t.Cleanup(func() { s.kill() })
 	return s
@@ -94,7 +94,7 @@ func (s *server) start() {
 	if s.unready {
 		probe = "/healthz"
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get("http://" + s.addr + probe); err == nil {
 			r.Body.Close()

@@ -834,6 +834,7 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(403, "GET", "/v1/exports/"+exportID+"/manifest.json", kewei, nil)
 	c.do(200, "GET", "/v1/exports/stored_events.jsonl?position=2", analyst, nil)
 	c.do(404, "GET", "/v1/exports/no_such_table.csv", analyst, nil)
+	c.do(200, "GET", "/v1/exports", analyst, nil)
 	c.doInvalid(400, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"xls"}})
 
 	c.requireCovered()

@@ -90,6 +90,8 @@ type ServeConfig struct {
 	// ReadOnlyKeys opens the store with the keyring alone: it judges what
 	// it reads and appends nothing (offline verify, rebuild, replay).
 	ReadOnlyKeys bool
+	// Limits are the budgets of streams, replays, imports and exports.
+	Limits Limits
 }
 
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
@@ -152,6 +154,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.DurationVar(&c.StreamCheckEvery, "stream-check-every", 10*time.Second, "check the event stream against its record this often (and on every stream advisory)")
 	fs.StringVar(&c.SigningKey, "signing-key", env("KPITRAIL_SIGNING_KEY", ""), "Ed25519 key file (PKCS#8 PEM, mode 600) that signs the log; made on the first start (default DATA/keys/signing.key)")
 	fs.StringVar(&c.Keyring, "keyring", env("KPITRAIL_KEYRING", ""), "keyring file of the keys trusted to have signed the log (default DATA/keys/keyring.json)")
+	c.Limits.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return ServeConfig{}, err
 	}
@@ -341,6 +344,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Limits.applyMemoryLimit(m.Getenv)
 	srv, err := StartServer(ctx, cfg, m.Logger)
 	if err != nil {
 		return err

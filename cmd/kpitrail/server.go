@@ -20,6 +20,7 @@ import (
 	"kpitrail/eventstore"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
+	"kpitrail/idempotency"
 	"kpitrail/intake"
 	"kpitrail/internal/datadir"
 	"kpitrail/metrics"
@@ -48,6 +49,18 @@ func registerGauges(reg *metrics.Registry, live *projections.Live, embedded *eve
 		_, s := lag()
 		return s
 	})
+	asOf := func(f func(projections.AsOfStats) int64) func() float64 {
+		return func() float64 { return float64(f(live.AsOfStats())) }
+	}
+	counter := func(name, help string, fn func() float64) {
+		metrics.Register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+	}
+	gauge("kpitrail_asof_replays_running", "As-of replays being built now", asOf(func(s projections.AsOfStats) int64 { return s.Running }))
+	counter("kpitrail_asof_replays_started_total", "As-of replays started since start", asOf(func(s projections.AsOfStats) int64 { return s.Started }))
+	counter("kpitrail_asof_reads_shared_total", "As-of reads answered from a replay another read started or kept", asOf(func(s projections.AsOfStats) int64 { return s.Shared }))
+	counter("kpitrail_asof_replays_cancelled_total", "As-of replays stopped because their readers left", asOf(func(s projections.AsOfStats) int64 { return s.Cancelled }))
+	counter("kpitrail_asof_reads_busy_total", "As-of reads refused for want of a replay turn", asOf(func(s projections.AsOfStats) int64 { return s.Busy }))
+	gauge("kpitrail_asof_kept_bytes", "Bytes of as-of replay files kept", asOf(func(s projections.AsOfStats) int64 { return s.KeptBytes }))
 	gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
 		var n int
 		_ = live.With(context.Background(), nil, func(db *projections.DB) error {
@@ -67,6 +80,7 @@ type Server struct {
 	cfg    ServeConfig
 	sys    *System
 	tokens *auth.Tokens
+	keys   *idempotency.Keys
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
@@ -79,6 +93,9 @@ type Server struct {
 	lock   *datadir.Lock
 	errc   chan error
 	closed bool
+	api    *httpapi.Server
+	// exports is kept for its budget's tests.
+	exports *exports
 	// background ends the server's own goroutines (the checkpointer).
 	background context.CancelFunc
 	// traces flushes and stops the trace exporter, last.
@@ -130,11 +147,18 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
 	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	if s.keys, err = idempotency.Open(filepath.Join(cfg.DataDir, "idempotency.db")); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys.Service.Keys = s.keys
 	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{Tracer: cfg.tracer}, log); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.live.LimitAsOf(cfg.Limits.AsOf)
 	registerGauges(sys.Metrics, s.live, sys.Embedded)
+	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
 	asyncAPI, err := asyncapi.Document()
 	if err != nil {
 		s.Close()
@@ -145,13 +169,16 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Audit: &auditor{store: sys.Store, keyring: sys.Store.Keyring(), readModels: func(ctx context.Context, fn func(*projections.DB) error) error {
 			return s.live.With(ctx, nil, fn)
 		}, record: filepath.Join(cfg.DataDir, "audit", "verified.json"), sys: sys, now: time.Now},
-		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
-		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
-		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
+		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
+		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
+			limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()},
+		Exports: s.exports,
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 		ReportersReadAll: cfg.ReporterReads == "all",
+		Streams:          cfg.Limits.Streams, ImportMaxBytes: cfg.Limits.ImportMaxBytes,
 	})
+	s.api = api
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
@@ -199,6 +226,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	s.api = api
+	s.http.RegisterOnShutdown(api.Shutdown)
 	s.handler.ready(tracing.HTTP(cfg.tracer, api))
 	return s, nil
 }
@@ -206,7 +235,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 // serve answers on the bound listener, "starting" until the API is ready.
 func (s *Server) serve() {
 	s.handler = &starting{}
-	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute,
+		ConnContext: httpapi.ConnContext}
 	if s.cfg.TLSCert != "" {
 		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -215,7 +245,7 @@ func (s *Server) serve() {
 		if s.cfg.TLSCert != "" {
 			err = s.http.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
 		} else {
-			err = s.http.Serve(s.ln)
+			err = s.http.Serve(httpapi.ProblemListener(s.ln))
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -271,6 +301,9 @@ func (s *Server) Close() error {
 	}
 	if s.sys != nil {
 		s.sys.Close()
+	}
+	if s.keys != nil {
+		errs = append(errs, s.keys.Close())
 	}
 	if s.traces != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

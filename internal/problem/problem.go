@@ -19,6 +19,9 @@ var statusOf = map[domain.Code]int{
 	domain.EUNAUTHORIZED: http.StatusUnauthorized,
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	domain.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	domain.ETOOMANY:      http.StatusTooManyRequests,
+	domain.EBUSY:         http.StatusConflict,
+	domain.ESTORAGE:      http.StatusInsufficientStorage,
 	domain.EINTERNAL:     http.StatusInternalServerError,
 	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
