@@ -35,30 +35,50 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if meta.Actor != p.Actor() {
 			return domain.Forbidden("actor %q does not match the authenticated caller", meta.Actor)
 		}
-		if (cmd.CommandName() == "snapshot.record" || cmd.CommandName() == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
-			return nil
-		}
-		switch p.Role {
-		case RoleOffice:
-			return nil
-		case RoleReporter:
-			if !reporterCommands[cmd.CommandName()] {
-				return domain.Forbidden("role reporter may not %s", cmd.CommandName())
-			}
+		var scope *TaskScope
+		if p.Role == RoleReporter && reporterCommands[cmd.CommandName()] {
 			task, err := taskOf(ctx, target, loadTask)
 			if err != nil {
 				return err
 			}
-			if task == nil || !task.Exists() {
-				return nil // the domain answers not found
+			if task != nil && task.Exists() {
+				scope = &TaskScope{ID: task.Ref().ID, Lead: task.LeadDepartment(), Departments: task.Departments()}
 			}
-			if !p.InDepartments(task.Departments()) {
-				return domain.Forbidden("task %s is led by %s; %s reports for %v", task.Ref().ID, task.LeadDepartment(), p.Name, p.Departments)
-			}
-			return nil
-		default:
-			return domain.Forbidden("role %s may not %s", p.Role, cmd.CommandName())
 		}
+		return Permits(p, cmd.CommandName(), scope)
+	}
+}
+
+// TaskScope is what the matrix needs to know of the task a command
+// touches: its id and the departments that lead or co-own it.
+type TaskScope struct {
+	ID          string
+	Lead        string
+	Departments []string
+}
+
+// Permits is the authorization matrix: whether p may run the named
+// command on task (nil when the command touches no existing task; the
+// domain then answers not found). The command service asks it through
+// Authorizer before every decision, and the console asks it to decide
+// which actions to offer, so the two can never disagree.
+func Permits(p Principal, command string, task *TaskScope) error {
+	if (command == "snapshot.record" || command == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
+		return nil
+	}
+	switch p.Role {
+	case RoleOffice:
+		return nil
+	case RoleReporter:
+		if !reporterCommands[command] {
+			return domain.Forbidden("role reporter may not %s", command)
+		}
+		if task != nil && !p.InDepartments(task.Departments) {
+			return domain.Forbidden("task %s is led by %s; %s reports for %v", task.ID, task.Lead, p.Name, p.Departments)
+		}
+		return nil
+	default:
+		return domain.Forbidden("role %s may not %s", p.Role, command)
 	}
 }
 

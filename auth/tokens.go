@@ -115,7 +115,13 @@ var ErrBadToken = errors.New("unknown or revoked token")
 
 // Authenticate resolves a bearer token to its principal.
 func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, error) {
-	sum := sha256.Sum256([]byte(token))
+	return t.authenticateDigest(ctx, sha256.Sum256([]byte(token)))
+}
+
+// authenticateDigest resolves a token by its SHA-256, the form it is
+// stored in: a console session keeps only that, and every request through
+// the session is checked here again, so a revoked token ends its sessions.
+func (t *Tokens) authenticateDigest(ctx context.Context, sum [sha256.Size]byte) (Principal, error) {
 	if t.bootstrap != nil && subtle.ConstantTimeCompare(sum[:], t.bootstrap) == 1 {
 		return Principal{TokenID: "bootstrap", Name: "admin", Role: RoleAdmin}, nil
 	}
