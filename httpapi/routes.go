@@ -123,6 +123,7 @@ func (s *Server) routes() {
 	})
 
 	s.readRoutes()
+	s.selfCheckRoutes()
 	s.adminRoutes()
 	s.importRoutes()
 	s.exportRoutes()
