@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kpitrail/auth"
+	"kpitrail/console"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
 	"kpitrail/intake"
@@ -84,14 +85,29 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	registerGauges(sys.Metrics, s.live)
+	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait}
+	exps := newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
-		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait},
-		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
+		Imports: imps,
+		Exports: exps,
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
 	})
+	// The web console shares the API's port, parts and rules; it has the
+	// console's paths and GET /, the API everything else.
+	sessions, err := s.tokens.Sessions(auth.SessionConfig{})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	web := console.New(console.Config{Service: sys.Service, Tokens: s.tokens, Sessions: sessions, Reads: s.live,
+		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Imports: imps, Exports: exps, Logger: log})
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	root.Handle("/console/", web)
+	root.Handle("GET /{$}", web)
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
@@ -129,7 +145,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	s.http = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		s.Close()
 		return nil, errors.New("--tls-cert and --tls-key go together")

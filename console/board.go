@@ -1,0 +1,290 @@
+package console
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"kpitrail/domain"
+	"kpitrail/projections"
+)
+
+// The task board: the tasks the API's board gives for the filters (the
+// same TaskBoard call, so the same statuses and counters), with each
+// task's rectification progress, counts by status, a text search and a
+// sort the reader picks.
+
+type boardPage struct {
+	Year        int // 0: every year
+	YearParam   string
+	Dimension   string
+	Department  string
+	Status      string
+	Q           string
+	Sort        string
+	Desc        bool
+	Years       []int
+	Dimensions  []string
+	Departments []string
+	Counts      []statusCount
+	Statuses    []string
+	InScope     int // tasks under the year, dimension and department filters
+	Rows        []boardRow
+}
+
+type statusCount struct {
+	Status string
+	N      int
+}
+
+type boardRow struct {
+	projections.Task
+	Rect rectSummary
+}
+
+// rectSummary adds up a task's problems: items rectified of items listed
+// (整改到位率 by the domain's rule).
+type rectSummary struct {
+	Problems  int
+	Total     int
+	Rectified int
+	Rate      string // display percentage, "" when no items are counted
+}
+
+func (c *Console) board(w http.ResponseWriter, r *http.Request, v *view) error {
+	q := r.URL.Query()
+	p := boardPage{Dimension: q.Get("dimension"), Department: q.Get("department"), Status: q.Get("status"),
+		Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort"), Desc: q.Get("desc") == "1", YearParam: q.Get("year"),
+		Statuses: taskStatuses}
+	err := v.read(func(ctx context.Context, db *projections.DB) error {
+		all, err := db.TaskBoard(ctx, projections.TaskFilter{})
+		if err != nil {
+			return err
+		}
+		p.facets(all)
+		if p.Year, err = boardYear(p.YearParam, p.Years); err != nil {
+			return err
+		}
+		scope := projections.TaskFilter{Year: p.Year, Dimension: p.Dimension, Department: p.Department}
+		inScope, err := db.TaskBoard(ctx, scope)
+		if err != nil {
+			return err
+		}
+		p.count(inScope)
+		scope.Status = p.Status
+		tasks, err := db.TaskBoard(ctx, scope)
+		if err != nil {
+			return err
+		}
+		problems, err := db.ListProblems(ctx, projections.ProblemFilter{Year: p.Year})
+		if err != nil {
+			return err
+		}
+		p.Rows = boardRows(tasks, problems, p.Q)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sortBoard(p.Rows, p.Sort, p.Desc)
+	return c.render(w, v, http.StatusOK, "board", "任务看板", p)
+}
+
+// boardYear reads the year filter: empty is the latest year on the board,
+// "all" every year.
+func boardYear(param string, years []int) (int, error) {
+	switch param {
+	case "":
+		if len(years) > 0 {
+			return years[len(years)-1], nil
+		}
+		return 0, nil
+	case "all":
+		return 0, nil
+	}
+	y, err := strconv.Atoi(param)
+	if err != nil || y < 0 {
+		return 0, domain.Invalid("year", "uint", "must be a year such as 2022, or all; got %q", param)
+	}
+	return y, nil
+}
+
+func (p *boardPage) facets(all []projections.Task) {
+	years, dims, deps := map[int]bool{}, map[string]bool{}, map[string]bool{}
+	for _, t := range all {
+		years[t.Year], dims[t.Dimension], deps[t.LeadDepartment] = true, true, true
+		for _, d := range t.CoDepartments {
+			deps[d] = true
+		}
+	}
+	for y := range years {
+		p.Years = append(p.Years, y)
+	}
+	for d := range dims {
+		p.Dimensions = append(p.Dimensions, d)
+	}
+	for d := range deps {
+		p.Departments = append(p.Departments, d)
+	}
+	slices.Sort(p.Years)
+	slices.Sort(p.Dimensions)
+	slices.Sort(p.Departments)
+}
+
+func (p *boardPage) count(ts []projections.Task) {
+	n := map[string]int{}
+	for _, t := range ts {
+		n[t.Status]++
+	}
+	for _, s := range taskStatuses {
+		if n[s] > 0 {
+			p.Counts = append(p.Counts, statusCount{Status: s, N: n[s]})
+		}
+	}
+	p.InScope = len(ts)
+}
+
+func boardRows(tasks []projections.Task, problems []projections.Problem, q string) []boardRow {
+	rect := map[string]rectSummary{}
+	for _, pr := range problems {
+		s := rect[pr.TaskID]
+		s.Problems++
+		s.Total += pr.Total
+		s.Rectified += pr.Rectified
+		rect[pr.TaskID] = s
+	}
+	rows := make([]boardRow, 0, len(tasks))
+	for _, t := range tasks {
+		if q != "" && !matches(t, q) {
+			continue
+		}
+		s := rect[t.ID]
+		if rate, _, err := domain.RectificationRate(s.Rectified, s.Total); err == nil && rate != nil {
+			s.Rate = domain.FormatPercent(rate, 1, domain.HalfUp)
+		}
+		rows = append(rows, boardRow{Task: t, Rect: s})
+	}
+	return rows
+}
+
+// matches is the board's search: the words a reader knows a task by.
+func matches(t projections.Task, q string) bool {
+	if strings.Contains(t.Title, q) || strings.Contains(t.Dimension, q) || strings.Contains(t.LeadDepartment, q) ||
+		strings.Contains(t.ID, q) {
+		return true
+	}
+	for _, d := range t.CoDepartments {
+		if strings.Contains(d, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusRank orders statuses by urgency, as the counts list them.
+func statusRank(s string) int {
+	if i := slices.Index(taskStatuses, s); i >= 0 {
+		return i
+	}
+	return len(taskStatuses)
+}
+
+func sortBoard(rows []boardRow, key string, desc bool) {
+	less := func(a, b boardRow) int {
+		switch key {
+		case "title":
+			return cmp.Compare(a.Title, b.Title)
+		case "lead":
+			return cmp.Compare(a.LeadDepartment, b.LeadDepartment)
+		case "status":
+			return cmp.Compare(statusRank(a.Status), statusRank(b.Status))
+		case "deadline":
+			return cmp.Compare(orLast(a.Deadline), orLast(b.Deadline))
+		case "completion":
+			return cmp.Compare(share(a.IndicatorsMet, a.IndicatorsTotal), share(b.IndicatorsMet, b.IndicatorsTotal))
+		case "problems":
+			return cmp.Compare(a.OpenProblems, b.OpenProblems)
+		case "rect":
+			return cmp.Compare(share(a.Rect.Rectified, a.Rect.Total), share(b.Rect.Rectified, b.Rect.Total))
+		}
+		return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.CreatedAt, b.CreatedAt))
+	}
+	slices.SortStableFunc(rows, func(a, b boardRow) int {
+		if desc {
+			return cmp.Or(less(b, a), cmp.Compare(a.ID, b.ID))
+		}
+		return cmp.Or(less(a, b), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// share orders by a fraction without computing one for display: a task
+// with nothing counted sorts first.
+func share(n, total int) float64 {
+	if total == 0 {
+		return -1
+	}
+	return float64(n) / float64(total)
+}
+
+func orLast(date string) string {
+	if date == "" {
+		return "9999"
+	}
+	return date
+}
+
+// SortLink is a column header's link: the same column again flips the
+// order.
+func (p boardPage) SortLink(v *view, key string) string {
+	desc := ""
+	if p.Sort == key && !p.Desc {
+		desc = "1"
+	}
+	return v.Link("/console/board", p.filterPairs("sort", key, "desc", desc)...)
+}
+
+// AriaSort is a column header's aria-sort.
+func (p boardPage) AriaSort(key string) string {
+	switch {
+	case p.Sort != key:
+		return "none"
+	case p.Desc:
+		return "descending"
+	}
+	return "ascending"
+}
+
+// StatusLink filters the board to one status (or none).
+func (p boardPage) StatusLink(v *view, status string) string {
+	q := p
+	q.Status = status
+	return v.Link("/console/board", q.filterPairs("sort", p.Sort, "desc", boolParam(p.Desc))...)
+}
+
+// XLSXLink downloads the self-check table of the board's filters.
+func (p boardPage) XLSXLink(v *view) string {
+	return v.Link("/console/board/selfcheck.xlsx", "year", p.yearParam(), "dimension", p.Dimension,
+		"department", p.Department, "status", p.Status)
+}
+
+func (p boardPage) filterPairs(extra ...string) []string {
+	return append([]string{"year", p.yearParam(), "dimension", p.Dimension, "department", p.Department,
+		"status", p.Status, "q", p.Q}, extra...)
+}
+
+func (p boardPage) yearParam() string {
+	if p.Year == 0 {
+		return "all"
+	}
+	return strconv.Itoa(p.Year)
+}
+
+func boolParam(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
