@@ -33,7 +33,15 @@ type boardPage struct {
 	Statuses    []string
 	InScope     int // tasks under the year, dimension and department filters
 	Rows        []boardRow
+	// Page is the 1-based page of Rows shown; Matched counts every row the
+	// filters and the search selected.
+	Page, Pages, Matched, First int
 }
+
+// boardPageSize bounds what one answer renders: a year of a large
+// district's tasks fits on one page, and a board of every year is paged
+// rather than written out whole (4,480 rows would be megabytes of HTML).
+var boardPageSize = 500
 
 type statusCount struct {
 	Status string
@@ -90,7 +98,30 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	sortBoard(p.Rows, p.Sort, p.Desc)
+	if err := p.paginate(q.Get("page")); err != nil {
+		return err
+	}
 	return c.render(w, v, http.StatusOK, "board", "任务看板", p)
+}
+
+func (p *boardPage) paginate(param string) error {
+	p.Matched, p.Page = len(p.Rows), 1
+	p.Pages = max(1, (p.Matched+boardPageSize-1)/boardPageSize)
+	if param != "" {
+		n, err := strconv.Atoi(param)
+		if err != nil || n < 1 || n > p.Pages {
+			return domain.Invalid("page", "range", "must be a page from 1 to %d, got %q", p.Pages, param)
+		}
+		p.Page = n
+	}
+	p.First = (p.Page - 1) * boardPageSize
+	p.Rows = p.Rows[p.First:min(p.First+boardPageSize, p.Matched)]
+	return nil
+}
+
+// PageLink is the link to another page of the same board.
+func (p boardPage) PageLink(v *view, n int) string {
+	return v.Link("/console/board", p.filterPairs("sort", p.Sort, "desc", boolParam(p.Desc), "page", strconv.Itoa(n))...)
 }
 
 // boardYear reads the year filter: empty is the latest year on the board,

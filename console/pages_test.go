@@ -228,3 +228,21 @@ func TestMonthlyFiguresAgainstThePace(t *testing.T) {
 }
 
 func dec(s string) *domain.Decimal { d := domain.MustDecimal(s); return &d }
+
+func TestTheBoardIsPaged(t *testing.T) {
+	e := newEnv(t)
+	defer func(n int) { boardPageSize = n }(boardPageSize)
+	boardPageSize = 8
+	b := e.client()
+	b.signIn(e.admin)
+	rows := func(a answer) int { return strings.Count(a.body, `<th scope="row"><a href="/console/tasks/`) }
+	first, last := b.do("GET", "/console/board", nil), b.do("GET", "/console/board?page=3", nil)
+	if rows(first) != 8 || rows(last) != 4 || !strings.Contains(first.body, "第 1/3 页") || !strings.Contains(first.body, `rel="next"`) {
+		t.Fatalf("pages: %d and %d rows", rows(first), rows(last))
+	}
+	// Numbering runs on across pages, and the counts cover every page.
+	mustContain(t, "page 3", last.body, `<td class="num">17</td>`, "共 <strong>20</strong> 项任务", `rel="prev"`)
+	if a := b.do("GET", "/console/board?page=4", nil); a.status != http.StatusBadRequest {
+		t.Errorf("a page past the end: %d", a.status)
+	}
+}
