@@ -129,11 +129,12 @@ func (v *view) Now() string {
 	return v.Path + "?" + q.Encode()
 }
 
-// Query is the page's query without as_of, for the picker's hidden fields.
+// Query is the page's query without as_of (and a write's notice), for
+// the picker's hidden fields.
 func (v *view) Query() map[string]string {
 	out := map[string]string{}
 	for k, vs := range v.r.URL.Query() {
-		if k != "as_of" && len(vs) > 0 {
+		if k != "as_of" && k != "saved" && len(vs) > 0 {
 			out[k] = vs[0]
 		}
 	}
