@@ -86,3 +86,33 @@ func (db *DB) RectificationLedger(ctx context.Context, taskID string) ([]Rectifi
 	}
 	return out, rows.Err()
 }
+
+// ProblemTotal adds up one task's problems: how many, and their items
+// listed and rectified.
+type ProblemTotal struct {
+	Problems  int
+	Total     int
+	Rectified int
+}
+
+// ProblemTotals adds up the problems of every task of a year (0: every
+// year), for a board: one row per task, summed in SQLite, instead of
+// every problem's text read into Go.
+func (db *DB) ProblemTotals(ctx context.Context, year int) (map[string]ProblemTotal, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT p.task_id, COUNT(*), SUM(p.total), SUM(p.rectified)
+		FROM tasks t JOIN problems p ON p.task_id = t.id WHERE ? = 0 OR t.year = ? GROUP BY p.task_id`, year, year)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]ProblemTotal{}
+	for rows.Next() {
+		var id string
+		var t ProblemTotal
+		if err := rows.Scan(&id, &t.Problems, &t.Total, &t.Rectified); err != nil {
+			return nil, err
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
+}
