@@ -55,11 +55,24 @@ func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) err
 		if p.Indicator, err = db.GetIndicator(ctx, r.PathValue("id")); err != nil {
 			return err
 		}
-		task, err := db.GetTask(ctx, p.TaskID)
+		// The task's title and departments, from the board the read
+		// models keep (GetTask would read its indicators and problems too).
+		board, err := db.TaskBoard(ctx, projections.TaskFilter{Year: p.Year})
 		if err != nil {
 			return err
 		}
-		p.Task = task.Task
+		for i := range board {
+			if board[i].ID == p.TaskID {
+				p.Task = board[i]
+			}
+		}
+		if p.Task.ID == "" { // a task of another year than its indicator
+			d, err := db.GetTask(ctx, p.TaskID)
+			if err != nil {
+				return err
+			}
+			p.Task = d.Task
+		}
 		if p.Figures, err = db.Figures(ctx, p.ID); err != nil {
 			return err
 		}

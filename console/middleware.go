@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"kpitrail/auth"
@@ -157,7 +158,8 @@ func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps a post-sign-in redirect inside the console.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	p, _, _ := strings.Cut(next, "?")
+	if !strings.HasPrefix(next, "/console/") || strings.ContainsAny(next, "\\\r\n") || path.Clean(p) != strings.TrimSuffix(p, "/") {
 		return "/console/board"
 	}
 	return next
