@@ -97,8 +97,35 @@ type ProblemTotal struct {
 
 // ProblemTotals adds up the problems of every task of a year (0: every
 // year), for a board: one row per task, summed in SQLite, instead of
-// every problem's text read into Go.
+// every problem's text read into Go. Like TaskBoard, on a file its runner
+// writes the answer is kept until the next commit and shared between
+// callers: the map must not be modified.
 func (db *DB) ProblemTotals(ctx context.Context, year int) (map[string]ProblemTotal, error) {
+	gen, cached := db.answers.generation()
+	if !cached {
+		return db.problemTotals(ctx, year)
+	}
+	if t, ok := db.answers.problemTotals(year); ok {
+		return t, nil
+	}
+	v, err := db.answers.once(ctx, totalsKey(year), gen, func() (any, error) {
+		t, err := db.problemTotals(ctx, year)
+		if err == nil {
+			db.answers.keepProblemTotals(gen, year, t)
+		}
+		return t, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]ProblemTotal), nil
+}
+
+// totalsKey keeps problem-total queries apart from boards in
+// answers.running.
+type totalsKey int
+
+func (db *DB) problemTotals(ctx context.Context, year int) (map[string]ProblemTotal, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT p.task_id, COUNT(*), SUM(p.total), SUM(p.rectified)
 		FROM tasks t JOIN problems p ON p.task_id = t.id WHERE ? = 0 OR t.year = ? GROUP BY p.task_id`, year, year)
 	if err != nil {
