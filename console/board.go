@@ -114,10 +114,10 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request, v *view) error {
 // boardLine is one row of the board. A board is the console's largest
 // table (a year of a large district is hundreds of rows, every year
 // thousands), and html/template pays reflection and an escaper call for
-// every field it prints: 448 rows took 60 ms to render with the row in the
-// template, still 30-50 ms with its labels prepared here, and 3-4 ms with
-// the row written here (BenchmarkRenderBoard, on the shared 2-core
-// machine). So the row's cells are written by HTML below, every text
+// every field it prints: 448 rows took 63-102 ms to render with the row
+// in the template, 29-51 ms with its labels prepared here, and 8-17 ms
+// with the row written here (BenchmarkRenderBoard, on the shared 2-core
+// machine under a load average of 9-13). So the row's cells are written by HTML below, every text
 // escaped, and the template prints the rows.
 type boardLine struct {
 	N                                int
