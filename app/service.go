@@ -17,12 +17,21 @@ type Store interface {
 	Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error)
 }
 
+// AuthorizeFunc refuses a command, with a forbidden error, given the
+// loaded target and dependencies.
+type AuthorizeFunc = func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+
 // Service executes domain commands against a store.
 type Service struct {
 	store Store
 	// Authorize, when set, is asked before every decision with the loaded
 	// target and dependencies; it returns a forbidden error to refuse.
-	Authorize func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+	Authorize AuthorizeFunc
+	// Observe, when set, wraps every Execute from outside, as Instrument
+	// and Trace wrap the store: it gets the command before anything runs,
+	// returns the context the execution runs in, and a function called with
+	// the outcome (TraceCommands opens a span per command with it).
+	Observe func(ctx context.Context, meta domain.Meta, cmd domain.Command) (context.Context, func(Result, error))
 
 	targets *aggregateCache
 }
@@ -52,7 +61,12 @@ const maxAttempts = 5
 
 // Execute runs one command. A command id already applied to the target
 // returns the original result, however late the retry comes.
-func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options) (Result, error) {
+func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options) (r Result, err error) {
+	if s.Observe != nil {
+		var done func(Result, error)
+		ctx, done = s.Observe(ctx, meta, cmd)
+		defer func() { done(r, err) }()
+	}
 	if err := meta.Validate(); err != nil {
 		return Result{}, err
 	}

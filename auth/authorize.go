@@ -32,8 +32,8 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if !ok {
 			return domain.Unauthorized("no authenticated caller")
 		}
-		if meta.Actor != p.Actor() {
-			return domain.Forbidden("actor %q does not match the authenticated caller", meta.Actor)
+		if meta.Actor != p.Actor() || meta.ActorTokenID != p.TokenID {
+			return domain.Forbidden("actor %q (token %q) does not match the authenticated caller", meta.Actor, meta.ActorTokenID)
 		}
 		var scope *TaskScope
 		if p.Role == RoleReporter && reporterCommands[cmd.CommandName()] {
@@ -66,6 +66,14 @@ func Permits(p Principal, command string, task *TaskScope) error {
 	if (command == "snapshot.record" || command == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
 		return nil
 	}
+	// Accepting a finding of the audit is the auditor's word, not the
+	// office's whose data the audit checks.
+	if command == "audit.acknowledge_finding" {
+		if p.Role == RoleAuditor || p.Role == RoleAdmin {
+			return nil
+		}
+		return domain.Forbidden("role %s may not acknowledge audit findings", p.Role)
+	}
 	switch p.Role {
 	case RoleOffice:
 		return nil
@@ -74,7 +82,9 @@ func Permits(p Principal, command string, task *TaskScope) error {
 			return domain.Forbidden("role reporter may not %s", command)
 		}
 		if task != nil && !p.InDepartments(task.Departments) {
-			return domain.Forbidden("task %s is led by %s; %s reports for %v", task.ID, task.Lead, p.Name, p.Departments)
+			// Not the task's departments: a reporter whose reads are
+			// scoped has no business learning who leads it.
+			return domain.Forbidden("task %s is not led or co-owned by %v, for which %s reports", task.ID, p.Departments, p.Name)
 		}
 		return nil
 	default:

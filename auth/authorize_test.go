@@ -1,43 +1,33 @@
-package auth
+package auth_test
 
 import (
+	"context"
 	"testing"
 
+	"kpitrail/auth"
 	"kpitrail/domain"
 )
 
-func TestPermitsIsTheMatrix(t *testing.T) {
-	office := Principal{Name: "考评办", Role: RoleOffice}
-	reporter := Principal{Name: "区科委", Role: RoleReporter, Departments: []string{"区科委"}}
-	auditor := Principal{Name: "审计", Role: RoleAuditor}
-	own := &TaskScope{ID: "t1", Lead: "区科委", Departments: []string{"区科委"}}
-	coOwned := &TaskScope{ID: "t2", Lead: "区发改委", Departments: []string{"区发改委", "区科委"}}
-	other := &TaskScope{ID: "t3", Lead: "区城管委", Departments: []string{"区城管委"}}
-	for _, c := range []struct {
-		p       Principal
-		command string
-		task    *TaskScope
-		ok      bool
+// The service's hook refuses metadata that does not name the caller
+// exactly, token id included: no path may stamp another token's id, or
+// none, on what a caller does.
+func TestAuthorizerHoldsMetaToTheCaller(t *testing.T) {
+	authorize := auth.Authorizer(func(context.Context, string) (*domain.Task, error) { return nil, nil })
+	p := auth.Principal{TokenID: "3f9c2a7b1d4e5f60", Name: "考评办", Role: auth.RoleOffice}
+	ctx := auth.WithPrincipal(context.Background(), p)
+	cmd := domain.RecordNarrative{TaskID: "t", Items: []string{"一"}}
+	for name, tc := range map[string]struct {
+		meta domain.Meta
+		ok   bool
 	}{
-		{office, "task.close_problem", other, true},
-		{office, "indicator.set_target", nil, true},
-		{office, "snapshot.record", nil, true},
-		{reporter, "indicator.correct_figure", own, true},
-		{reporter, "indicator.correct_figure", coOwned, true},
-		{reporter, "indicator.correct_figure", other, false},
-		{reporter, "indicator.correct_figure", nil, true}, // the domain answers not found
-		{reporter, "task.close_problem", own, false},      // the office verifies 整改到位
-		{reporter, "indicator.set_target", own, false},
-		{reporter, "snapshot.record", nil, false},
-		{auditor, "task.record_narrative", own, false},
-		{Principal{Name: "admin", Role: RoleAdmin}, "task.record_narrative", own, false},
+		"exact":         {domain.Meta{Actor: "office:考评办", ActorTokenID: "3f9c2a7b1d4e5f60"}, true},
+		"no token id":   {domain.Meta{Actor: "office:考评办"}, false},
+		"another token": {domain.Meta{Actor: "office:考评办", ActorTokenID: "0000000000000000"}, false},
+		"another actor": {domain.Meta{Actor: "office:别人", ActorTokenID: "3f9c2a7b1d4e5f60"}, false},
 	} {
-		err := Permits(c.p, c.command, c.task)
-		if (err == nil) != c.ok {
-			t.Errorf("%s %s on %v: %v, want allowed=%v", c.p.Role, c.command, c.task, err, c.ok)
-		}
-		if err != nil && domain.ErrorCode(err) != domain.EFORBIDDEN {
-			t.Errorf("%s %s: code %s, want forbidden", c.p.Role, c.command, domain.ErrorCode(err))
+		err := authorize(ctx, tc.meta, cmd, nil, nil)
+		if tc.ok != (err == nil) || (err != nil && domain.ErrorCode(err) != domain.EFORBIDDEN) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -20,8 +20,8 @@ import (
 // beside the tokens and stores, like them, only hashes: the SHA-256 of the
 // session id (a stolen database cannot be replayed as a cookie) and the
 // SHA-256 of the token, which is how the tokens table finds it. Every use
-// of a session authenticates that token again, so revoking a token ends
-// its sessions at once.
+// of a session authenticates that token again, so revoking a token, or
+// its expiry, ends its sessions at once.
 type Sessions struct {
 	tokens *Tokens
 	cfg    SessionConfig
@@ -64,6 +64,24 @@ type Session struct {
 // whose token no longer authenticates.
 var ErrNoSession = errors.New("no such session, or it has expired")
 
+// sessionOfExpiredToken is ErrNoSession for a session whose token has
+// expired: still no session, with the token's refusal (which says when it
+// expired) kept so the sign-in page can tell the reader why.
+type sessionOfExpiredToken struct{ refusal error }
+
+func (e sessionOfExpiredToken) Error() string { return ErrNoSession.Error() + ": " + e.refusal.Error() }
+
+func (e sessionOfExpiredToken) Is(target error) bool { return target == ErrNoSession }
+
+func (e sessionOfExpiredToken) Unwrap() error { return e.refusal }
+
+// TokenExpired reports whether err refuses a token, or ends a session,
+// because the token has expired.
+func TokenExpired(err error) bool {
+	e, ok := domain.AsError(err)
+	return ok && e.Code == domain.EUNAUTHORIZED && e.Rule == "expired"
+}
+
 // Sessions opens the session store in the token database.
 func (t *Tokens) Sessions(cfg SessionConfig) (*Sessions, error) {
 	cfg.setDefaults()
@@ -88,7 +106,7 @@ func (s *Sessions) Start(ctx context.Context, token string) (id string, sess Ses
 		return "", Session{}, err
 	}
 	id = hex.EncodeToString(raw)
-	now := s.tokens.now().UTC()
+	now := s.tokens.cfg.Now().UTC()
 	sess = Session{Principal: p, CreatedAt: now, ExpiresAt: now.Add(s.cfg.Absolute), CSRF: csrfOf(id)}
 	// Sign-in is rare: clearing what has expired here keeps the table small
 	// without a background job.
@@ -118,7 +136,7 @@ func (s *Sessions) Resolve(ctx context.Context, id string) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	now := s.tokens.now().UTC()
+	now := s.tokens.cfg.Now().UTC()
 	sess := Session{CSRF: csrfOf(id)}
 	var seenAt time.Time
 	if sess.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
@@ -141,9 +159,13 @@ func (s *Sessions) Resolve(ctx context.Context, id string) (Session, error) {
 		copy(sum[:], b)
 	}
 	if sess.Principal, err = s.tokens.authenticateDigest(ctx, sum); err != nil {
-		if errors.Is(err, ErrBadToken) {
+		switch {
+		case errors.Is(err, ErrBadToken):
 			_ = s.End(ctx, id)
 			return Session{}, ErrNoSession
+		case TokenExpired(err):
+			_ = s.End(ctx, id)
+			return Session{}, sessionOfExpiredToken{refusal: err}
 		}
 		return Session{}, err
 	}

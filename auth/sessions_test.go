@@ -15,13 +15,13 @@ import (
 // by the test.
 func openSessions(t *testing.T, cfg SessionConfig) (*Tokens, *Sessions, *time.Time) {
 	t.Helper()
-	tok, err := OpenTokens(filepath.Join(t.TempDir(), "auth.db"), "boot-token")
+	now := time.Date(2022, 12, 31, 9, 0, 0, 0, time.UTC)
+	tok, err := OpenTokens(filepath.Join(t.TempDir(), "auth.db"),
+		TokenConfig{AdminToken: "boot-token", Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tok.Close() })
-	now := time.Date(2022, 12, 31, 9, 0, 0, 0, time.UTC)
-	tok.now = func() time.Time { return now }
 	s, err := tok.Sessions(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func openSessions(t *testing.T, cfg SessionConfig) (*Tokens, *Sessions, *time.Ti
 func TestSessionResolvesToTheTokensPrincipal(t *testing.T) {
 	ctx := context.Background()
 	tok, s, _ := openSessions(t, SessionConfig{})
-	issued, err := tok.Issue(ctx, Principal{Name: "admin", Role: RoleAdmin}, "城管委", RoleReporter, []string{"区城管委"})
+	issued, err := tok.Issue(ctx, Principal{Name: "admin", Role: RoleAdmin}, IssueRequest{Name: "城管委", Role: RoleReporter, Departments: []string{"区城管委"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestSessionExpiresWhenIdleAndAtItsAbsoluteEnd(t *testing.T) {
 func TestRevokingATokenEndsItsSessionsAndSignOutEndsOne(t *testing.T) {
 	ctx := context.Background()
 	tok, s, _ := openSessions(t, SessionConfig{})
-	issued, err := tok.Issue(ctx, Principal{Name: "admin", Role: RoleAdmin}, "考评办", RoleOffice, nil)
+	issued, err := tok.Issue(ctx, Principal{Name: "admin", Role: RoleAdmin}, IssueRequest{Name: "考评办", Role: RoleOffice})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,5 +142,42 @@ func TestRevokingATokenEndsItsSessionsAndSignOutEndsOne(t *testing.T) {
 	}
 	if _, err := s.Resolve(ctx, b); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("token revoked: %v", err)
+	}
+}
+
+// A token's expiry ends its sessions on their next use, however fresh the
+// session: every use authenticates the token again, expiry check included.
+// A sign-in with an expired token is refused with the expiry named.
+func TestATokensExpiryEndsItsSessions(t *testing.T) {
+	ctx := context.Background()
+	tok, s, now := openSessions(t, SessionConfig{Idle: time.Hour, Absolute: 48 * time.Hour})
+	issued, err := tok.Issue(ctx, Principal{Name: "admin", Role: RoleAdmin}, IssueRequest{Name: "城管委", Role: RoleReporter,
+		Departments: []string{"区城管委"}, TTL: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(90 * time.Minute)
+	id, _, err := s.Start(ctx, issued.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(29 * time.Minute) // 1 minute before the token expires
+	if _, err := s.Resolve(ctx, id); err != nil {
+		t.Fatalf("before the token's expiry: %v", err)
+	}
+	*now = now.Add(time.Minute) // the token's expiry, well inside the session's idle and absolute bounds
+	_, err = s.Resolve(ctx, id)
+	if !errors.Is(err, ErrNoSession) || !TokenExpired(err) || !strings.Contains(err.Error(), "expired at") {
+		t.Fatalf("at the token's expiry: %v", err)
+	}
+	var n int
+	if err := tok.db.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the ended session's row: %d %v", n, err)
+	}
+	if _, err := s.Resolve(ctx, id); !errors.Is(err, ErrNoSession) || TokenExpired(err) {
+		t.Fatalf("the session after it ended: %v", err)
+	}
+	if _, _, err := s.Start(ctx, issued.Token); !TokenExpired(err) || errors.Is(err, ErrBadToken) {
+		t.Fatalf("sign-in with the expired token: %v", err)
 	}
 }

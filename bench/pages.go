@@ -65,7 +65,7 @@ func (r *runner) demoPages(ctx context.Context, dir string) ([]Result, error) {
 	}
 	defer n.close()
 	p := auth.Principal{TokenID: "bench", Name: "bench", Role: auth.RoleOffice}
-	if err := demo.Run(auth.WithPrincipal(ctx, p), app.NewService(n.store), demo.SeedYear, p.Actor()); err != nil {
+	if err := demo.Run(auth.WithPrincipal(ctx, p), app.NewService(n.store), demo.SeedYear, p.Attribution()); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "readmodels.db")
@@ -103,7 +103,7 @@ func timePages(ctx context.Context, dir, readModels string, store *eventstore.Je
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	tokens, err := auth.OpenTokens(filepath.Join(dir, "auth.db"), admin)
+	tokens, err := auth.OpenTokens(filepath.Join(dir, "auth.db"), auth.TokenConfig{AdminToken: admin})
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func timePages(ctx context.Context, dir, readModels string, store *eventstore.Je
 		return nil, err
 	}
 	srv := httptest.NewServer(console.New(console.Config{Service: app.NewService(store), Tokens: tokens, Sessions: sessions,
-		Reads: live, Waiter: live, Events: store, Chains: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		Reads: live, Waiter: live, Events: store, Chains: store, Keyring: store.Keyring(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer srv.Close()
 	var out []Result
 	for _, q := range reqs {

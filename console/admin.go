@@ -3,8 +3,10 @@ package console
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"kpitrail/auth"
+	"kpitrail/domain"
 	"kpitrail/projections"
 )
 
@@ -49,11 +51,22 @@ func (c *Console) issueToken(w http.ResponseWriter, r *http.Request, v *view) er
 			deps = append(deps, d)
 		}
 	}
-	issued, err := c.cfg.Tokens.Issue(r.Context(), v.P, strings.TrimSpace(r.PostForm.Get("name")), auth.Role(r.PostForm.Get("role")), deps)
+	days, err := formInt(r, "expires_in_days", 0)
 	if err != nil {
 		return err
 	}
-	c.log.Info("token issued", "by", v.P.Actor(), "name", issued.Name, "role", issued.Role, "token_id", issued.TokenID, "via", "console")
+	// Days bounded before they become a duration; the token store holds
+	// the lifetime to the server's maximum.
+	if days < 0 || days > 100*366 {
+		return domain.Invalid("expires_in_days", "range", "must be a number of days between 1 and the server's maximum, got %d", days)
+	}
+	issued, err := c.cfg.Tokens.Issue(r.Context(), v.P, auth.IssueRequest{Name: strings.TrimSpace(r.PostForm.Get("name")),
+		Role: auth.Role(r.PostForm.Get("role")), Departments: deps, TTL: time.Duration(days) * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	c.log.Info("token issued", "by", v.P.Actor(), "by_token_id", v.P.TokenID, "name", issued.Name, "role", issued.Role,
+		"token_id", issued.TokenID, "expires_at", issued.ExpiresAt, "via", "console")
 	// The token is shown once, in this response's body, and never again.
 	return c.showAdmin(w, r, v, &issued)
 }

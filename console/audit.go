@@ -42,8 +42,8 @@ func (c *Console) auditTrail(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
-	if v.AsOf == nil && c.cfg.Chains != nil {
-		rep, err := audit.VerifyAggregate(r.Context(), c.cfg.Chains, domain.AggregateRef{Type: domain.AggregateIndicator, ID: p.ID}, version, head)
+	if v.AsOf == nil && c.cfg.Chains != nil && c.cfg.Keyring != nil {
+		rep, err := audit.VerifyAggregate(r.Context(), c.cfg.Chains, c.cfg.Keyring, domain.AggregateRef{Type: domain.AggregateIndicator, ID: p.ID}, version, head)
 		if err != nil {
 			c.log.Error("console: chain verification failed to run", "indicator", p.ID, "err", err)
 			p.ChainErr = "无法读取事件日志，未能完成校验。"

@@ -31,6 +31,7 @@ import (
 	"kpitrail/auth"
 	"kpitrail/httpapi"
 	"kpitrail/projections"
+	"kpitrail/signing"
 )
 
 // ReadModels gives the live read models, or the read models as known at
@@ -55,8 +56,11 @@ type Config struct {
 	Waiter   Waiter
 	// Events reads the raw log (the event page).
 	Events httpapi.EventReader
-	// Chains reads one aggregate's messages for its chain verification.
-	Chains audit.AggregateReader
+	// Chains reads one aggregate's messages for its chain verification,
+	// which judges every signature against Keyring (the keys the API's
+	// audit verify trusts); without both the audit page shows no check.
+	Chains  audit.AggregateReader
+	Keyring *signing.Keyring
 	// Imports and Exports are the API's own; nil hides the pages.
 	Imports httpapi.Imports
 	Exports httpapi.Exports

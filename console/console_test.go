@@ -32,7 +32,7 @@ const adminToken = "console-test-admin"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	fx := demotest.Start(t)
-	toks, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), adminToken)
+	toks, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{AdminToken: adminToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	c := New(Config{Service: fx.Service, Tokens: toks, Sessions: sessions, Reads: fx.Live, Waiter: fx.Live,
-		Events: fx.Store, Chains: fx.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Events: fx.Store, Chains: fx.Store, Keyring: fx.Store.Keyring(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &env{t: t, fx: fx, srv: srv, toks: toks, admin: adminToken}
@@ -50,7 +50,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) issue(name string, role auth.Role, deps ...string) string {
 	e.t.Helper()
-	is, err := e.toks.Issue(context.Background(), auth.Principal{Name: "admin", Role: auth.RoleAdmin}, name, role, deps)
+	is, err := e.toks.Issue(context.Background(), auth.Principal{Name: "admin", Role: auth.RoleAdmin}, auth.IssueRequest{Name: name, Role: role, Departments: deps})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func TestMonthlyFiguresAgainstThePace(t *testing.T) {
 	e := newEnv(t)
 	ctx := auth.WithPrincipal(context.Background(), demotest.Office)
 	meta := func(k string) domain.Meta {
-		return domain.Meta{Actor: demotest.Office.Actor(), CommandID: "pace-" + k, Source: "test"}
+		return domain.Meta{Actor: demotest.Office.Actor(), ActorTokenID: demotest.Office.TokenID, CommandID: "pace-" + k, Source: "test"}
 	}
 	task := taskID(t, e, "乡村振兴战略")
 	target := domain.MustDecimal("3400")

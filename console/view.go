@@ -182,3 +182,6 @@ func (v *view) When(s string) string {
 	}
 	return t.In(v.c.cfg.Location).Format("2006-01-02 15:04:05")
 }
+
+// At shows an instant in the console's calendar.
+func (v *view) At(t time.Time) string { return t.In(v.c.cfg.Location).Format("2006-01-02 15:04:05") }

@@ -26,7 +26,7 @@ func (c *Console) execute(r *http.Request, v *view, cmd domain.Command) (app.Res
 	if _, err := hex.DecodeString(key); err != nil || len(key) != 32 {
 		return app.Result{}, domain.Invalid("key", "form_key", "the form has no valid key; reload the page")
 	}
-	meta := domain.Meta{Actor: v.P.Actor(), CommandID: v.P.TokenID + "/console-" + key, Source: "console"}
+	meta := domain.Meta{Actor: v.P.Actor(), ActorTokenID: v.P.TokenID, CommandID: v.P.TokenID + "/console-" + key, Source: "console"}
 	res, err := c.cfg.Service.Execute(r.Context(), meta, cmd, app.Options{})
 	if err != nil {
 		return res, err

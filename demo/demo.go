@@ -78,13 +78,13 @@ func Commands(year int) ([]Step, error) {
 
 // Run executes the demo through a command service, in order, under meta
 // Source "demo". Re-running it changes nothing.
-func Run(ctx context.Context, exec importer.Executor, year int, actor string) error {
+func Run(ctx context.Context, exec importer.Executor, year int, by domain.Attribution) error {
 	steps, err := Commands(year)
 	if err != nil {
 		return err
 	}
 	for i, s := range steps {
-		meta := domain.Meta{Actor: actor, CommandID: s.Key, Source: "demo"}
+		meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: s.Key, Source: "demo"}
 		if _, err := exec.Execute(ctx, meta, s.Command, app.Options{}); err != nil {
 			return fmt.Errorf("demo step %d (%s): %w", i+1, s.Command.CommandName(), err)
 		}

@@ -319,11 +319,11 @@ func TestDemoAndImportAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := importer.Apply(ctx, r.svc, plan, "seed", "office:importer")
+	rep, err := importer.Apply(ctx, r.svc, plan, "seed", domain.Attribution{Actor: "office:importer"})
 	if err != nil || rep.Applied != 0 || rep.AlreadyPresent != len(plan.Commands) {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	if err := Run(ctx, r.svc, SeedYear, "office:demo"); err != nil {
+	if err := Run(ctx, r.svc, SeedYear, domain.Attribution{Actor: "office:demo", TokenID: "demo"}); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := r.store.LastPosition(ctx); after != before {

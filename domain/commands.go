@@ -25,6 +25,10 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewSnapshot(ref.ID), nil
 	case AggregateCheckpoint:
 		return NewCheckpointLog(ref.ID), nil
+	case AggregateKeyring:
+		return NewKeyringLog(ref.ID), nil
+	case AggregateAudit:
+		return NewAuditFindings(ref.ID), nil
 	}
 	return nil, Invalid("aggregate_type", "enum", "unknown aggregate type %q", ref.Type)
 }

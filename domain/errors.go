@@ -19,6 +19,9 @@ const (
 	ETOOLARGE     Code = "too_large"
 	EUNSUPPORTED  Code = "unsupported_media_type"
 	EINTERNAL     Code = "internal"
+	// EUNAVAILABLE: kpitrail refuses writes until an operator acts (the
+	// event stream failed its guard).
+	EUNAVAILABLE Code = "unavailable"
 )
 
 // Error is the one application error type. Field and Rule say exactly what

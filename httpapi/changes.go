@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"kpitrail/domain"
+	"kpitrail/projections"
 )
 
 // Changes follows the downstream feed's integration events.
@@ -65,8 +67,13 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}()
+	readable := s.changeFilter(r)
 	err = s.cfg.Changes.Follow(ctx, after, follow, func(seq uint64, subject string, data []byte) error {
-		event := strings.Join(strings.Split(strings.TrimPrefix(subject, "kpitrail.changes."), ".")[:2], ".")
+		tokens := strings.Split(strings.TrimPrefix(subject, "kpitrail.changes."), ".")
+		event := strings.Join(tokens[:2], ".")
+		if ok, err := readable(ctx, tokens[len(tokens)-1], data); err != nil || !ok {
+			return err
+		}
 		s.sseMu.Lock()
 		defer s.sseMu.Unlock()
 		if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", strconv.FormatUint(seq, 10), event, data); err != nil {
@@ -79,4 +86,41 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request) error {
 		s.log.Error("change stream ended", "err", err)
 	}
 	return nil
+}
+
+// changeFilter says whether the caller may read a change about a task. A
+// change can reach the stream before the read models hold its task (both
+// follow the log on their own), so an unknown task is asked about again
+// once the read models have reached the change's log position.
+func (s *Server) changeFilter(r *http.Request) func(ctx context.Context, taskID string, data []byte) (bool, error) {
+	v := newVisibility(s.scope(r))
+	if v.scope.All() {
+		return func(context.Context, string, []byte) (bool, error) { return true, nil }
+	}
+	ask := func(ctx context.Context, taskID string) (ok, known bool, err error) {
+		err = s.cfg.Reads.With(ctx, nil, func(db *projections.DB) error {
+			ok, known, err = v.taskKnown(ctx, db, taskID)
+			return err
+		})
+		return ok, known, err
+	}
+	return func(ctx context.Context, taskID string, data []byte) (bool, error) {
+		ok, known, err := ask(ctx, taskID)
+		if err != nil || known {
+			return ok, err
+		}
+		var change struct {
+			Position uint64 `json:"position"`
+		}
+		if json.Unmarshal(data, &change) != nil || change.Position == 0 || s.cfg.Waiter == nil {
+			return false, nil
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.cfg.WaitTimeout)
+		defer cancel()
+		if err := s.cfg.Waiter.Wait(wctx, change.Position); err != nil {
+			return false, ctx.Err()
+		}
+		ok, _, err = ask(ctx, taskID)
+		return ok, err
+	}
 }

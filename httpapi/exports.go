@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"kpitrail/domain"
@@ -32,6 +33,9 @@ type ExportRequest struct {
 
 func (s *Server) exportRoutes() {
 	s.handle("GET /v1/exports/{file}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		table, format, ok := strings.Cut(r.PathValue("file"), ".")
 		if !ok {
 			return domain.NotFound("exports are /v1/exports/<table>.<csv|jsonl|parquet>")
@@ -55,6 +59,9 @@ func (s *Server) exportRoutes() {
 		return err
 	})
 	s.handle("POST /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		var req ExportRequest
 		if err := decodeBody(r, &req); err != nil {
 			return err
@@ -68,9 +75,18 @@ func (s *Server) exportRoutes() {
 		return nil
 	})
 	s.handle("GET /v1/exports/{id}/{name}", "read", func(w http.ResponseWriter, r *http.Request) error {
-		path, err := s.cfg.Exports.File(r.PathValue("id"), r.PathValue("name"))
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
+		name := r.PathValue("name")
+		path, err := s.cfg.Exports.File(r.PathValue("id"), name)
 		if err != nil {
 			return err
+		}
+		// The export's own media types: ServeFile guesses from the host's
+		// MIME table, which does not know Parquet or SQL everywhere.
+		if ct := s.cfg.Exports.ContentType(strings.TrimPrefix(filepath.Ext(name), ".")); ct != "application/octet-stream" {
+			w.Header().Set("Content-Type", ct)
 		}
 		http.ServeFile(w, r, path)
 		return nil

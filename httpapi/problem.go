@@ -17,7 +17,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case domain.EINTERNAL:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case domain.ECONFLICT:
-		w.Header().Set("ETag", etag(*p.CurrentVersion))
+		if p.CurrentVersion != nil {
+			w.Header().Set("ETag", etag(*p.CurrentVersion))
+		}
 	case domain.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpitrail"`)
 	}

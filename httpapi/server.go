@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"kpitrail/app"
 	"kpitrail/auth"
 	"kpitrail/domain"
@@ -29,20 +31,30 @@ type Config struct {
 	Tokens  *auth.Tokens
 	Reads   ReadModels
 	Events  EventReader
+	Audit   Audit
 	Admin   Admin
 	Imports Imports
 	Exports Exports
 	Changes Changes
 	Waiter  Waiter
 	Metrics *metrics.Registry
-	Logger  *slog.Logger
+	// AsyncAPI is the document of the NATS side, served at
+	// /v1/asyncapi.json (package asyncapi builds it).
+	AsyncAPI []byte
+	Logger   *slog.Logger
 	// Ready reports whether the read models have caught up (for /readyz).
 	Ready func() bool
+	// Fault, when it returns an error, makes /readyz fail naming it: the
+	// event stream failed its guard and writes are refused.
+	Fault func() error
 	// RatePerSecond and Burst limit requests per token; 0 disables.
 	RatePerSecond float64
 	Burst         int
 	// WaitTimeout bounds ?wait=true. Default 10 s.
 	WaitTimeout time.Duration
+	// ReportersReadAll lets reporters read every department's tasks (serve
+	// --reporter-reads all); otherwise they read their own (scope.go).
+	ReportersReadAll bool
 }
 
 // Server serves the API.
@@ -50,8 +62,9 @@ type Server struct {
 	cfg      Config
 	mux      *http.ServeMux
 	log      *slog.Logger
-	requests *metrics.Counter
-	latency  *metrics.Histogram
+	requests *prometheus.CounterVec
+	latency  prometheus.Histogram
+	verifies *prometheus.CounterVec
 	limiter  *rateLimiter
 	sseMu    sync.Mutex
 }
@@ -67,8 +80,17 @@ func New(cfg Config) *Server {
 		cfg.WaitTimeout = 10 * time.Second
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
-	s.requests = cfg.Metrics.Counter("kpitrail_http_requests_total", "HTTP requests by route and status", "route", "status")
-	s.latency = cfg.Metrics.Histogram("kpitrail_http_request_seconds", "HTTP request latency", metrics.DefaultLatencyBuckets)
+	s.requests = metrics.Register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kpitrail_http_requests_total", Help: "HTTP requests by route and status"}, []string{"route", "status"}))
+	s.latency = metrics.Register(cfg.Metrics, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "kpitrail_http_request_seconds", Help: "HTTP request latency", Buckets: metrics.LatencyBuckets}))
+	s.verifies = metrics.Register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kpitrail_audit_verifications_total",
+		Help: "Log verifications run through the API, by result: ok, findings (the log is not what was written), error"},
+		[]string{"result"}))
+	for _, result := range []string{"ok", "findings", "error"} {
+		s.verifies.WithLabelValues(result) // present at 0, so a rate over them starts from the first scrape
+	}
 	if cfg.RatePerSecond > 0 {
 		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst)
 	}
@@ -90,7 +112,7 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 				s.log.Error("panic in handler", "route", route, "panic", v)
 				writeError(rec, r, s.log, domain.Internal(nil, "panic"))
 			}
-			s.requests.Inc(route, strconv.Itoa(rec.status))
+			s.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 			s.latency.Observe(time.Since(start).Seconds())
 		}()
 		if access != "" {
@@ -124,10 +146,7 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	}
 	p, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if err != nil {
-		if err == auth.ErrBadToken {
-			return auth.Principal{}, domain.Unauthorized("unknown or revoked token")
-		}
-		return auth.Principal{}, domain.Internal(err, "authenticate")
+		return auth.Principal{}, auth.Refusal(err)
 	}
 	return p, nil
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-
-	"kpitrail/domain"
 )
 
 const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), direction, COALESCE(formula, ''), additive,
@@ -160,7 +158,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
-		actor, recorded_at, source, command_id, position
+		actor, COALESCE(actor_token_id, ''), recorded_at, source, command_id, position
 		FROM figure_changes WHERE indicator_id = ? ORDER BY position, event_id`, indicatorID)
 	if err != nil {
 		return nil, err
@@ -171,7 +169,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		var c FigureChange
 		if err := rows.Scan(&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
 			&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
-			&c.Actor, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position); err != nil {
+			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -211,7 +209,7 @@ func (db *DB) GetIndicator(ctx context.Context, id string) (Indicator, error) {
 		return Indicator{}, err
 	}
 	if len(list) == 0 {
-		return Indicator{}, domain.NotFound("indicator %s", id)
+		return Indicator{}, IndicatorNotFound(id)
 	}
 	return list[0], nil
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"kpitrail/domain"
 )
 
 const taskColumns = `id, year, dimension, title, COALESCE(description, ''), lead_department, co_departments,
@@ -124,7 +122,7 @@ func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 func (db *DB) GetTask(ctx context.Context, id string) (TaskDetail, error) {
 	t, err := scanTask(db.reader.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return TaskDetail{}, domain.NotFound("task %s is not in the read models", id)
+		return TaskDetail{}, TaskNotFound(id)
 	}
 	if err != nil {
 		return TaskDetail{}, err

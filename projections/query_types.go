@@ -178,10 +178,13 @@ type FigureChange struct {
 	FigureSourceName string `json:"figure_source_name,omitempty"`
 	Corrects         string `json:"corrects,omitempty"`
 	Actor            string `json:"actor"`
-	RecordedAt       string `json:"recorded_at"`
-	Source           string `json:"source"`
-	CommandID        string `json:"command_id"`
-	Position         uint64 `json:"position"`
+	// ActorTokenID is the token the actor used; empty for changes recorded
+	// before tokens had ids in events.
+	ActorTokenID string `json:"actor_token_id,omitempty"`
+	RecordedAt   string `json:"recorded_at"`
+	Source       string `json:"source"`
+	CommandID    string `json:"command_id"`
+	Position     uint64 `json:"position"`
 }
 
 type DeadLetter struct {

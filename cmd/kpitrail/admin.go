@@ -73,11 +73,11 @@ func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.Sn
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}
-	cp, err := audit.CheckpointAt(ctx, a.sys.Store, pos)
+	cp, err := audit.CheckpointAt(ctx, a.sys.Store, a.sys.Store.Keyring(), pos)
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}
-	meta := domain.Meta{Actor: p.Actor(), CommandID: fmt.Sprintf("snapshot-%d-%d", year, pos), Source: "api"}
+	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: fmt.Sprintf("snapshot-%d-%d", year, pos), Source: "api"}
 	res, err := a.sys.Service.Execute(ctx, meta, domain.RecordSnapshot{Year: year, Position: pos, ContentHash: hash,
 		Root: cp.Root, Aggregates: cp.Aggregates, File: filepath.Join("snapshots", name), Note: note}, app.Options{})
 	if err != nil {

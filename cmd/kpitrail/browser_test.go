@@ -151,25 +151,25 @@ func (l *pageLog) check(t *testing.T, origin string) {
 	}
 }
 
-// user is one person at a browser: a browser context of its own.
-type user struct {
+// browserUser is one person at a browser: a browser context of its own.
+type browserUser struct {
 	t    *testing.T
 	ctx  context.Context
 	log  *pageLog
 	base string
 }
 
-func newUser(t *testing.T, base string) *user {
+func newUser(t *testing.T, base string) *browserUser {
 	t.Helper()
 	l := &pageLog{}
 	ctx, cancel := chromedp.NewContext(browser(t), chromedp.WithNewBrowserContext(), chromedp.WithListener(l.listen))
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(cancelTimeout)
-	return &user{t: t, ctx: ctx, log: l, base: base}
+	return &browserUser{t: t, ctx: ctx, log: l, base: base}
 }
 
-func (u *user) do(actions ...chromedp.Action[chromedp.Void]) {
+func (u *browserUser) do(actions ...chromedp.Action[chromedp.Void]) {
 	u.t.Helper()
 	if err := chromedp.Do(u.ctx, actions...); err != nil {
 		u.t.Fatal(err)
@@ -177,12 +177,12 @@ func (u *user) do(actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // open navigates and waits for an element of the page.
-func (u *user) open(path, waitFor string) {
+func (u *browserUser) open(path, waitFor string) {
 	u.t.Helper()
 	u.do(chromedp.Navigate(u.base+path), chromedp.WaitVisible(chromedp.CSS(waitFor)))
 }
 
-func (u *user) text(css string) string {
+func (u *browserUser) text(css string) string {
 	u.t.Helper()
 	s, err := chromedp.Run(u.ctx, chromedp.Text(chromedp.CSS(css)))
 	if err != nil {
@@ -191,7 +191,7 @@ func (u *user) text(css string) string {
 	return s
 }
 
-func eval[T any](u *user, js string, opts ...chromedp.EvaluateOption) T {
+func eval[T any](u *browserUser, js string, opts ...chromedp.EvaluateOption) T {
 	u.t.Helper()
 	v, err := chromedp.Run(u.ctx, chromedp.Evaluate[T](js, opts...))
 	if err != nil {
@@ -201,7 +201,7 @@ func eval[T any](u *user, js string, opts ...chromedp.EvaluateOption) T {
 }
 
 // signIn types the token into the sign-in form, as a person would.
-func (u *user) signIn(token string) {
+func (u *browserUser) signIn(token string) {
 	u.t.Helper()
 	u.do(chromedp.Navigate(u.base+"/console/board"), chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Submit(chromedp.ID("token")),
@@ -214,7 +214,7 @@ func (u *user) signIn(token string) {
 // screenshot keeps a picture of the page for the README, when
 // KPITRAIL_SCREENSHOTS names a directory (docs/screenshots for the
 // committed ones); otherwise into the test's temporary directory.
-func (u *user) screenshot(name string) {
+func (u *browserUser) screenshot(name string) {
 	u.t.Helper()
 	dir := os.Getenv("KPITRAIL_SCREENSHOTS")
 	if dir == "" {

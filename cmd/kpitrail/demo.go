@@ -21,7 +21,7 @@ func loadDemo(ctx context.Context, sys *System, log *slog.Logger) error {
 		return nil
 	}
 	p := auth.Principal{TokenID: "demo", Name: "demo", Role: auth.RoleOffice}
-	if err := demo.Run(auth.WithPrincipal(ctx, p), sys.Service, demo.SeedYear, p.Actor()); err != nil {
+	if err := demo.Run(auth.WithPrincipal(ctx, p), sys.Service, demo.SeedYear, p.Attribution()); err != nil {
 		return err
 	}
 	last, _ = sys.Store.LastPosition(ctx)

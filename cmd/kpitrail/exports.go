@@ -101,7 +101,7 @@ func (e *exports) Create(ctx context.Context, req httpapi.ExportRequest) (string
 }
 
 var exportIDPattern = regexp.MustCompile(`^x-[0-9a-f]{16}$`)
-var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json)$`)
+var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json|sql)$`)
 
 func (e *exports) File(id, name string) (string, error) {
 	if !exportIDPattern.MatchString(id) || !exportFilePattern.MatchString(name) {

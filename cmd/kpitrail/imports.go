@@ -124,7 +124,7 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	if err := writeFileSync(filepath.Join(dir, "batch.json"), mb); err != nil {
 		return nil, err
 	}
-	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Actor())
+	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Attribution())
 	if err != nil {
 		return nil, withDetails(err, ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
 	}
@@ -159,7 +159,7 @@ func (im *imports) Undo(ctx context.Context, batch string) (any, error) {
 		return nil, err
 	}
 	p, _ := auth.FromContext(ctx)
-	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Actor())
+	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Attribution())
 	if err != nil {
 		return nil, withDetails(err, rep)
 	}
