@@ -29,6 +29,9 @@ func (c *Console) auditTrail(w http.ResponseWriter, r *http.Request, v *view) er
 	var version uint64
 	var head string
 	err := v.read(func(ctx context.Context, db *projections.DB) error {
+		if err := v.readableIndicator(ctx, db, r.PathValue("id")); err != nil {
+			return err
+		}
 		var err error
 		if p.Indicator, err = db.GetIndicator(ctx, r.PathValue("id")); err != nil {
 			return err

@@ -74,11 +74,13 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request, v *view) error {
 		Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort"), Desc: q.Get("desc") == "1", YearParam: q.Get("year"),
 		Statuses: taskStatuses}
 	err := v.read(func(ctx context.Context, db *projections.DB) error {
+		// A reporter's board is its departments' tasks (the API's read
+		// scope): the facets, counts and rows are all of those alone.
 		all, err := db.TaskBoard(ctx, projections.TaskFilter{})
 		if err != nil {
 			return err
 		}
-		p.facets(all)
+		p.facets(v.visible(all))
 		if p.Year, err = boardYear(p.YearParam, p.Years); err != nil {
 			return err
 		}
@@ -87,12 +89,13 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request, v *view) error {
 		if err != nil {
 			return err
 		}
-		p.count(inScope)
+		p.count(v.visible(inScope))
 		scope.Status = p.Status
 		tasks, err := db.TaskBoard(ctx, scope)
 		if err != nil {
 			return err
 		}
+		tasks = v.visible(tasks)
 		problems, err := db.ProblemTotals(ctx, p.Year)
 		if err != nil {
 			return err

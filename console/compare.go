@@ -38,6 +38,9 @@ func (c *Console) compare(w http.ResponseWriter, r *http.Request, v *view) error
 	// The name, and every change, from the log as it is now.
 	var all []projections.FigureChange
 	err := c.cfg.Reads.With(r.Context(), nil, func(db *projections.DB) error {
+		if err := v.readableIndicator(r.Context(), db, p.ID); err != nil {
+			return err
+		}
 		in, err := db.GetIndicator(r.Context(), p.ID)
 		if err != nil {
 			return err

@@ -4,7 +4,9 @@
 //
 // It owns no rule and no query of its own. Pages read the read models
 // through the same projections calls the API makes (the same function,
-// so the same numbers), writes go through the command service with the
+// so the same numbers) and show a reporter only what the API's read scope
+// lets it read (httpapi.Visibility and friends, the API's own functions),
+// writes go through the command service with the
 // signed-in token's principal (so the same authorization matrix and the
 // same audit stamp, with source "console"), and the actions a page offers
 // are the ones auth.Permits allows. What the console adds is presentation:
@@ -64,6 +66,13 @@ type Config struct {
 	// Imports and Exports are the API's own; nil hides the pages.
 	Imports httpapi.Imports
 	Exports httpapi.Exports
+	// ReportersReadAll lets reporters read every department's tasks (serve
+	// --reporter-reads all); otherwise a reporter's pages show only the
+	// tasks its departments lead or co-own, as the API's reads do.
+	ReportersReadAll bool
+	// Limiter is the API's per-token rate limit, shared: a token's console
+	// requests and API requests draw on one budget. Nil: no limit.
+	Limiter *httpapi.RateLimiter
 	// Location is the calendar times are shown and typed in. Default
 	// China Standard Time.
 	Location *time.Location

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"kpitrail/auth"
 	"kpitrail/internal/demotest"
@@ -25,6 +27,8 @@ type env struct {
 	srv   *httptest.Server
 	toks  *auth.Tokens
 	admin string
+	// skew moves the token store's clock (and so the sessions') ahead.
+	skew atomic.Int64
 }
 
 const adminToken = "console-test-admin"
@@ -32,7 +36,9 @@ const adminToken = "console-test-admin"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	fx := demotest.Start(t)
-	toks, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{AdminToken: adminToken})
+	e := &env{t: t, fx: fx, admin: adminToken}
+	toks, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{AdminToken: adminToken,
+		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +49,22 @@ func newEnv(t *testing.T) *env {
 	}
 	c := New(Config{Service: fx.Service, Tokens: toks, Sessions: sessions, Reads: fx.Live, Waiter: fx.Live,
 		Events: fx.Store, Chains: fx.Store, Keyring: fx.Store.Keyring(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return &env{t: t, fx: fx, srv: srv, toks: toks, admin: adminToken}
+	e.srv = httptest.NewServer(c)
+	t.Cleanup(e.srv.Close)
+	e.toks = toks
+	return e
 }
 
 func (e *env) issue(name string, role auth.Role, deps ...string) string {
 	e.t.Helper()
-	is, err := e.toks.Issue(context.Background(), auth.Principal{Name: "admin", Role: auth.RoleAdmin}, auth.IssueRequest{Name: name, Role: role, Departments: deps})
+	return e.issueFor(0, name, role, deps...)
+}
+
+// issueFor issues a token that lives ttl (0: the server's default).
+func (e *env) issueFor(ttl time.Duration, name string, role auth.Role, deps ...string) string {
+	e.t.Helper()
+	is, err := e.toks.Issue(context.Background(), auth.Principal{Name: "admin", Role: auth.RoleAdmin},
+		auth.IssueRequest{Name: name, Role: role, Departments: deps, TTL: ttl})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -115,4 +129,13 @@ func (b *browserish) signIn(token string) answer {
 	}
 	b.do("GET", "/console/board", nil) // picks up the session's CSRF value
 	return a
+}
+
+func (e *env) lastPosition() uint64 {
+	e.t.Helper()
+	p, err := e.fx.Store.LastPosition(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
 }

@@ -7,18 +7,22 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/export"
+	"kpitrail/httpapi"
 	"kpitrail/projections"
 )
 
 // Downloads: the self-check table as XLSX, and the analysts' exports of
 // each read-model table, streamed by the API's own export (the same files
-// GET /v1/exports/{table}.{format} serves).
+// GET /v1/exports/{table}.{format} serves, to the same readers: not to a
+// reporter whose reads are its own departments').
 
 type exportsPage struct {
 	Year    int
 	Years   []int
 	Tables  []string
 	Formats []string
+	// Whole is whether the reader may download whole tables.
+	Whole bool
 }
 
 func (c *Console) exportsPage(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -29,12 +33,16 @@ func (c *Console) exportsPage(w http.ResponseWriter, r *http.Request, v *view) e
 			return err
 		}
 		var b boardPage
-		b.facets(all)
+		b.facets(v.visible(all))
 		p.Years = b.Years
 		if len(p.Years) > 0 {
 			p.Year = p.Years[len(p.Years)-1]
 		}
-		if c.cfg.Exports != nil {
+		// The tables are whole: a reporter that reads only its own
+		// departments' tasks is not offered them, and is refused them
+		// below, as by the API.
+		p.Whole = httpapi.WholeTables(v.scope) == nil
+		if c.cfg.Exports != nil && p.Whole {
 			p.Tables, err = export.Tables(db)
 		}
 		return err
@@ -42,7 +50,7 @@ func (c *Console) exportsPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	if c.cfg.Exports != nil {
+	if c.cfg.Exports != nil && p.Whole {
 		p.Tables = append(p.Tables, export.StoredEvents)
 	}
 	return c.render(w, v, http.StatusOK, "exports", "下载", p)
@@ -51,6 +59,9 @@ func (c *Console) exportsPage(w http.ResponseWriter, r *http.Request, v *view) e
 func (c *Console) exportFile(w http.ResponseWriter, r *http.Request, v *view) error {
 	if c.cfg.Exports == nil {
 		return domain.NotFound("exports are not available on this server")
+	}
+	if err := httpapi.WholeTables(v.scope); err != nil {
+		return err
 	}
 	if v.AsOf != nil {
 		return domain.Invalid("as_of", "present_only", "table downloads are of the log as it is now; an export as of a position is POST /v1/exports")

@@ -51,6 +51,9 @@ type monthRow struct {
 func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) error {
 	var p indicatorPage
 	err := v.read(func(ctx context.Context, db *projections.DB) error {
+		if err := v.readableIndicator(ctx, db, r.PathValue("id")); err != nil {
+			return err
+		}
 		var err error
 		if p.Indicator, err = db.GetIndicator(ctx, r.PathValue("id")); err != nil {
 			return err
@@ -77,10 +80,23 @@ func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) err
 			return err
 		}
 		years, err := db.History(ctx, p.Key)
-		for _, y := range years {
-			p.Years = append(p.Years, yearRow{IndicatorYear: y, Change: yoyText(y)})
+		if err != nil {
+			return err
 		}
-		return err
+		// One key's years may belong to other tasks, led by others: a
+		// reporter sees the years of the tasks it may read, as the API's
+		// history gives them.
+		vis := v.visibility()
+		for _, y := range years {
+			ok, err := vis.Task(ctx, db, y.TaskID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				p.Years = append(p.Years, yearRow{IndicatorYear: y, Change: yoyText(y)})
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -34,8 +34,15 @@ func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	c.showLogin(w, r, v, http.StatusOK, "")
+	msg := ""
+	if r.URL.Query().Get("ended") == "expired" {
+		msg = tokenExpiredText
+	}
+	c.showLogin(w, r, v, http.StatusOK, msg)
 }
+
+// tokenExpiredText is what the sign-in page says of an expired token.
+const tokenExpiredText = "令牌已过期，会话随之结束。请向管理员申请新令牌后重新登录。"
 
 func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, v *view, status int, msg string) {
 	b := make([]byte, 32)
@@ -74,6 +81,10 @@ func (c *Console) loginCheck(w http.ResponseWriter, r *http.Request) {
 	id, _, err := c.cfg.Sessions.Start(r.Context(), token)
 	if errors.Is(err, auth.ErrBadToken) {
 		c.showLogin(w, r, v, http.StatusUnauthorized, "令牌无效或已被吊销。")
+		return
+	}
+	if auth.TokenExpired(err) {
+		c.showLogin(w, r, v, http.StatusUnauthorized, tokenExpiredText)
 		return
 	}
 	if err != nil {

@@ -2,9 +2,11 @@ package console
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	"kpitrail/auth"
@@ -61,13 +63,24 @@ func (c *Console) page(level access, h handler) http.HandlerFunc {
 		sess, err := c.session(r)
 		if err != nil {
 			if errors.Is(err, auth.ErrNoSession) {
-				c.toLogin(w, r)
+				if auth.TokenExpired(err) {
+					setSessionCookie(w, r, "")
+				}
+				c.toLogin(w, r, auth.TokenExpired(err))
 				return
 			}
 			c.renderError(w, v, domain.Internal(err, "session"))
 			return
 		}
 		v.Session, v.P = sess, sess.Principal
+		v.scope = auth.ReadScopeOf(v.P, c.cfg.ReportersReadAll)
+		if c.cfg.Limiter != nil {
+			if ok, retry := c.cfg.Limiter.Allow(v.P.TokenID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+				c.renderProblem(w, v, httpapi.RateLimited(r.URL.Path))
+				return
+			}
+		}
 		if level == adminOnly && !auth.CanAdmin(v.P.Role) {
 			c.renderError(w, v, domain.Forbidden("role %s may not open the administration pages", v.P.Role))
 			return
@@ -146,14 +159,24 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 // toLogin sends a reader without a session to the sign-in page, and back
-// here afterwards; a write without a session is refused outright.
-func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
+// here afterwards; a write without a session is refused outright. A
+// session ended by its token's expiry says so, so the reader asks for a
+// new token rather than trying the old one again.
+func (c *Console) toLogin(w http.ResponseWriter, r *http.Request, expired bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		v := &view{c: c, r: r, Path: r.URL.Path}
+		if expired {
+			c.renderError(w, v, domain.Unauthorized("this session ended when its token expired; sign in with a new token"))
+			return
+		}
 		c.renderError(w, v, domain.Unauthorized("sign in first: this session has ended or never began"))
 		return
 	}
-	http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	to := "/console/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	if expired {
+		to += "&ended=expired"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // safeNext keeps a post-sign-in redirect inside the console.

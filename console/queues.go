@@ -75,22 +75,44 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, v *view) error 
 			return err
 		}
 		var b boardPage
-		b.facets(all)
+		b.facets(v.visible(all))
 		p.Years = b.Years
 		if p.Year, err = boardYear(r.URL.Query().Get("year"), p.Years); err != nil {
 			return err
 		}
+		// A reporter's queues are its departments' work alone (the API's
+		// read scope), as its board is.
 		if in.board, err = db.TaskBoard(ctx, projections.TaskFilter{Year: p.Year}); err != nil {
 			return err
 		}
+		in.board = v.visible(in.board)
 		for _, t := range in.board {
 			in.tasks[t.ID] = t
 		}
-		if in.indicators, err = db.ListIndicators(ctx, projections.IndicatorFilter{Year: p.Year}); err != nil {
+		vis := v.visibility()
+		indicators, err := db.ListIndicators(ctx, projections.IndicatorFilter{Year: p.Year})
+		if err != nil {
 			return err
 		}
-		in.problems, err = db.ListProblems(ctx, projections.ProblemFilter{Year: p.Year})
-		return err
+		for _, x := range indicators {
+			if ok, err := vis.Task(ctx, db, x.TaskID); err != nil {
+				return err
+			} else if ok {
+				in.indicators = append(in.indicators, x)
+			}
+		}
+		problems, err := db.ListProblems(ctx, projections.ProblemFilter{Year: p.Year})
+		if err != nil {
+			return err
+		}
+		for _, x := range problems {
+			if ok, err := vis.Task(ctx, db, x.TaskID); err != nil {
+				return err
+			} else if ok {
+				in.problems = append(in.problems, x)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -88,10 +88,15 @@ type errorPage struct {
 }
 
 func (c *Console) renderError(w http.ResponseWriter, v *view, err error) {
-	p := problem.From(err, v.Path)
 	if domain.ErrorCode(err) == domain.EINTERNAL {
 		c.log.Error("console request failed", "method", v.r.Method, "path", v.Path, "err", err)
 	}
+	c.renderProblem(w, v, problem.From(err, v.Path))
+}
+
+// renderProblem shows an answer the API would give as problem+json (the
+// same status, code and detail) as an error page.
+func (c *Console) renderProblem(w http.ResponseWriter, v *view, p problem.Problem) {
 	data := errorPage{Status: p.Status, Code: p.Code, Detail: p.Detail, Field: p.Field, Rule: p.Rule}
 	if rerr := c.render(w, v, p.Status, "error", errorTitle(p.Status), data); rerr != nil {
 		c.log.Error("console: error page failed", "err", rerr)
@@ -109,6 +114,10 @@ func errorTitle(status int) string {
 		return "未找到"
 	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusConflict:
 		return "未能保存"
+	case http.StatusTooManyRequests:
+		return "请求过于频繁"
+	case http.StatusServiceUnavailable:
+		return "暂停写入"
 	}
 	return "出错了"
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every answer of the console carries the policy that allows nothing from
@@ -142,4 +143,44 @@ func TestEveryPostNeedsTheSessionsCSRFValue(t *testing.T) {
 	if len(list) != 0 {
 		t.Fatalf("a refused post issued a token: %v", list)
 	}
+}
+
+// A token's expiry ends its console sessions at once: the session is
+// younger than its idle and absolute bounds, yet the next page sends the
+// reader to sign in, saying the token expired; a write is refused with
+// 401; and the expired token cannot start a new session.
+func TestATokensExpiryEndsItsConsoleSession(t *testing.T) {
+	e := newEnv(t)
+	token := e.issueFor(20*time.Minute, "区科委填报员", "reporter", "区科委")
+	b := e.client()
+	b.signIn(token)
+	if a := b.do("GET", "/console/queues", nil); a.status != http.StatusOK {
+		t.Fatalf("before the expiry: %d", a.status)
+	}
+	csrf := b.csrf
+	e.skew.Store(int64(21 * time.Minute)) // past the token's life, within the session's 30-minute idle bound
+	a := b.do("GET", "/console/queues", nil)
+	loc := a.header.Get("Location")
+	if a.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/login?next=") || !strings.Contains(loc, "ended=expired") {
+		t.Fatalf("after the token expired: %d %s", a.status, loc)
+	}
+	login := b.do("GET", loc, nil)
+	if login.status != http.StatusOK || !strings.Contains(login.body, "令牌已过期") {
+		t.Fatalf("the sign-in page does not say why: %d\n%s", login.status, login.body)
+	}
+	// The session is gone, not merely refused: a write with its cookie
+	// and CSRF value is refused as having no session.
+	pos := e.lastPosition()
+	w := b.do("POST", "/console/indicators/i2022-hitech-stock/figures", url.Values{"csrf": {csrf}, "key": {"0123456789abcdef0123456789abcdef"},
+		"value": {"620"}, "quality": {"estimate"}, "source_kind": {"self_reported"}})
+	if w.status != http.StatusUnauthorized || e.lastPosition() != pos {
+		t.Fatalf("a write after the expiry: %d, log %d → %d", w.status, pos, e.lastPosition())
+	}
+	b.do("GET", "/console/login", nil)
+	again := b.do("POST", "/console/login", url.Values{"csrf": {b.csrf}, "token": {token}})
+	if again.status != http.StatusUnauthorized || !strings.Contains(again.body, "令牌已过期") {
+		t.Fatalf("signing in with the expired token: %d\n%s", again.status, again.body)
+	}
+	// A token still alive signs in at the same instant.
+	b.signIn(e.issue("考评办", "office"))
 }

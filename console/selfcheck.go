@@ -13,7 +13,7 @@ import (
 
 // The self-check table (自查表) as XLSX, of the board's filters or of one
 // task: the export package's table, as GET /v1/tasks/selfcheck.xlsx gives
-// it, as of the page's instant.
+// it, as of the page's instant, holding only the tasks the reader may read.
 
 func (c *Console) boardSelfCheck(w http.ResponseWriter, r *http.Request, v *view) error {
 	q := r.URL.Query()
@@ -36,7 +36,12 @@ func (c *Console) taskSelfCheck(w http.ResponseWriter, r *http.Request, v *view)
 func (c *Console) selfCheck(w http.ResponseWriter, v *view, f projections.TaskFilter, taskID, name string) error {
 	var buf bytes.Buffer
 	err := v.read(func(ctx context.Context, db *projections.DB) error {
-		rows, err := export.SelfCheckRows(ctx, db, f, taskID)
+		if taskID != "" {
+			if err := v.readableTask(ctx, db, taskID); err != nil {
+				return err
+			}
+		}
+		rows, err := export.SelfCheckRows(ctx, db, f, taskID, v.visible)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,9 @@ type taskPage struct {
 func (c *Console) task(w http.ResponseWriter, r *http.Request, v *view) error {
 	var p taskPage
 	err := v.read(func(ctx context.Context, db *projections.DB) error {
+		if err := v.readableTask(ctx, db, r.PathValue("id")); err != nil {
+			return err
+		}
 		var err error
 		if p.TaskDetail, err = db.GetTask(ctx, r.PathValue("id")); err != nil {
 			return err

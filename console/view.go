@@ -11,6 +11,7 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/httpapi"
 	"kpitrail/projections"
 )
 
@@ -21,6 +22,8 @@ type view struct {
 	r       *http.Request
 	P       auth.Principal
 	Session auth.Session
+	// scope is what P may read (the API's read scope).
+	scope auth.ReadScope
 	// Path is the page's own path (the as-of picker posts back to it).
 	Path string
 	// AsOf is the instant every read of the page is as of; nil is now.
@@ -61,6 +64,25 @@ func parseInstant(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
+}
+
+// readableTask is the API's answer for a task P may not read: not found,
+// exactly as for a task that does not exist.
+func (v *view) readableTask(ctx context.Context, db *projections.DB, id string) error {
+	return httpapi.ReadableTask(ctx, db, v.scope, id)
+}
+
+// readableIndicator is readableTask for indicators.
+func (v *view) readableIndicator(ctx context.Context, db *projections.DB, id string) error {
+	return httpapi.ReadableIndicator(ctx, db, v.scope, id)
+}
+
+// visibility answers what P may read, for one page.
+func (v *view) visibility() *httpapi.Visibility { return httpapi.NewVisibility(v.scope) }
+
+// visible keeps the tasks of a board P may read.
+func (v *view) visible(tasks []projections.Task) []projections.Task {
+	return httpapi.VisibleTasks(v.scope, tasks)
 }
 
 // read runs fn on the read models as of the page's instant.

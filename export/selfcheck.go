@@ -38,8 +38,11 @@ var selfCheckHeader = []string{"考评维度", "自查内容（专项任务）",
 
 // SelfCheckRows reads the tasks a board filter selects, or the one task
 // taskID names, in the order they were registered (an imported table's
-// own row order), with their narratives and problems.
-func SelfCheckRows(ctx context.Context, db *projections.DB, f projections.TaskFilter, taskID string) ([]SelfCheckRow, error) {
+// own row order), with their narratives and problems. visible, when not
+// nil, keeps the part of the filter's tasks the caller may read (the
+// transports' read scope); the caller checks a single task itself.
+func SelfCheckRows(ctx context.Context, db *projections.DB, f projections.TaskFilter, taskID string,
+	visible func([]projections.Task) []projections.Task) ([]SelfCheckRow, error) {
 	var tasks []projections.Task
 	var problems []projections.Problem
 	if taskID != "" {
@@ -52,6 +55,9 @@ func SelfCheckRows(ctx context.Context, db *projections.DB, f projections.TaskFi
 		var err error
 		if tasks, err = db.ListTasks(ctx, f); err != nil {
 			return nil, err
+		}
+		if visible != nil {
+			tasks = visible(tasks)
 		}
 		if problems, err = db.ListProblems(ctx, projections.ProblemFilter{Year: f.Year}); err != nil {
 			return nil, err

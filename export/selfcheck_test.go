@@ -24,7 +24,7 @@ func TestSelfCheckXLSXReproducesTheSeedTable(t *testing.T) {
 	var rows []export.SelfCheckRow
 	fx.Read(t, func(db *projections.DB) error {
 		var err error
-		rows, err = export.SelfCheckRows(context.Background(), db, projections.TaskFilter{Year: demo.SeedYear}, "")
+		rows, err = export.SelfCheckRows(context.Background(), db, projections.TaskFilter{Year: demo.SeedYear}, "", nil)
 		return err
 	})
 	var buf bytes.Buffer
@@ -127,7 +127,7 @@ func TestSelfCheckOfOneTask(t *testing.T) {
 	var rows []export.SelfCheckRow
 	fx.Read(t, func(db *projections.DB) error {
 		var err error
-		rows, err = export.SelfCheckRows(context.Background(), db, projections.TaskFilter{}, id)
+		rows, err = export.SelfCheckRows(context.Background(), db, projections.TaskFilter{}, id, nil)
 		return err
 	})
 	if len(rows) != 1 || rows[0].ProblemCount != 2 || !strings.HasPrefix(rows[0].Problems, "1. 道路停车改革方案正在前期研究中") {

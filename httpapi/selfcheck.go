@@ -11,7 +11,9 @@ import (
 )
 
 // The self-check table (自查表) in the layout the office hands in, as XLSX:
-// the board's filters select the tasks, or the path names one. The
+// the board's filters select the tasks, or the path names one; a
+// reporter's table holds only the tasks it may read (scope.go), and a task
+// it may not read answers as a missing one. The
 // workbook is built whole before the first byte is sent, so a failure is
 // still a problem document.
 func (s *Server) selfCheckRoutes() {
@@ -40,7 +42,15 @@ func (s *Server) selfCheck(w http.ResponseWriter, r *http.Request, f projections
 	}
 	var buf bytes.Buffer
 	err = s.cfg.Reads.With(r.Context(), asOf, func(db *projections.DB) error {
-		rows, err := export.SelfCheckRows(r.Context(), db, f, taskID)
+		sc := s.scope(r)
+		if taskID != "" {
+			if err := ReadableTask(r.Context(), db, sc, taskID); err != nil {
+				return err
+			}
+		}
+		rows, err := export.SelfCheckRows(r.Context(), db, f, taskID, func(ts []projections.Task) []projections.Task {
+			return VisibleTasks(sc, ts)
+		})
 		if err != nil {
 			return err
 		}

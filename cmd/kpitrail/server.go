@@ -143,6 +143,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait}
 	exps := newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store)
+	// One budget per token, whether it comes to the API or the console.
+	limiter := httpapi.NewRateLimiter(cfg.RatePerSecond, cfg.RateBurst)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
 		Audit: &auditor{store: sys.Store, keyring: sys.Store.Keyring(), readModels: func(ctx context.Context, fn func(*projections.DB) error) error {
@@ -152,7 +154,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Imports: imps,
 		Exports: exps,
 		Changes: changes{js: sys.Store.JetStreamContext()},
-		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, Limiter: limiter,
 		ReportersReadAll: cfg.ReporterReads == "all",
 	})
 	// The web console shares the API's port, parts and rules; it has the
@@ -163,7 +165,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	web := console.New(console.Config{Service: sys.Service, Tokens: s.tokens, Sessions: sessions, Reads: s.live,
-		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Imports: imps, Exports: exps, Logger: log})
+		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Keyring: sys.Store.Keyring(), Imports: imps, Exports: exps,
+		ReportersReadAll: cfg.ReporterReads == "all", Limiter: limiter, Logger: log})
 	root := http.NewServeMux()
 	root.Handle("/", api)
 	root.Handle("/console/", web)
