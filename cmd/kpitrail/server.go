@@ -201,7 +201,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 	}()
 	if cfg.Demo && sys.Guard.Err() == nil {
-		if err := loadDemo(ctx, sys, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live.Wait, log); err != nil {
 			s.Close()
 			return nil, err
 		}
