@@ -35,40 +35,60 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 		if meta.Actor != p.Actor() || meta.ActorTokenID != p.TokenID {
 			return domain.Forbidden("actor %q (token %q) does not match the authenticated caller", meta.Actor, meta.ActorTokenID)
 		}
-		if (cmd.CommandName() == "snapshot.record" || cmd.CommandName() == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
-			return nil
-		}
-		// Accepting a finding of the audit is the auditor's word, not the
-		// office's whose data the audit checks.
-		if cmd.CommandName() == "audit.acknowledge_finding" {
-			if p.Role == RoleAuditor || p.Role == RoleAdmin {
-				return nil
-			}
-			return domain.Forbidden("role %s may not acknowledge audit findings", p.Role)
-		}
-		switch p.Role {
-		case RoleOffice:
-			return nil
-		case RoleReporter:
-			if !reporterCommands[cmd.CommandName()] {
-				return domain.Forbidden("role reporter may not %s", cmd.CommandName())
-			}
+		var scope *TaskScope
+		if p.Role == RoleReporter && reporterCommands[cmd.CommandName()] {
 			task, err := taskOf(ctx, target, loadTask)
 			if err != nil {
 				return err
 			}
-			if task == nil || !task.Exists() {
-				return nil // the domain answers not found
+			if task != nil && task.Exists() {
+				scope = &TaskScope{ID: task.Ref().ID, Lead: task.LeadDepartment(), Departments: task.Departments()}
 			}
-			if !p.InDepartments(task.Departments()) {
-				// Not the task's departments: a reporter whose reads are
-				// scoped has no business learning who leads it.
-				return domain.Forbidden("task %s is not led or co-owned by %v, for which %s reports", task.Ref().ID, p.Departments, p.Name)
-			}
-			return nil
-		default:
-			return domain.Forbidden("role %s may not %s", p.Role, cmd.CommandName())
 		}
+		return Permits(p, cmd.CommandName(), scope)
+	}
+}
+
+// TaskScope is what the matrix needs to know of the task a command
+// touches: its id and the departments that lead or co-own it.
+type TaskScope struct {
+	ID          string
+	Lead        string
+	Departments []string
+}
+
+// Permits is the authorization matrix: whether p may run the named
+// command on task (nil when the command touches no existing task; the
+// domain then answers not found). The command service asks it through
+// Authorizer before every decision, and the console asks it to decide
+// which actions to offer, so the two can never disagree.
+func Permits(p Principal, command string, task *TaskScope) error {
+	if (command == "snapshot.record" || command == "checkpoint.record") && (p.Role == RoleAdmin || p.Role == RoleOffice) {
+		return nil
+	}
+	// Accepting a finding of the audit is the auditor's word, not the
+	// office's whose data the audit checks.
+	if command == "audit.acknowledge_finding" {
+		if p.Role == RoleAuditor || p.Role == RoleAdmin {
+			return nil
+		}
+		return domain.Forbidden("role %s may not acknowledge audit findings", p.Role)
+	}
+	switch p.Role {
+	case RoleOffice:
+		return nil
+	case RoleReporter:
+		if !reporterCommands[command] {
+			return domain.Forbidden("role reporter may not %s", command)
+		}
+		if task != nil && !p.InDepartments(task.Departments) {
+			// Not the task's departments: a reporter whose reads are
+			// scoped has no business learning who leads it.
+			return domain.Forbidden("task %s is not led or co-owned by %v, for which %s reports", task.ID, p.Departments, p.Name)
+		}
+		return nil
+	default:
+		return domain.Forbidden("role %s may not %s", p.Role, command)
 	}
 }
 

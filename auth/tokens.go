@@ -151,7 +151,13 @@ var ErrBadToken = errors.New("unknown or revoked token")
 // is refused with an unauthorized domain error that says so and when, so a
 // department's system can tell "renew me" from "you are not one of us".
 func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, error) {
-	sum := sha256.Sum256([]byte(token))
+	return t.authenticateDigest(ctx, sha256.Sum256([]byte(token)))
+}
+
+// authenticateDigest resolves a token by its SHA-256, the form it is
+// stored in: a console session keeps only that, and every request through
+// the session is checked here again, so a revoked token ends its sessions.
+func (t *Tokens) authenticateDigest(ctx context.Context, sum [sha256.Size]byte) (Principal, error) {
 	if t.bootstrap != nil && subtle.ConstantTimeCompare(sum[:], t.bootstrap) == 1 {
 		return Principal{TokenID: BootstrapTokenID, Name: "admin", Role: RoleAdmin}, nil
 	}

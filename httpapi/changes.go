@@ -208,8 +208,8 @@ func taskOf(subject string) string {
 // follow the log on their own), so an unknown task is asked about again
 // once the read models have reached the change's log position.
 func (s *Server) changeFilter(r *http.Request) func(ctx context.Context, taskID string, data []byte) (bool, error) {
-	v := newVisibility(s.scope(r))
-	if v.scope.All() {
+	v := NewVisibility(s.scope(r))
+	if v.All() {
 		return func(context.Context, string, []byte) (bool, error) { return true, nil }
 	}
 	ask := func(ctx context.Context, taskID string) (ok, known bool, err error) {

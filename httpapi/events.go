@@ -70,7 +70,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		idx int
 	}
 	var hidden map[at]bool
-	if v := newVisibility(s.scope(r)); !v.scope.All() {
+	if v := NewVisibility(s.scope(r)); !v.All() {
 		// Which task an event concerns is known from the read models, so a
 		// scoped page stops where they stand: an event past them is left
 		// for the next page rather than judged unreadable and skipped.
@@ -91,7 +91,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 					continue
 				}
 				for _, e := range m.Events {
-					ok, err := v.event(r.Context(), db, e)
+					ok, err := v.Event(r.Context(), db, e)
 					if err != nil {
 						return err
 					}

@@ -29,17 +29,7 @@ func (s *Server) readRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		if sc := s.scope(r); !sc.All() {
-			// The board may be the one kept for every caller: filter into
-			// a new slice, never in place.
-			mine := []projections.Task{}
-			for _, t := range tasks {
-				if sc.Sees(append([]string{t.LeadDepartment}, t.CoDepartments...)) {
-					mine = append(mine, t)
-				}
-			}
-			tasks = mine
-		}
+		tasks = VisibleTasks(s.scope(r), tasks)
 		return map[string]any{"tasks": tasks}, nil
 	}))
 	s.handle("GET /v1/tasks/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
@@ -58,10 +48,10 @@ func (s *Server) readRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		if v := newVisibility(s.scope(r)); !v.scope.All() {
+		if v := NewVisibility(s.scope(r)); !v.All() {
 			mine := []projections.Indicator{}
 			for _, in := range list {
-				ok, err := v.task(r.Context(), db, in.TaskID)
+				ok, err := v.Task(r.Context(), db, in.TaskID)
 				if err != nil {
 					return nil, err
 				}
@@ -102,10 +92,10 @@ func (s *Server) readRoutes() {
 			return nil, err
 		}
 		// One key's years may belong to other tasks, led by others.
-		if v := newVisibility(s.scope(r)); !v.scope.All() {
+		if v := NewVisibility(s.scope(r)); !v.All() {
 			mine := []projections.IndicatorYear{}
 			for _, y := range years {
-				ok, err := v.task(r.Context(), db, y.TaskID)
+				ok, err := v.Task(r.Context(), db, y.TaskID)
 				if err != nil {
 					return nil, err
 				}

@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	})
 
 	s.readRoutes()
+	s.selfCheckRoutes()
 	s.auditRoutes()
 	s.adminRoutes()
 	s.importRoutes()

@@ -15,34 +15,42 @@ import (
 // a reporter cannot learn what other departments are assessed on; lists
 // leave such rows out; the raw log and the change stream skip their
 // events. Exports are whole tables and are refused (403).
+//
+// The functions below are exported because the web console reads the same
+// read models for the same callers: it asks them, so the two can never
+// disagree about what a reporter may see.
 
 func (s *Server) scope(r *http.Request) auth.ReadScope {
 	p, _ := authPrincipal(r)
 	return auth.ReadScopeOf(p, s.cfg.ReportersReadAll)
 }
 
-// visibility answers, and remembers for one request or stream, whether the
+// Visibility answers, and remembers for one request or stream, whether the
 // caller may read a task and an indicator. A task's departments never
 // change, and neither does an indicator's task, so an answer stays true.
-type visibility struct {
+type Visibility struct {
 	scope      auth.ReadScope
 	tasks      map[string]bool
 	indicators map[string]string // indicator id -> task id
 }
 
-func newVisibility(sc auth.ReadScope) *visibility {
-	return &visibility{scope: sc, tasks: map[string]bool{}, indicators: map[string]string{}}
+// NewVisibility starts the answers for one request of a caller in scope sc.
+func NewVisibility(sc auth.ReadScope) *Visibility {
+	return &Visibility{scope: sc, tasks: map[string]bool{}, indicators: map[string]string{}}
 }
 
-// task reports whether the caller may read the task; a task the read
+// All reports whether nothing is hidden from the caller.
+func (v *Visibility) All() bool { return v.scope.All() }
+
+// Task reports whether the caller may read the task; a task the read
 // models do not hold is not readable.
-func (v *visibility) task(ctx context.Context, db *projections.DB, id string) (bool, error) {
+func (v *Visibility) Task(ctx context.Context, db *projections.DB, id string) (bool, error) {
 	ok, _, err := v.taskKnown(ctx, db, id)
 	return ok, err
 }
 
-// taskKnown is task, and whether the read models hold the task at all.
-func (v *visibility) taskKnown(ctx context.Context, db *projections.DB, id string) (ok, known bool, err error) {
+// taskKnown is Task, and whether the read models hold the task at all.
+func (v *Visibility) taskKnown(ctx context.Context, db *projections.DB, id string) (ok, known bool, err error) {
 	if v.scope.All() {
 		return true, true, nil
 	}
@@ -60,7 +68,9 @@ func (v *visibility) taskKnown(ctx context.Context, db *projections.DB, id strin
 	return v.tasks[id], true, nil
 }
 
-func (v *visibility) indicator(ctx context.Context, db *projections.DB, id string) (bool, error) {
+// Indicator reports whether the caller may read the indicator: whether it
+// may read the indicator's task.
+func (v *Visibility) Indicator(ctx context.Context, db *projections.DB, id string) (bool, error) {
 	if v.scope.All() {
 		return true, nil
 	}
@@ -76,46 +86,73 @@ func (v *visibility) indicator(ctx context.Context, db *projections.DB, id strin
 		}
 		v.indicators[id] = task
 	}
-	return v.task(ctx, db, task)
+	return v.Task(ctx, db, task)
 }
 
-// event reports whether the caller may read a stored event: a task's or
+// Event reports whether the caller may read a stored event: a task's or
 // an indicator's it may read. Snapshots and checkpoints are the office's
 // records of the whole log, outside any department's scope.
-func (v *visibility) event(ctx context.Context, db *projections.DB, e domain.Envelope) (bool, error) {
+func (v *Visibility) Event(ctx context.Context, db *projections.DB, e domain.Envelope) (bool, error) {
 	switch {
 	case v.scope.All():
 		return true, nil
 	case e.AggregateType == domain.AggregateTask:
-		return v.task(ctx, db, e.AggregateID)
+		return v.Task(ctx, db, e.AggregateID)
 	case e.AggregateType == domain.AggregateIndicator:
-		return v.indicator(ctx, db, e.AggregateID)
+		return v.Indicator(ctx, db, e.AggregateID)
 	}
 	return false, nil
 }
 
-// readableTask returns the not-found answer for a task the caller may not
+// VisibleTasks is the part of a board the caller may read. The board may
+// be the one the read models keep for every caller: it filters into a new
+// slice, never in place.
+func VisibleTasks(sc auth.ReadScope, tasks []projections.Task) []projections.Task {
+	if sc.All() {
+		return tasks
+	}
+	mine := []projections.Task{}
+	for _, t := range tasks {
+		if sc.Sees(append([]string{t.LeadDepartment}, t.CoDepartments...)) {
+			mine = append(mine, t)
+		}
+	}
+	return mine
+}
+
+// ReadableTask returns the not-found answer for a task the caller may not
 // read, and nil otherwise.
-func readableTask(r *http.Request, s *Server, db *projections.DB, id string) error {
-	ok, err := newVisibility(s.scope(r)).task(r.Context(), db, id)
+func ReadableTask(ctx context.Context, db *projections.DB, sc auth.ReadScope, id string) error {
+	ok, err := NewVisibility(sc).Task(ctx, db, id)
 	if err == nil && !ok {
 		err = projections.TaskNotFound(id)
 	}
 	return err
 }
 
-func readableIndicator(r *http.Request, s *Server, db *projections.DB, id string) error {
-	ok, err := newVisibility(s.scope(r)).indicator(r.Context(), db, id)
+// ReadableIndicator is ReadableTask for indicators.
+func ReadableIndicator(ctx context.Context, db *projections.DB, sc auth.ReadScope, id string) error {
+	ok, err := NewVisibility(sc).Indicator(ctx, db, id)
 	if err == nil && !ok {
 		err = projections.IndicatorNotFound(id)
 	}
 	return err
 }
 
-// wholeTables refuses what cannot be cut to a reporter's scope.
-func (s *Server) wholeTables(r *http.Request) error {
-	if s.scope(r).All() {
+// WholeTables refuses what cannot be cut to a reporter's scope.
+func WholeTables(sc auth.ReadScope) error {
+	if sc.All() {
 		return nil
 	}
 	return domain.Forbidden("exports are whole tables and a reporter reads only its departments' tasks (the server runs with --reporter-reads own)")
 }
+
+func readableTask(r *http.Request, s *Server, db *projections.DB, id string) error {
+	return ReadableTask(r.Context(), db, s.scope(r), id)
+}
+
+func readableIndicator(r *http.Request, s *Server, db *projections.DB, id string) error {
+	return ReadableIndicator(r.Context(), db, s.scope(r), id)
+}
+
+func (s *Server) wholeTables(r *http.Request) error { return WholeTables(s.scope(r)) }

@@ -15,7 +15,6 @@ import (
 	"kpitrail/app"
 	"kpitrail/auth"
 	"kpitrail/domain"
-	"kpitrail/internal/problem"
 	"kpitrail/metrics"
 )
 
@@ -49,6 +48,9 @@ type Config struct {
 	// RatePerSecond and Burst limit requests per token; 0 disables.
 	RatePerSecond float64
 	Burst         int
+	// Limiter, when set, is the limit itself, shared with the console;
+	// RatePerSecond and Burst then go unused.
+	Limiter *RateLimiter
 	// WaitTimeout bounds ?wait=true. Default 10 s.
 	WaitTimeout time.Duration
 	// ReportersReadAll lets reporters read every department's tasks (serve
@@ -68,7 +70,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  prometheus.Histogram
 	verifies *prometheus.CounterVec
-	limiter  *rateLimiter
+	limiter  *RateLimiter
 	streams  *streamSet
 	// streamsCut counts streams ended by the server, by reason.
 	streamsCut *prometheus.CounterVec
@@ -104,8 +106,8 @@ func New(cfg Config) *Server {
 	for _, result := range []string{"ok", "findings", "error"} {
 		s.verifies.WithLabelValues(result) // present at 0, so a rate over them starts from the first scrape
 	}
-	if cfg.RatePerSecond > 0 {
-		s.limiter = newRateLimiter(cfg.RatePerSecond, cfg.Burst)
+	if s.limiter = cfg.Limiter; s.limiter == nil {
+		s.limiter = NewRateLimiter(cfg.RatePerSecond, cfg.Burst)
 	}
 	s.routes()
 	return s
@@ -146,10 +148,12 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 				writeError(rec, r, s.log, err)
 				return
 			}
-			if s.limiter != nil && !s.limiter.allow(p.TokenID) {
-				rec.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(1/s.cfg.RatePerSecond))))
-				writeProblem(rec, problem.New(http.StatusTooManyRequests, "rate_limited", "too many requests for this token", r.URL.Path))
-				return
+			if s.limiter != nil {
+				if ok, retry := s.limiter.Allow(p.TokenID); !ok {
+					rec.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+					writeProblem(rec, RateLimited(r.URL.Path))
+					return
+				}
 			}
 			if access == "admin" && !auth.CanAdmin(p.Role) {
 				writeError(rec, r, s.log, domain.Forbidden("role %s may not call %s", p.Role, route))

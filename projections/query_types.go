@@ -46,6 +46,7 @@ type Task struct {
 	Milestones        []Milestone `json:"milestones"`
 	Version           uint64      `json:"version"`
 	LastPosition      uint64      `json:"last_position"`
+	CreatedAt         string      `json:"created_at"`
 	UpdatedAt         string      `json:"updated_at"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,7 +204,9 @@ type readFixture struct{ task, indicator string }
 
 func (f *authzFixture) readable(lead string, co ...string) readFixture {
 	task := f.id("rt")
-	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, map[string]any{"task_id": task, "year": 2022, "title": "安全生产",
+	// The title names the task, so a table without ids (the self-check
+	// XLSX) still shows whose rows it holds.
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, map[string]any{"task_id": task, "year": 2022, "title": "安全生产 " + task,
 		"lead_department": lead, "co_departments": co, "deadline": "2022-12-31"})
 	ind := f.id("ri")
 	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks/"+task+"/indicators", f.office, map[string]any{"indicator_id": ind, "name": "生产安全事故", "unit": "起", "direction": "lower", "formula": "cap"})
@@ -261,6 +264,11 @@ func readRoutes(asOf string) []readRoute {
 		{"history", one("/v1/indicators/{ind}/history")},
 		{"audit trail", one("/v1/indicators/{ind}/audit")},
 		{"audit trail as of", one("/v1/indicators/{ind}/audit?as_of={as_of}")},
+		{"self-check table of the task", one("/v1/tasks/{task}/selfcheck.xlsx")},
+		{"self-check table of the task as of", one("/v1/tasks/{task}/selfcheck.xlsx?as_of={as_of}")},
+		{"self-check table", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			return slices.Contains(selfCheckTitles(t, s.do("GET", "/v1/tasks/selfcheck.xlsx?year=2022", token, nil)), "安全生产 "+x.task)
+		}},
 		{"events", func(t *testing.T, s *testServer, token string, x readFixture) bool {
 			n := 0
 			for _, v := range s.mustDo(http.StatusOK, "GET", "/v1/events?limit=1000", token, nil)["events"].([]any) {

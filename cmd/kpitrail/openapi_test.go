@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/xuri/excelize/v2"
 
 	"kpitrail/demo"
 	"kpitrail/importer"
@@ -814,6 +815,24 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/imports/templates/figures.csv", analyst, nil)
 	c.do(200, "GET", "/v1/imports/templates/figures.xlsx", analyst, nil)
 	c.doInvalid(404, "GET", "/v1/imports/templates/figures.pdf", analyst, nil)
+
+	// The self-check table, of the board and of one task, opens as a workbook.
+	for _, path := range []string{"/v1/tasks/selfcheck.xlsx?year=2022", "/v1/tasks/hitech/selfcheck.xlsx"} {
+		xl := c.do(200, "GET", path, analyst, nil)
+		book, err := excelize.OpenReader(bytes.NewReader(xl.Body))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rows, err := book.GetRows(book.GetSheetList()[0])
+		book.Close()
+		if err != nil || len(rows) < 3 || rows[1][0] != "考评维度" {
+			t.Errorf("%s: rows %q, %v", path, rows, err)
+		}
+	}
+	c.do(200, "GET", "/v1/tasks/selfcheck.xlsx?as_of="+url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339)), auditor, nil)
+	c.do(404, "GET", "/v1/tasks/no-such-task/selfcheck.xlsx", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/tasks/selfcheck.xlsx?year=twenty", analyst, nil)
+	c.do(401, "GET", "/v1/tasks/selfcheck.xlsx", "", nil)
 
 	// Change notifications, to the end of what is there.
 	c.do(200, "GET", "/v1/changes?follow=false", analyst, nil)

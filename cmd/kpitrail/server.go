@@ -17,6 +17,7 @@ import (
 	"kpitrail/app"
 	"kpitrail/asyncapi"
 	"kpitrail/auth"
+	"kpitrail/console"
 	"kpitrail/eventstore"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
@@ -164,21 +165,39 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
+		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()}
+	exps := s.exports
+	// One budget per token, whether it comes to the API or the console.
+	limiter := httpapi.NewRateLimiter(cfg.RatePerSecond, cfg.RateBurst)
 	api := httpapi.New(httpapi.Config{
 		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
 		Audit: &auditor{store: sys.Store, keyring: sys.Store.Keyring(), readModels: func(ctx context.Context, fn func(*projections.DB) error) error {
 			return s.live.With(ctx, nil, fn)
 		}, record: filepath.Join(cfg.DataDir, "audit", "verified.json"), sys: sys, now: time.Now},
-		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
-		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
-			limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()},
-		Exports: s.exports,
+		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
+		Imports: imps,
+		Exports: exps,
 		Changes: changes{js: sys.Store.JetStreamContext()},
-		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, Limiter: limiter,
 		ReportersReadAll: cfg.ReporterReads == "all",
 		Streams:          cfg.Limits.Streams, ImportMaxBytes: cfg.Limits.ImportMaxBytes,
 	})
 	s.api = api
+	// The web console shares the API's port, parts and rules; it has the
+	// console's paths and GET /, the API everything else.
+	sessions, err := s.tokens.Sessions(auth.SessionConfig{})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	web := console.New(console.Config{Service: sys.Service, Tokens: s.tokens, Sessions: sessions, Reads: s.live,
+		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Keyring: sys.Store.Keyring(), Imports: imps, Exports: exps,
+		ReportersReadAll: cfg.ReporterReads == "all", Limiter: limiter, Logger: log})
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	root.Handle("/console/", web)
+	root.Handle("GET /{$}", web)
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
@@ -209,7 +228,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 	}()
 	if cfg.Demo && sys.Guard.Err() == nil {
-		if err := loadDemo(ctx, sys, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live.Wait, log); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -228,7 +247,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	s.api = api
 	s.http.RegisterOnShutdown(api.Shutdown)
-	s.handler.ready(tracing.HTTP(cfg.tracer, api))
+	s.handler.ready(tracing.HTTP(cfg.tracer, root))
 	return s, nil
 }
 

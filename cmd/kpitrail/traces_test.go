@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,6 @@ import (
 	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/eventstore"
-	"kpitrail/httpapi"
 	"kpitrail/intake"
 	"kpitrail/tracing"
 )
@@ -223,8 +223,10 @@ func TestTracesOffByDefault(t *testing.T) {
 	s := startTestServer(t)
 	if h := s.handler.api.Load(); h == nil {
 		t.Error("the server never became ready")
-	} else if _, ok := (*h).(*httpapi.Server); !ok {
-		t.Errorf("HTTP handler is %T, want the API itself", *h)
+	} else if _, ok := (*h).(*http.ServeMux); !ok {
+		// With traces off the handler is the mux that routes to the API
+		// and the console, unwrapped.
+		t.Errorf("HTTP handler is %T, want the API's and console's mux itself", *h)
 	}
 	if s.sys.Service.Observe != nil {
 		t.Error("the command service is observed with traces off")
@@ -308,4 +310,16 @@ func TestTraceFollowsAWriteWithoutGroupCommit(t *testing.T) {
 	res := s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "rural", "year": 2022, "title": "乡村振兴战略", "lead_department": "区农业农村局"})
 	httpSpan := spanWhere(t, exp, "for the HTTP request", func(s tracetest.SpanStub) bool { return s.Name == "POST /v1/tasks" })
 	followWrite(t, s, exp, httpSpan, "task.register", uint64(res["position"].(float64)))
+}
+
+// TestConsoleRequestsAreTraced: the console sits behind the same trace
+// wrapper as the API, and its spans are named after the console's route.
+func TestConsoleRequestsAreTraced(t *testing.T) {
+	s, exp := tracedServer(t, nil)
+	cc := newConsoleClient(t, s, adminToken)
+	cc.get("/console/admin")
+	span := spanWhere(t, exp, "for the console page", func(s tracetest.SpanStub) bool { return s.Name == "GET /console/admin" })
+	if span.SpanKind != trace.SpanKindServer || attr(span, "http.route").AsString() != "/console/admin" {
+		t.Fatalf("console span %+v", span)
+	}
 }
