@@ -4,27 +4,33 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
 )
 
 // instrumented measures appends around any store: latency, conflicts and
-// failures, without the store or the service knowing about metrics.
+// failures, without the store or the service knowing about metrics. It
+// is one decorator of Store; others (tracing) wrap the same interface.
 type instrumented struct {
 	Store
-	latency   *metrics.Histogram
-	outcomes  *metrics.Counter
-	conflicts *metrics.Counter
+	latency   prometheus.Histogram
+	outcomes  *prometheus.CounterVec
+	conflicts prometheus.Counter
 }
 
 // Instrument wraps a store with append metrics registered on reg.
-func Instrument(s Store, reg *metrics.Registry) Store {
+func Instrument(s Store, reg prometheus.Registerer) Store {
 	return &instrumented{
-		Store:     s,
-		latency:   reg.Histogram("kpitrail_append_seconds", "Event store append latency", metrics.DefaultLatencyBuckets),
-		outcomes:  reg.Counter("kpitrail_appends_total", "Event store appends by outcome", "outcome"),
-		conflicts: reg.Counter("kpitrail_append_conflicts_total", "Appends refused by the concurrency check"),
+		Store: s,
+		latency: metrics.Register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kpitrail_append_seconds", Help: "Event store append latency", Buckets: metrics.LatencyBuckets})),
+		outcomes: metrics.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kpitrail_appends_total", Help: "Event store appends by outcome"}, []string{"outcome"})),
+		conflicts: metrics.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kpitrail_append_conflicts_total", Help: "Appends refused by the concurrency check"})),
 	}
 }
 
@@ -39,12 +45,12 @@ func (s *instrumented) Append(ctx context.Context, ref domain.AggregateRef, expe
 func (s *instrumented) count(err error) {
 	switch code := domain.ErrorCode(err); code {
 	case "":
-		s.outcomes.Inc("ok")
+		s.outcomes.WithLabelValues("ok").Inc()
 	case domain.ECONFLICT:
 		s.conflicts.Inc()
-		s.outcomes.Inc("conflict")
+		s.outcomes.WithLabelValues("conflict").Inc()
 	default:
-		s.outcomes.Inc(string(code))
+		s.outcomes.WithLabelValues(string(code)).Inc()
 	}
 }
 

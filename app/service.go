@@ -17,18 +17,30 @@ type Store interface {
 	Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error)
 }
 
+// AuthorizeFunc refuses a command, with a forbidden error, given the
+// loaded target and dependencies.
+type AuthorizeFunc = func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+
 // Service executes domain commands against a store.
 type Service struct {
 	store Store
 	// Authorize, when set, is asked before every decision with the loaded
 	// target and dependencies; it returns a forbidden error to refuse.
-	Authorize func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error
+	Authorize AuthorizeFunc
 	// KeyUses, when set, finds the indicators of a key (the read models
 	// know them by key, the store does not), so that a definition is decided
 	// knowing how other years measure its key (domain.CheckKeyUse). The read
 	// models may lag a definition just made; their warning key_unit then
 	// catches what the decision could not see.
 	KeyUses func(ctx context.Context, key string) ([]domain.KeyUse, error)
+	// Observe, when set, wraps every Execute from outside, as Instrument
+	// and Trace wrap the store: it gets the command before anything runs,
+	// returns the context the execution runs in, and a function called with
+	// the outcome (TraceCommands opens a span per command with it).
+	Observe func(ctx context.Context, meta domain.Meta, cmd domain.Command) (context.Context, func(Result, error))
+	// Keys, when set, refuse a command id (idempotency key) reused with a
+	// different request (Options.Request).
+	Keys Keys
 
 	targets *aggregateCache
 }
@@ -43,6 +55,10 @@ type Options struct {
 	// version; otherwise the service decides on the latest version and
 	// retries a few times if another writer gets in between.
 	ExpectedVersion *uint64
+	// Request is the transport's digest of the request (method, path,
+	// decoded body) when the caller chose the command id (Idempotency-Key):
+	// the same id with another request is refused.
+	Request string
 }
 
 // Result is what a write returns to its caller.
@@ -58,7 +74,12 @@ const maxAttempts = 5
 
 // Execute runs one command. A command id already applied to the target
 // returns the original result, however late the retry comes.
-func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options) (Result, error) {
+func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Command, opts Options) (r Result, err error) {
+	if s.Observe != nil {
+		var done func(Result, error)
+		ctx, done = s.Observe(ctx, meta, cmd)
+		defer func() { done(r, err) }()
+	}
 	if err := meta.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -71,10 +92,19 @@ func (s *Service) Execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			return Result{}, err
 		}
 	}
+	taken, err := s.claim(ctx, meta, opts)
+	if err != nil {
+		return Result{}, err
+	}
 	for attempt := 1; ; attempt++ {
 		t := s.targets.acquire(ref)
 		r, appended, err := s.execute(ctx, meta, cmd, opts, t)
 		t.release()
+		if err != nil && !appended && taken {
+			// Refused before anything was stored: the key is free again
+			// for a corrected request.
+			_ = s.Keys.Release(context.WithoutCancel(ctx), meta.CommandID, opts.Request)
+		}
 		if err == nil || !appended {
 			return r, err
 		}

@@ -5,6 +5,8 @@ package auth
 import (
 	"context"
 	"slices"
+
+	"kpitrail/domain"
 )
 
 // Role is a caller's role.
@@ -37,6 +39,13 @@ type Principal struct {
 
 // Actor is the identity stamped into every event the caller causes.
 func (p Principal) Actor() string { return string(p.Role) + ":" + p.Name }
+
+// Attribution is the actor and the token id stamped into every event the
+// caller causes: two tokens issued under one name share an actor, never a
+// token id.
+func (p Principal) Attribution() domain.Attribution {
+	return domain.Attribution{Actor: p.Actor(), TokenID: p.TokenID}
+}
 
 // InDepartments reports whether any of deps is one of the caller's.
 func (p Principal) InDepartments(deps []string) bool {

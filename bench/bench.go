@@ -45,7 +45,7 @@ type Options struct {
 }
 
 // Names are the measurements, in run order.
-var Names = []string{"append-durable", "append-concurrent", "import-durable", "append-nosync", "rebuild", "replay-asof", "queries"}
+var Names = []string{"append-durable", "append-concurrent", "import-durable", "append-nosync", "rebuild", "replay-asof", "queries", "pages"}
 
 // Report is the whole run.
 type Report struct {
@@ -72,6 +72,7 @@ type Result struct {
 	Value float64 `json:"value"`
 	Unit  string  `json:"unit"`
 	P50   float64 `json:"p50_ms,omitempty"`
+	P95   float64 `json:"p95_ms,omitempty"`
 	P99   float64 `json:"p99_ms,omitempty"`
 	// Raw is the bare operation's figure in the same unit (0: none).
 	Raw     float64 `json:"raw,omitempty"`
@@ -100,7 +101,10 @@ func (r Result) Line() string {
 		b.WriteString("[MISS] ")
 	}
 	fmt.Fprintf(&b, "%s: %s %s %s", r.Name, r.What, num(r.Value), r.Unit)
-	if r.P50 > 0 {
+	switch {
+	case r.P95 > 0:
+		fmt.Fprintf(&b, " (p50 %.2f ms, p95 %.2f ms, p99 %.2f ms)", r.P50, r.P95, r.P99)
+	case r.P50 > 0:
 		fmt.Fprintf(&b, " (p50 %.2f ms, p99 %.2f ms)", r.P50, r.P99)
 	}
 	if r.Raw > 0 {
@@ -174,6 +178,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		{"rebuild", r.rebuild},
 		{"replay-asof", r.replayAsOf},
 		{"queries", r.queries},
+		{"pages", r.pages},
 	}
 	var errs []error
 	for _, s := range steps {
@@ -188,7 +193,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return rep, err
 		}
-		if s.name == "rebuild" || s.name == "queries" {
+		if s.name == "rebuild" || s.name == "queries" || s.name == "pages" {
 			// The log is written once and outside the profile.
 			if _, err := r.log(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", s.name, err))

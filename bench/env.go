@@ -57,7 +57,8 @@ func (n *node) reopen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{})
+	// The same keys: the history was signed with them.
+	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{Signer: n.store.Signer(), Trust: n.store.Keyring()})
 	if err != nil {
 		nc.Close()
 		return err

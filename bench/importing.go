@@ -94,7 +94,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 		return nil, err
 	}
 	start := time.Now()
-	rep, err := importer.Apply(ctx, oneByOne{svc}, smallPlan, "bench-one", "bench:importer")
+	rep, err := importer.Apply(ctx, oneByOne{svc}, smallPlan, "bench-one", domain.Attribution{Actor: "bench:importer"})
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	}
 	planTime := time.Since(planStart)
 	start = time.Now()
-	rep, err = importer.Apply(ctx, svc, plan, "bench-bulk", "bench:importer")
+	rep, err = importer.Apply(ctx, svc, plan, "bench-bulk", domain.Attribution{Actor: "bench:importer"})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 
 	// The same sheet again: nothing is appended, everything is recognised.
 	start = time.Now()
-	again, err := importer.Apply(ctx, svc, plan, "bench-bulk-again", "bench:importer")
+	again, err := importer.Apply(ctx, svc, plan, "bench-bulk-again", domain.Attribution{Actor: "bench:importer"})
 	if err != nil {
 		return nil, err
 	}

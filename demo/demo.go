@@ -88,11 +88,11 @@ func Commands(year int) ([]Step, error) {
 	return b.steps, nil
 }
 
-// As gives the context and actor a step runs under: the office's for
-// department "", else a reporter's of that department (the one who
+// As gives the context and attribution a step runs under: the office's
+// for department "", else a reporter's of that department (the one who
 // submits its figures). The server puts the matching principal in the
 // context, so the demo passes the same authorization as anyone.
-type As func(ctx context.Context, department string) (context.Context, string)
+type As func(ctx context.Context, department string) (context.Context, domain.Attribution)
 
 // Run executes the demo through a command service, in order, under meta
 // Source "demo". Re-running it changes nothing.
@@ -111,8 +111,8 @@ func Run(ctx context.Context, exec importer.Executor, year int, as As) error {
 			}
 			cmd = reviewing(cmd, ids[0])
 		}
-		sctx, actor := as(ctx, s.Department)
-		meta := domain.Meta{Actor: actor, CommandID: s.Key, Source: "demo"}
+		sctx, by := as(ctx, s.Department)
+		meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: s.Key, Source: "demo"}
 		res, err := exec.Execute(sctx, meta, cmd, app.Options{})
 		if err != nil {
 			return fmt.Errorf("demo step %d (%s): %w", i+1, cmd.CommandName(), err)

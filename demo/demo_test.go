@@ -50,12 +50,12 @@ type run struct {
 }
 
 // as runs the office's steps as office:demo and a department's as its
-// reporter.
-func as(ctx context.Context, department string) (context.Context, string) {
+// reporter, each with a token id of its own.
+func as(ctx context.Context, department string) (context.Context, domain.Attribution) {
 	if department == "" {
-		return ctx, "office:demo"
+		return ctx, domain.Attribution{Actor: "office:demo", TokenID: "demo"}
 	}
-	return ctx, "reporter:" + department + "填报员"
+	return ctx, domain.Attribution{Actor: "reporter:" + department + "填报员", TokenID: "demo-" + department}
 }
 
 func runDemo(t *testing.T, year int) run {
@@ -327,7 +327,7 @@ func TestDemoAndImportAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := importer.Apply(ctx, r.svc, plan, "seed", "office:importer")
+	rep, err := importer.Apply(ctx, r.svc, plan, "seed", domain.Attribution{Actor: "office:importer"})
 	if err != nil || rep.Applied != 0 || rep.AlreadyPresent != len(plan.Commands) {
 		t.Fatalf("%+v %v", rep, err)
 	}

@@ -27,6 +27,10 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewCheckpointLog(ref.ID), nil
 	case AggregateYear:
 		return NewYear(ref.ID), nil
+	case AggregateKeyring:
+		return NewKeyringLog(ref.ID), nil
+	case AggregateAudit:
+		return NewAuditFindings(ref.ID), nil
 	}
 	return nil, Invalid("aggregate_type", "enum", "unknown aggregate type %q", ref.Type)
 }

@@ -37,20 +37,43 @@ func (r AggregateRef) Validate() error {
 		field = AggregateCheckpoint + "_id"
 	case AggregateYear:
 		field = AggregateYear + "_id"
+	case AggregateKeyring:
+		field = AggregateKeyring + "_id"
+	case AggregateAudit:
+		field = AggregateAudit + "_id"
 	default:
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}
 	return ValidateID(field, r.ID)
 }
 
-// Meta is who and why behind a command. The server stamps Actor from the
-// authenticated identity; nothing in a request body can set it.
+// Meta is who and why behind a command. The server stamps Actor and
+// ActorTokenID from the authenticated identity; nothing in a request body
+// can set them.
 type Meta struct {
-	Actor         string `json:"actor"`
+	Actor string `json:"actor"`
+	// ActorTokenID is the id of the token the actor authenticated with:
+	// two tokens issued under one name stamp one Actor, and this tells
+	// them apart.
+	ActorTokenID  string `json:"actor_token_id,omitempty"`
 	CommandID     string `json:"command_id"`
 	CorrelationID string `json:"correlation_id,omitempty"`
 	CausationID   string `json:"causation_id,omitempty"`
 	Source        string `json:"source"` // "api", "nats", "import:<batch id>", "cli"
+	// TraceParent and TraceState are the W3C trace context of the write,
+	// set only while traces are exported. The store writes them as headers
+	// of the stored message so the read side can continue the write's
+	// trace; they are never part of an event, its hash or its JSON.
+	TraceParent string `json:"-"`
+	TraceState  string `json:"-"`
+}
+
+// Attribution is whom a run of commands is attributed to: the actor and
+// the id of the token they authenticated with, as Meta carries them. The
+// paths that stamp many commands at once (import, the demo loader) take one.
+type Attribution struct {
+	Actor   string
+	TokenID string
 }
 
 // Validate enforces that no change is unattributed.
@@ -103,6 +126,7 @@ type Envelope struct {
 	Index            int             `json:"index,omitempty"`
 	RecordedAt       time.Time       `json:"recorded_at"`
 	Actor            string          `json:"actor"`
+	ActorTokenID     string          `json:"actor_token_id,omitempty"`
 	CommandID        string          `json:"command_id"`
 	CorrelationID    string          `json:"correlation_id,omitempty"`
 	CausationID      string          `json:"causation_id,omitempty"`
@@ -122,12 +146,22 @@ func (e Envelope) Ref() AggregateRef { return AggregateRef{Type: e.AggregateType
 // compacted first because JSON whitespace is not meaning. PrevHash is part of
 // it: that is what chains an aggregate's events, so a deleted, altered,
 // inserted or reordered event breaks every hash after it.
+//
+// An event with an actor token id is encoded as kpitrail.event.v2: the
+// same fields, the token id framed right after the actor. An event without
+// one (every event from before token ids, and those no token caused) keeps
+// the v1 encoding, so its stored hash still verifies. The tag differs
+// between the two, so stripping or adding a token id breaks the hash.
 func (e Envelope) ComputeHash() (string, error) {
 	// The whole encoding is built in one buffer (on the stack for the
 	// usual event) and hashed at once: the same bytes as writing the fields
 	// to a hash one by one, without an allocation per field.
 	var stack [1024]byte
-	b := appendHashString(stack[:0], "kpitrail.event.v1")
+	tag := "kpitrail.event.v1"
+	if e.ActorTokenID != "" {
+		tag = "kpitrail.event.v2"
+	}
+	b := appendHashString(stack[:0], tag)
 	b = appendHashString(b, e.ID)
 	b = appendHashString(b, e.Name)
 	b = appendHashNumber(b, uint64(e.SchemaVersion))
@@ -138,6 +172,9 @@ func (e Envelope) ComputeHash() (string, error) {
 	b = e.RecordedAt.UTC().AppendFormat(append(b, make([]byte, 8)...), time.RFC3339Nano)
 	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
 	b = appendHashString(b, e.Actor)
+	if e.ActorTokenID != "" {
+		b = appendHashString(b, e.ActorTokenID)
+	}
 	b = appendHashString(b, e.CommandID)
 	b = appendHashString(b, e.CorrelationID)
 	b = appendHashString(b, e.CausationID)

@@ -46,9 +46,15 @@ func specHash(e domain.Envelope, compactPayload string) string {
 		h.Write(b)
 	}
 	num := func(u uint64) { frame(binary.BigEndian.AppendUint64(nil, u)) }
-	for _, f := range []any{"kpitrail.event.v1", e.ID, e.Name, uint64(e.SchemaVersion), e.AggregateType, e.AggregateID,
+	fields := []any{"kpitrail.event.v1", e.ID, e.Name, uint64(e.SchemaVersion), e.AggregateType, e.AggregateID,
 		e.AggregateVersion, e.RecordedAt.UTC().Format(time.RFC3339Nano), e.Actor, e.CommandID, e.CorrelationID,
-		e.CausationID, e.Source, compactPayload, e.PrevHash} {
+		e.CausationID, e.Source, compactPayload, e.PrevHash}
+	if e.ActorTokenID != "" {
+		// v2: the token id is framed right after the actor.
+		fields = append([]any{"kpitrail.event.v2"}, fields[1:9]...)
+		fields = append(fields, e.ActorTokenID, e.CommandID, e.CorrelationID, e.CausationID, e.Source, compactPayload, e.PrevHash)
+	}
+	for _, f := range fields {
 		switch v := f.(type) {
 		case string:
 			frame([]byte(v))
@@ -69,6 +75,35 @@ func TestComputeHashFollowsTheDocumentedEncoding(t *testing.T) {
 	const golden = "4c8e76d7c1c3f3ffe70d390707be0050351662e3407d28838452e6b82da7772b"
 	if got := mustHash(t, e); got != golden {
 		t.Errorf("hash of the fixture changed: %s, want %s", got, golden)
+	}
+	// With an actor token id: the v2 encoding, as documented.
+	e.ActorTokenID = "3f9c2a7b1d4e5f60"
+	if got, want := mustHash(t, e), specHash(e, string(e.Payload)); got != want {
+		t.Fatalf("v2: ComputeHash = %s, the documented encoding gives %s", got, want)
+	}
+}
+
+// An event's actor token id cannot be added, removed or moved into a
+// neighbouring field without breaking its hash.
+func TestComputeHashBindsTheActorTokenID(t *testing.T) {
+	e := envFixture()
+	e.ActorTokenID = "3f9c2a7b1d4e5f60"
+	h := mustHash(t, e)
+	stripped := e
+	stripped.ActorTokenID = ""
+	moved := e
+	moved.Actor, moved.ActorTokenID = e.Actor+"3f9c2a7b1d4e5f60", ""
+	other := e
+	other.ActorTokenID = "0000000000000000"
+	for name, x := range map[string]domain.Envelope{"stripped": stripped, "moved into actor": moved, "another token": other} {
+		if mustHash(t, x) == h {
+			t.Errorf("%s: the hash did not change", name)
+		}
+	}
+	// Without a token id an event hashes as v1, as every event stored
+	// before token ids did.
+	if mustHash(t, stripped) != mustHash(t, envFixture()) {
+		t.Error("an event without a token id no longer hashes as v1")
 	}
 }
 
@@ -123,6 +158,7 @@ func TestComputeHashCoversEveryField(t *testing.T) {
 		"AggregateVersion": func(e *domain.Envelope) { e.AggregateVersion++ },
 		"RecordedAt":       func(e *domain.Envelope) { e.RecordedAt = e.RecordedAt.Add(time.Nanosecond) },
 		"Actor":            func(e *domain.Envelope) { e.Actor = "user:other" },
+		"ActorTokenID":     func(e *domain.Envelope) { e.ActorTokenID = "3f9c2a7b1d4e5f60" },
 		"CommandID":        func(e *domain.Envelope) { e.CommandID += "x" },
 		"CorrelationID":    func(e *domain.Envelope) { e.CorrelationID = "" },
 		"CausationID":      func(e *domain.Envelope) { e.CausationID = "" },

@@ -18,7 +18,13 @@ const (
 	EUNAUTHORIZED Code = "unauthorized"
 	ETOOLARGE     Code = "too_large"
 	EUNSUPPORTED  Code = "unsupported_media_type"
+	ETOOMANY      Code = "too_many_requests" // a concurrency cap is reached: retry later
+	EBUSY         Code = "busy"              // another operation that excludes this one is running
+	ESTORAGE      Code = "insufficient_storage"
 	EINTERNAL     Code = "internal"
+	// EUNAVAILABLE: kpitrail refuses writes until an operator acts (the
+	// event stream failed its guard).
+	EUNAVAILABLE Code = "unavailable"
 )
 
 // Error is the one application error type. Field and Rule say exactly what

@@ -41,6 +41,10 @@ func eventSamples() map[string]domain.Event {
 		domain.EvFigureRetracted:    &domain.FigureRetracted{Retracts: "ev-4", Window: year2022, OldValue: val("612"), Reason: "误报"},
 		domain.EvIndicatorWithdrawn: &domain.IndicatorWithdrawn{Reason: "考核指标未明确"},
 		domain.EvCheckpointRecorded: &domain.CheckpointRecorded{Position: 1233, Root: strings.Repeat("cd", 32), Aggregates: 57},
+		domain.EvKeyRotated: &domain.KeyRotated{RetiredKeyID: "3f9a0c51d2e47b86", KeyID: "a1b2c3d4e5f60718", Algorithm: "ed25519",
+			PublicKey: "Fq6cWkq9cRk7Yk5V1b3e5Zl2w2CkE0m6bSg1N3YzQ1U=", Reason: "年度密钥轮换"},
+		domain.EvFindingAcknowledged: &domain.FindingAcknowledged{Position: 1240, Kind: "foreign", AggregateType: "task",
+			AggregateID: "t87", Reason: "测试环境误发的消息，已核实未影响任何数据"},
 		domain.EvSnapshotRecorded: &domain.SnapshotRecorded{Year: 2022, Position: 1234, ContentHash: strings.Repeat("ab", 32),
 			Root: strings.Repeat("cd", 32), Aggregates: 57, Note: "2022年度考核年终封存"},
 		domain.EvFigureSubmitted: &domain.FigureSubmitted{Figure: "ev-4", Window: year2022, Value: val("612"), Reason: "市科委正式反馈，报考评办审核"},
@@ -267,6 +271,8 @@ func TestEventNamesAreStable(t *testing.T) {
 		domain.EvYearFrozen:               "year.frozen",
 		domain.EvYearReopened:             "year.reopened",
 		domain.EvYearCalendarSet:          "year.calendar_set",
+		domain.EvKeyRotated:               "keyring.key_rotated",
+		domain.EvFindingAcknowledged:      "audit.finding_acknowledged",
 	}
 	for got, want := range constants {
 		if got != want {
@@ -274,11 +280,12 @@ func TestEventNamesAreStable(t *testing.T) {
 		}
 	}
 	want := []string{
-		"checkpoint.recorded",
+		"audit.finding_acknowledged", "checkpoint.recorded",
 		"indicator.base_proposed", "indicator.base_recorded", "indicator.defined", "indicator.figure_approved",
 		"indicator.figure_corrected", "indicator.figure_reopened", "indicator.figure_reported", "indicator.figure_retracted",
 		"indicator.figure_returned", "indicator.figure_submitted", "indicator.proposal_approved", "indicator.proposal_rejected",
-		"indicator.target_proposed", "indicator.target_set", "indicator.warning_explained", "indicator.withdrawn", "snapshot.recorded",
+		"indicator.target_proposed", "indicator.target_set", "indicator.warning_explained", "indicator.withdrawn",
+		"keyring.key_rotated", "snapshot.recorded",
 		"task.completed", "task.deadline_changed", "task.milestone_reached", "task.narrative_recorded",
 		"task.problem_closed", "task.problem_recorded", "task.rectification_progressed", "task.registered", "task.withdrawn",
 		"year.calendar_set", "year.frozen", "year.reopened",

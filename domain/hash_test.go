@@ -33,7 +33,11 @@ func referenceHash(e Envelope) (string, error) {
 		binary.BigEndian.PutUint64(n[:], u)
 		field(n[:])
 	}
-	str("kpitrail.event.v1")
+	if e.ActorTokenID != "" {
+		str("kpitrail.event.v2")
+	} else {
+		str("kpitrail.event.v1")
+	}
 	str(e.ID)
 	str(e.Name)
 	num(uint64(e.SchemaVersion))
@@ -42,6 +46,9 @@ func referenceHash(e Envelope) (string, error) {
 	num(e.AggregateVersion)
 	str(e.RecordedAt.UTC().Format(time.RFC3339Nano))
 	str(e.Actor)
+	if e.ActorTokenID != "" {
+		str(e.ActorTokenID)
+	}
 	str(e.CommandID)
 	str(e.CorrelationID)
 	str(e.CausationID)
@@ -61,7 +68,7 @@ func TestComputeHashIsTheReference(t *testing.T) {
 		e := Envelope{
 			ID: text(), Name: text(), SchemaVersion: r.IntN(4) - 1, AggregateType: text(), AggregateID: text(),
 			AggregateVersion: r.Uint64() >> r.IntN(64), Position: r.Uint64(), Index: r.IntN(3), RecordedAt: at,
-			Actor: text(), CommandID: text(), CorrelationID: text(), CausationID: text(), Source: text(), PrevHash: text(),
+			Actor: text(), ActorTokenID: text(), CommandID: text(), CorrelationID: text(), CausationID: text(), Source: text(), PrevHash: text(),
 		}
 		if r.IntN(3) == 0 {
 			e.Payload = json.RawMessage(payloads[r.IntN(len(payloads))])

@@ -54,9 +54,9 @@ const (
 // means the server keeps refusing for a reason no refresh explains.
 const maxRefusals = 8
 
-// batchHeaderReserve is room for the batch and subject-check headers, which
-// are set after the payload size check.
-const batchHeaderReserve = 192
+// batchHeaderReserve is room for the batch, subject-check and trace
+// headers, which are set after the payload size check.
+const batchHeaderReserve = 192 + traceHeaderReserve
 
 // loadWorkers bounds the parallel direct gets when a call needs many
 // aggregates: sequential gets would cost more than the batch's sync.
@@ -79,6 +79,12 @@ func (s *JetStream) AppendMany(ctx context.Context, reqs []AppendRequest) []Appe
 		}
 		open = append(open, i)
 	}
+	s.signMu.RLock()
+	defer s.signMu.RUnlock()
+	if s.signer == nil {
+		fail(reqs, out, open, ErrReadOnly)
+		return out
+	}
 	limit, refusals := maxAtomicBatch, 0
 	for len(open) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -92,6 +98,7 @@ func (s *JetStream) AppendMany(ctx context.Context, reqs []AppendRequest) []Appe
 			open = rest
 			continue
 		}
+		s.signBatch(b)
 		first, err := s.commitBatch(ctx, b)
 		if err == nil {
 			s.landed(out, b, first)
@@ -226,6 +233,7 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 			out[i].Err = err
 			continue
 		}
+		setTraceHeaders(msg, r.Meta)
 		if !chained {
 			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.state.lastSeq, 10))
 		}
@@ -322,8 +330,9 @@ func (s *JetStream) appendMsg(ref domain.AggregateRef, commandID string, envs []
 	msg.Header.Set(jetstream.MsgIDHeader, ref.String()+"/"+commandID)
 	msg.Header.Set(jetstream.ExpectedStreamHeader, s.cfg.Stream)
 	// One oversized message would refuse every batch it is in; refuse it
-	// alone, as the client refuses it on a single Append.
-	if size := int64(len(data) + headerSize(msg.Header) + batchHeaderReserve); size > s.js.Conn().MaxPayload() {
+	// alone, as the client refuses it on a single Append. The signature is
+	// set once the batch is planned (signBatch).
+	if size := int64(len(data) + headerSize(msg.Header) + batchHeaderReserve + signatureReserve); size > s.js.Conn().MaxPayload() {
 		return nil, fmt.Errorf("append %s: %w", ref, nats.ErrMaxPayload)
 	}
 	return msg, nil

@@ -44,7 +44,8 @@ func (m *Memory) appendLocked(ref domain.AggregateRef, expected uint64, meta dom
 	if version != expected {
 		return nil, false, conflict(ref, expected, version)
 	}
-	envs, err := sealed(ref, version, hash, meta, m.clock(), events)
+	now := m.clock()
+	envs, err := sealed(ref, version, hash, meta, now, events)
 	if err != nil {
 		return nil, false, err
 	}
@@ -52,7 +53,9 @@ func (m *Memory) appendLocked(ref domain.AggregateRef, expected uint64, meta dom
 	for i := range envs {
 		envs[i].Position = pos
 	}
-	m.messages = append(m.messages, Message{Position: pos, Subject: Subject(DefaultSubjectPrefix, ref), Events: envs})
+	keyID, sig := parseSignature(signatureHeader(m.signer, envs))
+	m.messages = append(m.messages, Message{Position: pos, Subject: Subject(DefaultSubjectPrefix, ref), Events: envs,
+		KeyID: keyID, Signature: sig, StoredAt: now})
 	m.byAgg[ref] = append(existing, envs...)
 	return cloneEnvs(envs), true, nil
 }

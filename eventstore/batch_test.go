@@ -129,7 +129,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 func TestAppendManyServerRefusal(t *testing.T) {
 	emb, a := embeddedStore(t)
 	nc := connect(t, emb)
-	b := openStore(t, nc, eventstore.Config{})
+	b := openStore(t, nc, eventstore.Config{Signer: a.Signer(), Trust: a.Keyring()}) // another process of the same instance
 	ref := func(id string) domain.AggregateRef { return domain.AggregateRef{Type: domain.AggregateTask, ID: id} }
 	one := func(r domain.AggregateRef, expected uint64, cmd string) eventstore.AppendRequest {
 		return eventstore.AppendRequest{Ref: r, Expected: expected, Meta: metaFor(cmd), Events: pendingOf(t, narrativeEvent(cmd))}
@@ -189,7 +189,7 @@ func TestAppendManyServerRefusal(t *testing.T) {
 // a duplicate ack, and must still return the original.
 func TestAppendManyLoneRetry(t *testing.T) {
 	emb, a := embeddedStore(t)
-	b := openStore(t, connect(t, emb), eventstore.Config{})
+	b := openStore(t, connect(t, emb), eventstore.Config{Signer: a.Signer(), Trust: a.Keyring()})
 	ref := domain.AggregateRef{Type: domain.AggregateTask, ID: "y"}
 	if _, err := a.Append(ctxFor(t), ref, 0, metaFor("y-0"), pendingOf(t, narrativeEvent("0"))...); err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func TestClusterLeaderKilledUnderLoad(t *testing.T) {
 	var other *eventstore.JetStream
 	if err := retry(ctx, func() error {
 		var err error
-		other, err = eventstore.OpenJetStream(ctx, nc2, eventstore.Config{Replicas: 3})
+		other, err = eventstore.OpenJetStream(ctx, nc2, eventstore.Config{Replicas: 3, Signer: store.Signer(), Trust: store.Keyring()})
 		return err
 	}); err != nil {
 		t.Fatal(err)

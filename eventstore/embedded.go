@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -26,8 +27,10 @@ type EmbeddedConfig struct {
 	// throwaway runs: JetStream's default 2-minute sync interval can lose
 	// acknowledged writes on power loss, which an audit log must not.
 	NoSync bool
-	// User and Password protect the listening port when set.
-	User, Password string
+	// Users are the identities the server accepts, each with its
+	// permissions (package natsauth). With none, it accepts any client,
+	// which is only for tests and tools that never listen.
+	Users []*server.NkeyUser
 	// MaxPayload bounds one message (one command's events). Default 1 MiB.
 	MaxPayload int32
 	// TLSCert and TLSKey make the listening port require TLS.
@@ -36,8 +39,7 @@ type EmbeddedConfig struct {
 
 // Embedded is a running in-process server.
 type Embedded struct {
-	srv            *server.Server
-	user, password string
+	srv *server.Server
 }
 
 // StartEmbedded starts the server and waits until it is ready.
@@ -61,6 +63,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.NoSync {
 		opts.SyncInterval = 2 * time.Minute
 	}
+	opts.Nkeys = cfg.Users
 	if cfg.Listen != "" {
 		host, port, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
@@ -71,7 +74,6 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 			return nil, fmt.Errorf("embedded nats: listen port %q: %w", port, err)
 		}
 		opts.Host, opts.Port = host, p
-		opts.Username, opts.Password = cfg.User, cfg.Password
 		if cfg.TLSCert != "" {
 			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
 			if err != nil {
@@ -84,22 +86,50 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
+	fatal := &fatalCatcher{ch: make(chan string, 1)}
+	srv.SetLoggerV2(fatal, false, false, false)
 	go srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return nil, errors.New("embedded nats: not ready after 30s")
+	deadline := time.Now().Add(30 * time.Second)
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		select {
+		case msg := <-fatal.ch:
+			srv.Shutdown()
+			return nil, fmt.Errorf("embedded nats: %s", msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, errors.New("embedded nats: not ready after 30s")
+		}
 	}
-	return &Embedded{srv: srv, user: cfg.User, password: cfg.Password}, nil
+	return &Embedded{srv: srv}, nil
 }
 
+// fatalCatcher is the embedded server's logger. The server reports what
+// stops it from starting (a client port it cannot bind, JetStream that
+// cannot open its store) only through its logger's Fatalf and then waits;
+// without one it said nothing and startup waited out its whole timeout
+// before a vague "not ready". Everything else the server logs is dropped,
+// as before.
+type fatalCatcher struct {
+	once sync.Once
+	ch   chan string
+}
+
+func (f *fatalCatcher) Fatalf(format string, v ...any) {
+	f.once.Do(func() { f.ch <- fmt.Sprintf(format, v...) })
+}
+func (*fatalCatcher) Noticef(string, ...any) {}
+func (*fatalCatcher) Warnf(string, ...any)   {}
+func (*fatalCatcher) Errorf(string, ...any)  {}
+func (*fatalCatcher) Debugf(string, ...any)  {}
+func (*fatalCatcher) Tracef(string, ...any)  {}
+
 // Connect returns an in-process client connection (no TCP on the hot path).
-func (e *Embedded) Connect(name string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.InProcessServer(e.srv), nats.Name(name), nats.MaxReconnects(-1)}
-	// With a password on the listening port, the server asks it of every
-	// client, the in-process one too.
-	if e.user != "" {
-		opts = append(opts, nats.UserInfo(e.user, e.password))
-	}
+// With Users configured the server authenticates in-process clients too:
+// pass the identity's option (natsauth.Keys.Option).
+func (e *Embedded) Connect(name string, auth ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.InProcessServer(e.srv), nats.Name(name), nats.MaxReconnects(-1)}, auth...)
 	return nats.Connect("", opts...)
 }
 
@@ -127,6 +157,7 @@ type RemoteConfig struct {
 	Password  string
 	Token     string
 	CredsFile string
+	NkeyFile  string // an nkey seed file (e.g. the embedded server's nats/kpitrail.nk)
 	CAFile    string // TLS: trust this CA
 	CertFile  string // TLS: client certificate (mutual TLS)
 	KeyFile   string
@@ -142,6 +173,12 @@ func ConnectRemote(cfg RemoteConfig) (*nats.Conn, error) {
 	switch {
 	case cfg.CredsFile != "":
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.NkeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: %w", err)
+		}
+		opts = append(opts, o)
 	case cfg.Token != "":
 		opts = append(opts, nats.Token(cfg.Token))
 	case cfg.User != "":

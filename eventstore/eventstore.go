@@ -29,6 +29,20 @@ type Message struct {
 	Events   []domain.Envelope
 	Raw      []byte
 	Err      error
+	// KeyID and Signature are the message's signature ("" and nil when it
+	// carries none); see Authentic.
+	KeyID     string
+	Signature []byte
+	// StoredAt is the server's time of storing the message: a stream
+	// published again from its own messages has them all stored anew.
+	StoredAt time.Time
+	// Foreign is the store's verdict on the message, Authentic against the
+	// keyring it was opened with: nil for kpitrail's own messages. Readers
+	// apply nothing it is set on.
+	Foreign error
+	// TraceParent and TraceState are the trace context the write stored in
+	// the message's headers, empty when it was not traced.
+	TraceParent, TraceState string
 }
 
 // ReadOptions bound a read of the log.
@@ -38,6 +52,10 @@ type ReadOptions struct {
 	Follow bool
 	// Limit stops after this many messages (0: no limit).
 	Limit int
+	// Unjudged leaves Message.Foreign unset: for a reader that judges every
+	// message itself, with a keyring of its own (the audit), and need not
+	// pay for the store's verdict too.
+	Unjudged bool
 }
 
 // Store is implemented by the in-memory and the JetStream stores.
@@ -64,7 +82,7 @@ func sealed(ref domain.AggregateRef, headVersion uint64, headHash string, meta d
 		e := domain.Envelope{
 			ID: id.String(), Name: p.Name, SchemaVersion: p.SchemaVersion,
 			AggregateType: ref.Type, AggregateID: ref.ID, AggregateVersion: headVersion + uint64(i) + 1,
-			RecordedAt: now.UTC(), Actor: meta.Actor, CommandID: meta.CommandID,
+			RecordedAt: now.UTC(), Actor: meta.Actor, ActorTokenID: meta.ActorTokenID, CommandID: meta.CommandID,
 			CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, Source: meta.Source,
 			Payload: p.Payload, Index: i,
 		}
@@ -109,9 +127,9 @@ func byCommand(events []domain.Envelope, commandID string) []domain.Envelope {
 }
 
 // linkedEvents applies the readers' rule for what belongs to an
-// aggregate's history. A message that does not continue the chain (next
-// version, linked to the last hash) was not written by kpitrail and is
-// skipped. A message that links is part of history even if an event's
+// aggregate's history, to a message Authentic accepted. A message that does
+// not continue the chain (next version, linked to the last hash) is a
+// replay or follows a removed one, and is skipped. A message that links is part of history even if an event's
 // content no longer matches its hash: the chain runs through its stored
 // hash, so the write model keeps the event with its payload removed, which
 // the command service then cannot decode and applies as a bare version.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kpitrail/domain"
+	"kpitrail/signing"
 )
 
 // ErrClosed is returned by a GroupCommitter after Close.
@@ -255,6 +256,9 @@ type GroupCommitStats struct {
 func (g *GroupCommitter) Stats() GroupCommitStats {
 	return GroupCommitStats{Batches: g.batches.Load(), Appends: g.appends.Load()}
 }
+
+// Keyring is the store's.
+func (g *GroupCommitter) Keyring() *signing.Keyring { return g.store.Keyring() }
 
 func (g *GroupCommitter) Load(ctx context.Context, ref domain.AggregateRef) ([]domain.Envelope, error) {
 	return g.store.Load(ctx, ref)

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"kpitrail/domain"
+	"kpitrail/signing"
 )
 
 // Config sets up the JetStream stream. Zero values take the defaults.
@@ -30,6 +31,18 @@ type Config struct {
 	// Timeout bounds each server round trip. Default 10 s.
 	Timeout time.Duration
 	Clock   Clock
+	// Attach opens the store on the stream as it is, never creating or
+	// changing it: the stream guard (OpenGuard) decides that, or, for a
+	// tool that only reads, nothing may.
+	Attach bool
+	// Signer signs every appended message. Default: a fresh key, for tests
+	// and throwaway stores; serve passes the instance's key, kept in a file
+	// outside NATS.
+	Signer *signing.Signer
+	// Trust is the keyring the write model and Read judge messages with
+	// (Authentic). Default: the signer's key alone. It must trust the
+	// signer, or the store would write what its own readers refuse.
+	Trust *signing.Keyring
 }
 
 func (c *Config) setDefaults() {
@@ -57,6 +70,41 @@ func (c *Config) setDefaults() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+}
+
+// setKeys fills in the signing defaults, which can fail. A Trust without
+// a Signer opens the store read-only: it judges what it reads and refuses
+// every append (offline tools that verify or rebuild need no private key).
+func (c *Config) setKeys() error {
+	switch {
+	case c.Signer == nil && c.Trust != nil:
+		return nil
+	case c.Signer == nil:
+		s, err := signing.Generate()
+		if err != nil {
+			return err
+		}
+		c.Signer, c.Trust = s, signing.Trusting(s)
+	case c.Trust == nil:
+		c.Trust = signing.Trusting(c.Signer)
+	}
+	return checkSigner(c.Trust, c.Signer)
+}
+
+// ErrReadOnly is returned by appends to a store opened without a signing
+// key.
+var ErrReadOnly = errors.New("event store: opened without a signing key, it appends nothing")
+
+// checkSigner refuses a signer whose messages the keyring would refuse.
+func checkSigner(trust *signing.Keyring, s *signing.Signer) error {
+	k, ok := trust.Key(s.KeyID())
+	if !ok || k.PublicKey != s.PublicKeyText() {
+		return fmt.Errorf("the signing key %s is not in the keyring", s.KeyID())
+	}
+	if k.Pending || k.RetiredAfter != 0 {
+		return fmt.Errorf("the signing key %s is %s in the keyring", s.KeyID(), map[bool]string{true: "pending", false: "retired"}[k.Pending])
+	}
+	return nil
 }
 
 func (c Config) validate() error {
@@ -104,6 +152,12 @@ type JetStream struct {
 	stream  jetstream.Stream
 	cache   *aggCache
 	replies *replyInboxes
+	// signMu is held shared by every append from signing to acknowledgement
+	// and exclusively by a key rotation, so no message signed with a
+	// retired key lands after the rotation event.
+	signMu sync.RWMutex
+	signer *signing.Signer
+	trust  *signing.Keyring
 }
 
 // OpenJetStream creates or updates the stream and returns the store.
@@ -112,15 +166,29 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg Config) (*JetStream, 
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("event store config: %w", err)
 	}
+	if err := cfg.setKeys(); err != nil {
+		return nil, fmt.Errorf("event store config: %w", err)
+	}
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(cfg.Timeout))
 	if err != nil {
 		return nil, err
 	}
-	st, err := ensureStream(ctx, js, cfg.StreamConfig())
-	if err != nil {
+	s := &JetStream{cfg: cfg, js: js, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc},
+		signer: cfg.Signer, trust: cfg.Trust}
+	if cfg.Attach {
+		// A missing stream is the guard's to judge; the store then fails
+		// every read and append until one exists.
+		st, err := js.Stream(ctx, cfg.Stream)
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("stream %s: %w", cfg.Stream, err)
+		}
+		s.stream = st
+		return s, nil
+	}
+	if s.stream, err = ensureStream(ctx, js, cfg.StreamConfig()); err != nil {
 		return nil, err
 	}
-	return &JetStream{cfg: cfg, js: js, stream: st, cache: newAggCache(cfg.CacheAggregates), replies: &replyInboxes{nc: nc}}, nil
+	return s, nil
 }
 
 // ensureStream creates the stream, or updates it only when a setting kpitrail
@@ -137,11 +205,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", want.Name, err)
 	}
-	have := st.CachedInfo().Config
-	if slices.Equal(have.Subjects, want.Subjects) && have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes &&
-		have.MaxMsgs == want.MaxMsgs && have.Discard == want.Discard && have.Replicas == want.Replicas &&
-		have.Duplicates == want.Duplicates && have.DenyDelete == want.DenyDelete && have.DenyPurge == want.DenyPurge &&
-		have.AllowDirect == want.AllowDirect && have.AllowAtomicPublish == want.AllowAtomicPublish {
+	if len(guardedOf(st.CachedInfo().Config).diff(guardedOf(want))) == 0 {
 		return st, nil
 	}
 	if st, err = js.UpdateStream(ctx, want); err != nil {
@@ -172,6 +236,16 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	if err := checkAppend(ref, meta, events); err != nil {
 		return nil, err
 	}
+	s.signMu.RLock()
+	defer s.signMu.RUnlock()
+	if s.signer == nil {
+		return nil, ErrReadOnly
+	}
+	return s.append(ctx, ref, expected, meta, events)
+}
+
+// append is Append under signMu, held by the caller.
+func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events []domain.Pending) ([]domain.Envelope, error) {
 	agg, err := s.aggregate(ctx, ref, false)
 	if err != nil {
 		return nil, err
@@ -214,75 +288,46 @@ func (s *JetStream) Append(ctx context.Context, ref domain.AggregateRef, expecte
 	// WithExpectStream would set, written directly (in canonical form) to
 	// spare an append the options' allocations.
 	values := [...]string{strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10), meta.CommandID,
-		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream}
+		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream,
+		signatureHeader(s.signer, envs)}
 	msg := &nats.Msg{Subject: s.subject(ref), Data: data, Header: nats.Header{
 		hdrVersion:                          values[0:1:1],
 		hdrCommandID:                        values[1:2:2],
 		jetstream.ExpectedLastSubjSeqHeader: values[2:3:3],
 		jetstream.MsgIDHeader:               values[3:4:4],
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
+		hdrSignature:                        values[5:6:6],
 	}}
-	ack, err := s.publish(ctx, msg)
-	if err != nil {
-		s.cache.forget(ref)
-		if isWrongLastSequence(err) {
-			return s.afterConflict(ctx, ref, expected, meta.CommandID)
-		}
-		return nil, fmt.Errorf("append %s: %w", ref, err)
-	}
-	if ack.Duplicate {
-		// Same command, published before within the dedupe window: the stored
-		// message is the result.
-		s.cache.forget(ref)
-		return s.afterConflict(ctx, ref, expected, meta.CommandID)
-	}
-	for i := range envs {
-		envs[i].Position = ack.Sequence
-	}
-	s.cache.extend(ref, agg.lastSeq, ack.Sequence, envs)
-	return envs, nil
-}
-
-// afterConflict re-reads the aggregate: the command may already be stored
-// (a retry racing its original); otherwise it is a real conflict.
-//
-// The server refused the subject check, so a newer message exists. On a
-// replicated stream a direct get may be answered by a follower that has not
-// applied it yet; a view that still shows the expected version is such a
-// stale read, and is read again (briefly) rather than reported as a
-// conflict at the version the caller already had.
-func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, expected uint64, commandID string) ([]domain.Envelope, error) {
-	var agg *aggState
-	for attempt := 0; ; attempt++ {
-		var err error
-		if agg, err = s.aggregate(ctx, ref, true); err != nil {
-			return nil, err
-		}
-		if prior := byCommand(agg.events, commandID); len(prior) > 0 {
-			return prior, nil
-		}
-		if agg.version() != expected || attempt >= 20 {
-			break
+	setTraceHeaders(msg, meta)
+	checked := agg.lastSeq
+	for retries := 0; ; retries++ {
+		ack, err := s.publish(ctx, msg)
+		if err == nil && !ack.Duplicate {
+			for i := range envs {
+				envs[i].Position = ack.Sequence
+			}
+			s.cache.extend(ref, checked, ack.Sequence, envs)
+			return envs, nil
 		}
 		s.cache.forget(ref)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		if err != nil && !isWrongLastSequence(err) {
+			return nil, fmt.Errorf("append %s: %w", ref, err)
 		}
+		// Refused by the subject check, or a duplicate of a message stored
+		// within the dedupe window: the stored state decides.
+		prior, moved, err := s.afterConflict(ctx, ref, expected, meta.CommandID, checked)
+		if err != nil || prior != nil {
+			return prior, err
+		}
+		if retries >= maxPassOver {
+			return nil, fmt.Errorf("append %s: the subject keeps moving without its chain moving: %w", ref, conflict(ref, expected, moved.version()))
+		}
+		// Only messages that are not history (foreign publishes) moved the
+		// subject: the same message goes again, checked against the new
+		// sequence. values[2] backs the header's value.
+		checked = moved.lastSeq
+		values[2] = strconv.FormatUint(checked, 10)
 	}
-	return nil, conflict(ref, expected, agg.version())
-}
-
-// isWrongLastSequence matches the concurrency-check failure: 10071 on a
-// single server, 10164 on a replicated stream.
-func isWrongLastSequence(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
-	}
-	return false
 }
 
 // Load returns the aggregate's events from the write model, reading from the
@@ -326,8 +371,12 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 		state.lastSeq = raw.Sequence
 		msg := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
 		// A foreign message on an aggregate's subject is skipped by the
-		// write model (the readers dead-letter it).
-		if linked, ok := linkedEvents(state.events, msg.Events); msg.Err == nil && ok {
+		// write model (the readers dead-letter it), and so is a genuine one
+		// that does not continue the chain.
+		if Authentic(s.trust, msg) != nil {
+			return
+		}
+		if linked, ok := linkedEvents(state.events, msg.Events); ok {
 			state.events = append(state.events, linked...)
 		}
 	})
@@ -342,6 +391,13 @@ func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refr
 func (s *JetStream) LastPosition(ctx context.Context) (uint64, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
+	if s.stream == nil { // attached to a missing stream
+		st, err := s.js.Stream(ctx, s.cfg.Stream)
+		if err != nil {
+			return 0, err
+		}
+		return st.CachedInfo().State.LastSeq, nil
+	}
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -11,7 +13,8 @@ import (
 // Read delivers every message after position `after`, in order. It uses one
 // ordered consumer for the whole read (no acknowledgements, flow-controlled,
 // recreated by the client on a gap), which is the fastest way JetStream
-// offers to stream a log; readers keep their own checkpoint.
+// offers to stream a log; readers keep their own checkpoint. Every message
+// carries the store's verdict on it (Message.Foreign).
 func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn func(Message) error) error {
 	end := uint64(0)
 	if !opts.Follow {
@@ -37,7 +40,6 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 		return fmt.Errorf("read from %d: %w", after+1, err)
 	}
 	stopped := make(chan struct{})
-	defer close(stopped)
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -46,10 +48,41 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 			it.Stop()
 		}
 	}()
-	n := 0
-	for {
-		m, err := it.Next()
-		if err != nil {
+	// Fetching and checking signatures run ahead of fn, on every core: a
+	// signature check costs more than decoding a message, and a rebuild
+	// reads as fast as it can. fn still gets the messages one at a time,
+	// in order, each with its verdict.
+	fetched := make(chan *readItem, readAhead)
+	jobs := make(chan *readItem, readAhead)
+	var wg sync.WaitGroup
+	defer func() {
+		close(stopped)
+		for range fetched { // let the fetcher see stopped, whatever it waits on
+		}
+		wg.Wait()
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(fetched)
+		defer close(jobs)
+		s.fetch(it, opts, end, fetched, jobs, stopped)
+	}()
+	if !opts.Unjudged {
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for item := range jobs {
+					item.msg.Foreign = Authentic(s.trust, item.msg)
+					close(item.done)
+				}
+			}()
+		}
+	}
+	for item := range fetched {
+		<-item.done
+		if err := item.err; err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
 				if opts.Follow {
 					return nil
@@ -58,17 +91,59 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 			}
 			return fmt.Errorf("read: %w", err)
 		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("read: %w", err)
-		}
-		seq := meta.Sequence.Stream
-		if err := fn(decodeMessage(s.cfg.SubjectPrefix, m.Subject(), seq, m.Data(), m.Headers())); err != nil {
+		if err := fn(item.msg); err != nil {
 			return err
 		}
-		n++
-		if (opts.Limit > 0 && n >= opts.Limit) || (!opts.Follow && seq >= end) {
-			return nil
+	}
+	return nil
+}
+
+// readAhead bounds the messages fetched ahead of the reader.
+const readAhead = 64
+
+// readItem is one fetched message; done is closed once its verdict is in.
+type readItem struct {
+	msg  Message
+	err  error
+	done chan struct{}
+}
+
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// fetch decodes messages from it in order and hands each to the reader
+// (fetched) and, unless the read is unjudged, to the signature checkers
+// (jobs). It stops after an error (handed on), the read's end, or stopped.
+func (s *JetStream) fetch(it jetstream.MessagesContext, opts ReadOptions, end uint64, fetched, jobs chan<- *readItem, stopped <-chan struct{}) {
+	hand := func(item *readItem, to chan<- *readItem) bool {
+		select {
+		case to <- item:
+			return true
+		case <-stopped:
+			return false
 		}
+	}
+	n := 0
+	for {
+		m, err := it.Next()
+		if err == nil {
+			var meta *jetstream.MsgMetadata
+			if meta, err = m.Metadata(); err == nil {
+				item := &readItem{msg: decodeMessage(s.cfg.SubjectPrefix, m.Subject(), meta.Sequence.Stream, m.Data(), m.Headers()), done: closedDone}
+				item.msg.StoredAt = meta.Timestamp
+				if !opts.Unjudged {
+					item.done = make(chan struct{})
+				}
+				if !hand(item, fetched) || (!opts.Unjudged && !hand(item, jobs)) {
+					return
+				}
+				n++
+				if (opts.Limit > 0 && n >= opts.Limit) || (!opts.Follow && meta.Sequence.Stream >= end) {
+					return
+				}
+				continue
+			}
+		}
+		hand(&readItem{err: err, done: closedDone}, fetched)
+		return
 	}
 }

@@ -99,6 +99,12 @@ func TestAppendHeaders(t *testing.T) {
 		for k, v := range m.Header {
 			switch k {
 			case "Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp": // added by the direct get
+			case "Kpitrail-Signature":
+				// The signature is the store's key id and a signature that
+				// differs with every key: check it names the store's key.
+				if id, _, _ := strings.Cut(v[0], " "); len(v) != 1 || id != s.Signer().KeyID() {
+					t.Fatalf("message %d signature header %q, want one by key %s", c.pos, v, s.Signer().KeyID())
+				}
 			default:
 				got[k] = strings.Join(v, ";")
 			}

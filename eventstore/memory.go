@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kpitrail/domain"
+	"kpitrail/signing"
 )
 
 // Memory is an in-process store for domain and application tests. It keeps
@@ -16,14 +17,30 @@ type Memory struct {
 	messages []Message
 	byAgg    map[domain.AggregateRef][]domain.Envelope
 	clock    Clock
+	// Its messages are signed like the JetStream store's, with a key of
+	// its own, so readers and the audit judge both stores alike.
+	signer  *signing.Signer
+	trust   *signing.Keyring
+	created time.Time
 }
 
 func NewMemory(clock Clock) *Memory {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Memory{changed: make(chan struct{}), byAgg: map[domain.AggregateRef][]domain.Envelope{}, clock: clock}
+	signer, err := signing.Generate()
+	if err != nil {
+		panic(err) // crypto/rand failing: nothing in the process can be trusted
+	}
+	return &Memory{changed: make(chan struct{}), byAgg: map[domain.AggregateRef][]domain.Envelope{}, clock: clock,
+		signer: signer, trust: signing.Trusting(signer), created: time.Now()}
 }
+
+// StreamCreated is when the store was made.
+func (m *Memory) StreamCreated(ctx context.Context) (time.Time, error) { return m.created, ctx.Err() }
+
+// Keyring trusts the store's own key.
+func (m *Memory) Keyring() *signing.Keyring { return m.trust }
 
 func (m *Memory) Append(ctx context.Context, ref domain.AggregateRef, expected uint64, meta domain.Meta, events ...domain.Pending) ([]domain.Envelope, error) {
 	if err := checkAppend(ref, meta, events); err != nil {
@@ -87,6 +104,9 @@ func (m *Memory) Read(ctx context.Context, after uint64, opts ReadOptions, fn fu
 		msg := m.messages[pos-1]
 		m.mu.Unlock()
 		msg.Events = cloneEnvs(msg.Events)
+		if !opts.Unjudged {
+			msg.Foreign = Authentic(m.trust, msg)
+		}
 		if err := fn(msg); err != nil {
 			return err
 		}

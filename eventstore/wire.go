@@ -70,6 +70,7 @@ var ErrMalformed = errors.New("malformed message")
 // tampered event still reaches the auditor instead of vanishing here.
 func decodeMessage(prefix, subject string, seq uint64, data []byte, hdr nats.Header) Message {
 	msg := Message{Position: seq, Subject: subject, Raw: data}
+	msg.KeyID, msg.Signature = parseSignature(hdr.Get(hdrSignature))
 	var w wireMessage
 	if err := json.Unmarshal(data, &w); err != nil {
 		msg.Err = fmt.Errorf("%w at position %d: %v", ErrMalformed, seq, err)
@@ -96,5 +97,6 @@ func decodeMessage(prefix, subject string, seq uint64, data []byte, hdr nats.Hea
 		}
 	}
 	msg.Events = w.Events
+	msg.TraceParent, msg.TraceState = hdr.Get(hdrTraceParent), hdr.Get(hdrTraceState)
 	return msg
 }

@@ -22,7 +22,7 @@ import (
 func envelopeSizeHint(e *domain.Envelope) int {
 	const keys = 256 // field names, quotes, separators, numbers, the time
 	return keys + len(e.ID) + len(e.Name) + len(e.AggregateType) + len(e.AggregateID) + len(e.Actor) +
-		len(e.CommandID) + len(e.CorrelationID) + len(e.CausationID) + len(e.Source) + len(e.Payload) +
+		len(e.ActorTokenID) + len(e.CommandID) + len(e.CorrelationID) + len(e.CausationID) + len(e.Source) + len(e.Payload) +
 		len(e.PrevHash) + len(e.Hash)
 }
 
@@ -52,6 +52,10 @@ func appendEnvelope(b []byte, e *domain.Envelope) ([]byte, error) {
 	}
 	b = append(b, `","actor":`...)
 	b = domain.AppendJSONString(b, e.Actor)
+	if e.ActorTokenID != "" {
+		b = append(b, `,"actor_token_id":`...)
+		b = domain.AppendJSONString(b, e.ActorTokenID)
+	}
 	b = append(b, `,"command_id":`...)
 	b = domain.AppendJSONString(b, e.CommandID)
 	if e.CorrelationID != "" {

@@ -35,7 +35,7 @@ func TestEnvelopeFieldsAreAllEncoded(t *testing.T) {
 		"AggregateType string aggregate_type", "AggregateID string aggregate_id",
 		"AggregateVersion uint64 aggregate_version", "Position uint64 position,omitempty",
 		"Index int index,omitempty", "RecordedAt time.Time recorded_at", "Actor string actor",
-		"CommandID string command_id", "CorrelationID string correlation_id,omitempty",
+		"ActorTokenID string actor_token_id,omitempty", "CommandID string command_id", "CorrelationID string correlation_id,omitempty",
 		"CausationID string causation_id,omitempty", "Source string source",
 		"Payload json.RawMessage payload", "PrevHash string prev_hash", "Hash string hash",
 	}
@@ -110,7 +110,7 @@ func randEnvelope(t testing.TB, r *rand.Rand, i int) domain.Envelope {
 		ID: randText(r), Name: randText(r), SchemaVersion: r.IntN(5) - 1,
 		AggregateType: randText(r), AggregateID: randText(r), AggregateVersion: r.Uint64() >> r.IntN(64),
 		Position: r.Uint64N(3), Index: i * (r.IntN(3) - 1), RecordedAt: at,
-		Actor: randText(r), CommandID: randText(r), CorrelationID: randText(r), CausationID: randText(r),
+		Actor: randText(r), ActorTokenID: randText(r), CommandID: randText(r), CorrelationID: randText(r), CausationID: randText(r),
 		Source: randText(r), Payload: randPayload(t, r), PrevHash: randText(r), Hash: randText(r),
 	}
 }
@@ -236,7 +236,7 @@ func FuzzEncodeMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s1, s2 string, payload []byte, unixNano int64, index, offset int) {
 		at := time.Unix(0, unixNano).In(time.FixedZone("", offset%(48*3600)))
 		e := domain.Envelope{ID: s1, Name: s2, SchemaVersion: index, AggregateType: s2, AggregateID: s1,
-			AggregateVersion: uint64(unixNano), Index: index, RecordedAt: at, Actor: s1 + s2, CommandID: s2,
+			AggregateVersion: uint64(unixNano), Index: index, RecordedAt: at, Actor: s1 + s2, ActorTokenID: s1, CommandID: s2,
 			CorrelationID: s1, CausationID: s2, Source: s1, Payload: payload, PrevHash: s2 + s1, Hash: s1}
 		envs := []domain.Envelope{e, e}
 		got, gotErr := encodeMessage(envs)

@@ -39,6 +39,13 @@ var storedEventColumns = []Column{
 	{Name: "payload", Type: typeText},
 	{Name: "hash", Type: typeText},
 	{Name: "prev_hash", Type: typeText},
+	{Name: "actor_token_id", Type: typeText, Nullable: true},
+}
+
+func init() {
+	if err := classify(StoredEvents, storedEventColumns); err != nil {
+		panic(err)
+	}
 }
 
 // instantLayout is the read models' instant (docs/readmodels.md): UTC,
@@ -52,8 +59,8 @@ func formatInstant(t time.Time) string { return t.UTC().Format(instantLayout) }
 var errStop = errors.New("stop reading")
 
 // readStoredEvents hands every event of the messages at positions
-// 1..upTo to emit, in log order. A message the store could not decode has
-// no events and adds no row (the read models dead-letter it).
+// 1..upTo to emit, in log order. A message the store could not decode, or
+// one kpitrail did not sign, adds no row (the read models dead-letter it).
 func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any) error) (int64, error) {
 	if upTo == 0 {
 		return 0, nil
@@ -67,6 +74,9 @@ func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any
 		if m.Position > upTo {
 			return errStop
 		}
+		if m.Foreign != nil {
+			return nil // not kpitrail's: the read models dead-letter it, and so it stays out
+		}
 		for _, e := range m.Events {
 			if e.AggregateVersion > math.MaxInt64 {
 				return fmt.Errorf("export %s: event %s: aggregate version %d does not fit an INTEGER", StoredEvents, e.ID, e.AggregateVersion)
@@ -76,7 +86,7 @@ func readStoredEvents(ctx context.Context, log Log, upTo uint64, emit func([]any
 			vals = append(vals[:0], int64(m.Position), int64(e.Index), e.ID, e.Name, int64(e.SchemaVersion),
 				e.AggregateType, e.AggregateID, int64(e.AggregateVersion), formatInstant(e.RecordedAt), e.Actor,
 				e.CommandID, nullIfEmpty(e.CorrelationID), nullIfEmpty(e.CausationID), e.Source, string(e.Payload),
-				e.Hash, e.PrevHash)
+				e.Hash, e.PrevHash, nullIfEmpty(e.ActorTokenID))
 			for i, c := range storedEventColumns {
 				v, err := normalize(c, vals[i])
 				if err != nil {

@@ -2,10 +2,13 @@
 // for analysts: CSV, JSON Lines and Parquet, with a manifest that names
 // the log position they describe and the SHA-256 of every file.
 //
-// The values are the read models' own (docs/readmodels.md): exact decimals
-// stay text, REAL appears only in the `_f` columns that already are REAL,
-// and NULL stays NULL wherever the format can say so. docs/exports.md is
-// the analysts' side of this package.
+// CSV and JSON Lines hold the read models' own values (docs/readmodels.md):
+// exact decimals stay text, REAL appears only in the `_f` columns that
+// already are REAL, and NULL stays NULL wherever the format can say so.
+// Parquet types the same values (types.go): exact decimals as DECIMAL,
+// never a float, instants as TIMESTAMP to the nanosecond, days as DATE,
+// 0/1 flags as BOOLEAN; read_csv.sql gives the CSV files those types in
+// DuckDB. docs/exports.md is the analysts' side of this package.
 package export
 
 import (
@@ -44,6 +47,8 @@ func ContentType(format string) string {
 		return "application/jsonl; charset=utf-8"
 	case FormatParquet:
 		return "application/vnd.apache.parquet"
+	case "sql": // CSVViewsName
+		return "application/sql; charset=utf-8"
 	}
 	return "application/octet-stream"
 }

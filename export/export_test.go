@@ -49,8 +49,8 @@ func TestEveryTableInEveryFormat(t *testing.T) {
 	if m.DeadLetters != 1 {
 		t.Errorf("manifest dead letters %d, want 1", m.DeadLetters)
 	}
-	if len(m.Files) != 3*(len(wantTables)+1) {
-		t.Fatalf("%d files, want %d", len(m.Files), 3*(len(wantTables)+1))
+	if len(m.Files) != 3*(len(wantTables)+1)+1 { // and read_csv.sql
+		t.Fatalf("%d files, want %d", len(m.Files), 3*(len(wantTables)+1)+1)
 	}
 	for _, table := range append(slices.Clone(wantTables), StoredEvents) {
 		want := storedEventsOracle(t, fx, table)
@@ -77,8 +77,9 @@ func TestEveryTableInEveryFormat(t *testing.T) {
 					compareRows(t, name, want, cols, rows)
 				case FormatParquet:
 					meta, cols, rows := readParquet(t, path)
-					compareRows(t, name, want, cols, rows)
-					checkParquetTypes(t, fx, table, meta)
+					mcols := manifestTable(t, m, table).Columns
+					compareRows(t, name, parquetOracle(t, want, mcols), cols, rows)
+					checkParquetTypes(t, table, mcols, meta)
 				}
 			})
 		}
@@ -117,7 +118,7 @@ func storedEventsOracle(t *testing.T, fx *fixture, table string) sqliteTable {
 		}
 		out.rows = append(out.rows, []any{int64(e.Position), int64(e.Index), e.ID, e.Name, int64(e.SchemaVersion), e.AggregateType,
 			e.AggregateID, int64(e.AggregateVersion), e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.Actor, e.CommandID,
-			corr, nil, e.Source, string(e.Payload), e.Hash, e.PrevHash})
+			corr, nil, e.Source, string(e.Payload), e.Hash, e.PrevHash, nullIfEmpty(e.ActorTokenID)})
 	}
 	return out
 }
@@ -133,38 +134,53 @@ func manifestFile(t *testing.T, m *Manifest, name string) File {
 	return File{}
 }
 
-// checkParquetTypes: INTEGER is INT64, REAL DOUBLE, TEXT a UTF-8 byte
-// array (exact decimals too), and NOT NULL columns are REQUIRED.
-func checkParquetTypes(t *testing.T, fx *fixture, table string, meta []parquetColumn) {
+func manifestTable(t *testing.T, m *Manifest, name string) Table {
 	t.Helper()
-	cols := storedEventColumns
-	if table != StoredEvents {
-		var err error
-		if cols, _, err = describe(context.Background(), fx.db.Reader(), table); err != nil {
-			t.Fatal(err)
+	for _, tb := range m.Tables {
+		if tb.Name == name {
+			return tb
 		}
 	}
-	for i, c := range cols {
-		got := meta[i]
-		var want pqformat.Type
-		switch c.Type {
-		case typeInteger:
-			want = pqformat.Type_INT64
-		case typeReal:
-			want = pqformat.Type_DOUBLE
-		default:
-			want = pqformat.Type_BYTE_ARRAY
+	t.Fatalf("manifest lists no table %s", name)
+	return Table{}
+}
+
+// checkParquetTypes reads each column's type from the footer and holds it
+// to the manifest; a decimal as written is a STRING column right after
+// its DECIMAL one. DECIMAL columns are OPTIONAL (a value too wide for one
+// is NULL there), every other column REQUIRED exactly when NOT NULL.
+func checkParquetTypes(t *testing.T, table string, cols []Column, meta []parquetColumn) {
+	t.Helper()
+	i := 0
+	next := func() parquetColumn {
+		if i >= len(meta) {
+			t.Fatalf("%s: the file has %d columns, fewer than the manifest lists", table, len(meta))
 		}
-		if got.physical != want || got.isString != (c.Type == typeText) {
-			t.Errorf("%s.%s: parquet %v string=%v, want %v", table, c.Name, got.physical, got.isString, want)
+		i++
+		return meta[i-1]
+	}
+	for _, c := range cols {
+		got := next()
+		if got.name != c.Name || got.typeName() != c.Parquet {
+			t.Errorf("%s.%s: parquet column %s of type %s, manifest says %s", table, c.Name, got.name, got.typeName(), c.Parquet)
 		}
 		wantRep := pqformat.FieldRepetitionType_REQUIRED
-		if c.Nullable {
+		if c.Nullable || strings.HasPrefix(c.Parquet, "DECIMAL") {
 			wantRep = pqformat.FieldRepetitionType_OPTIONAL
 		}
 		if got.repetition != wantRep {
 			t.Errorf("%s.%s: %v, want %v", table, c.Name, got.repetition, wantRep)
 		}
+		if c.AsWritten == "" {
+			continue
+		}
+		text := next()
+		if text.name != c.AsWritten || text.typeName() != "STRING" || c.AsWritten != c.Name+"_text" || c.Parquet != "DECIMAL(38,18)" {
+			t.Errorf("%s.%s: as-written column %s %s (manifest %s, %s)", table, c.Name, text.name, text.typeName(), c.AsWritten, c.Parquet)
+		}
+	}
+	if i != len(meta) {
+		t.Errorf("%s: the file has %d columns, the manifest %d", table, len(meta), i)
 	}
 }
 

@@ -57,8 +57,12 @@ func writeFiles(m *Manifest, stage, table string, cols []Column, opts Options, s
 		if err := outs[i].finish(); err != nil {
 			return fmt.Errorf("export %s: %w", table, err)
 		}
-		m.Files = append(m.Files, File{Name: filepath.Base(outs[i].f.Name()), Table: table, Format: opts.Formats[i],
-			Rows: rows, Bytes: outs[i].n, SHA256: hex.EncodeToString(outs[i].h.Sum(nil))})
+		f := File{Name: filepath.Base(outs[i].f.Name()), Table: table, Format: opts.Formats[i],
+			Rows: rows, Bytes: outs[i].n, SHA256: hex.EncodeToString(outs[i].h.Sum(nil))}
+		if ps, ok := s.(*parquetSink); ok {
+			f.OutOfRange = ps.outOfRange
+		}
+		m.Files = append(m.Files, f)
 	}
 	m.Tables = append(m.Tables, Table{Name: table, Rows: rows, Columns: cols})
 	return nil

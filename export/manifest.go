@@ -56,6 +56,10 @@ type File struct {
 	Rows   int64  `json:"rows"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// OutOfRange counts, per DECIMAL column of a Parquet file, the values
+	// too wide for DECIMAL(38,s): NULL there, exact in the CSV and JSON
+	// Lines files and, for a decimal as written, in its _text column.
+	OutOfRange map[string]int64 `json:"out_of_range,omitempty"`
 }
 
 // ErrManifestMismatch is wrapped by every VerifyManifest error about a

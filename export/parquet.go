@@ -23,48 +23,85 @@ const parquetRowGroupRows = 64 * 1024
 // parquetBatch rows go to the writer at once, amortizing its per-call cost.
 const parquetBatch = 512
 
-// parquetSink writes one table as a Parquet file with a schema built from
-// the table's columns: INTEGER is INT64, REAL is DOUBLE, TEXT is a STRING
-// byte array (decimals included: exact text, no float), BLOB a plain byte
-// array. A nullable column is OPTIONAL, a NOT NULL one REQUIRED.
+// parquetSink writes one table as a Parquet file typed by its columns'
+// kinds (docs/exports.md, "Types"): exact decimals are DECIMAL, with the
+// text as written in a STRING column beside a DECIMAL(38,18) one;
+// instants TIMESTAMP(NANOS, UTC); days DATE; 0/1 flags BOOLEAN; JSON
+// text JSON; other INTEGER INT64, REAL DOUBLE, TEXT STRING, BLOB a plain
+// byte array. A nullable column is OPTIONAL, a NOT NULL one REQUIRED,
+// except that a DECIMAL column is always OPTIONAL: a value too wide for
+// it is written NULL there (and counted) rather than failing the export,
+// since no one can change an event once it is in the log.
 type parquetSink struct {
-	w        *parquet.Writer
-	optional []bool
-	batch    []parquet.Row
+	w      *parquet.Writer
+	leaves []parquetLeaf
+	batch  []parquet.Row
+	// outOfRange counts, per DECIMAL column, values written NULL because
+	// they do not fit it.
+	outOfRange map[string]int64
+	dec        [16]byte
+}
+
+// parquetLeaf is one column of the file; a decimal's as-written column
+// is a second leaf fed from the same table column.
+type parquetLeaf struct {
+	col       Column
+	asWritten bool
+	optional  bool
 }
 
 func newParquetSink(w io.Writer, table string, cols []Column, createdBy string) *parquetSink {
-	fields := make([]parquet.Field, len(cols))
-	optional := make([]bool, len(cols))
-	for i, c := range cols {
-		var n parquet.Node
-		switch c.Type {
-		case typeInteger:
-			n = parquet.Int(64)
-		case typeReal:
-			n = parquet.Leaf(parquet.DoubleType)
-		case typeText:
-			n = parquet.String()
-		default:
-			n = parquet.Leaf(parquet.ByteArrayType)
-		}
-		if c.Nullable {
+	var fields []parquet.Field
+	s := &parquetSink{}
+	add := func(name string, n parquet.Node, leaf parquetLeaf) {
+		if leaf.optional {
 			n = parquet.Optional(n)
 		} else {
 			n = parquet.Required(n)
 		}
-		optional[i] = c.Nullable
-		fields[i] = &namedField{Node: n, name: c.Name}
+		fields = append(fields, &namedField{Node: n, name: name})
+		s.leaves = append(s.leaves, leaf)
+	}
+	for _, c := range cols {
+		add(c.Name, parquetNode(c), parquetLeaf{col: c, optional: c.Nullable || c.kind.scale() >= 0})
+		if c.AsWritten != "" {
+			add(c.AsWritten, parquet.String(), parquetLeaf{col: c, asWritten: true, optional: c.Nullable})
+		}
 	}
 	schema := parquet.NewSchema(table, orderedGroup{fields: fields})
-	pw := parquet.NewWriter(w, schema,
+	s.w = parquet.NewWriter(w, schema,
 		parquet.Compression(&snappy.Codec{}),
 		parquet.DataPageVersion(2),
 		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
 		parquet.CreatedBy("kpitrail", createdBy, ""),
 		parquet.KeyValueMetadata("kpitrail.table", table),
 	)
-	return &parquetSink{w: pw, optional: optional}
+	return s
+}
+
+func parquetNode(c Column) parquet.Node {
+	if scale := c.kind.scale(); scale >= 0 {
+		return parquet.Decimal(scale, decimalPrecision, parquet.FixedLenByteArrayType(16))
+	}
+	switch c.kind {
+	case logicalInstant:
+		return parquet.Timestamp(parquet.Nanosecond)
+	case logicalDay:
+		return parquet.Date()
+	case logicalBoolean:
+		return parquet.Leaf(parquet.BooleanType)
+	case logicalJSON:
+		return parquet.JSON()
+	}
+	switch c.Type {
+	case typeInteger:
+		return parquet.Int(64)
+	case typeReal:
+		return parquet.Leaf(parquet.DoubleType)
+	case typeText:
+		return parquet.String()
+	}
+	return parquet.Leaf(parquet.ByteArrayType)
 }
 
 func (s *parquetSink) row(vals []any) error {
@@ -76,31 +113,78 @@ func (s *parquetSink) row(vals []any) error {
 	}
 	last := len(s.batch) - 1
 	r := s.batch[last][:0]
-	for i, v := range vals {
-		var pv parquet.Value
-		switch x := v.(type) {
-		case int64:
-			pv = parquet.Int64Value(x)
-		case float64:
-			pv = parquet.DoubleValue(x)
-		case string:
-			pv = parquet.ByteArrayValue([]byte(x))
-		case []byte:
-			pv = parquet.ByteArrayValue(x)
+	v, i := any(nil), 0
+	for j, leaf := range s.leaves {
+		if !leaf.asWritten {
+			v, i = vals[i], i+1
+		}
+		pv, err := s.value(leaf, v)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", leaf.col.Name, err)
 		}
 		// The definition level says null (0) or present (1) for an
 		// optional column; a required column has only level 0.
 		def := 0
-		if s.optional[i] && v != nil {
+		if leaf.optional && !pv.IsNull() {
 			def = 1
 		}
-		r = append(r, pv.Level(0, def, i))
+		r = append(r, pv.Level(0, def, j))
 	}
 	s.batch[last] = r
 	if len(s.batch) == parquetBatch {
 		return s.flush()
 	}
 	return nil
+}
+
+// value converts one normalized value to the leaf's type.
+func (s *parquetSink) value(leaf parquetLeaf, v any) (parquet.Value, error) {
+	switch x := v.(type) {
+	case nil:
+		return parquet.Value{}, nil
+	case int64:
+		if leaf.col.kind != logicalBoolean {
+			return parquet.Int64Value(x), nil
+		}
+		if x != 0 && x != 1 {
+			return parquet.Value{}, fmt.Errorf("%d is not a boolean 0 or 1", x)
+		}
+		return parquet.BooleanValue(x == 1), nil
+	case float64:
+		return parquet.DoubleValue(x), nil
+	case []byte:
+		return parquet.ByteArrayValue(x), nil
+	case string:
+		if leaf.asWritten {
+			return parquet.ByteArrayValue([]byte(x)), nil
+		}
+		if scale := leaf.col.kind.scale(); scale >= 0 {
+			fits, err := decimalBytes(&s.dec, x, scale)
+			if err != nil {
+				return parquet.Value{}, err
+			}
+			if !fits {
+				if s.outOfRange == nil {
+					s.outOfRange = map[string]int64{}
+				}
+				s.outOfRange[leaf.col.Name]++
+				return parquet.Value{}, nil
+			}
+			// A value refers to its bytes until the batch is written.
+			b := s.dec
+			return parquet.FixedLenByteArrayValue(b[:]), nil
+		}
+		switch leaf.col.kind {
+		case logicalInstant:
+			ns, err := instantNanos(x)
+			return parquet.Int64Value(ns), err
+		case logicalDay:
+			d, err := dayNumber(x)
+			return parquet.Int32Value(d), err
+		}
+		return parquet.ByteArrayValue([]byte(x)), nil
+	}
+	return parquet.Value{}, fmt.Errorf("unexpected %T value", v)
 }
 
 func (s *parquetSink) flush() error {

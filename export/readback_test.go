@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/xitongsys/parquet-go-source/local"
 	pqformat "github.com/xitongsys/parquet-go/parquet"
@@ -158,12 +161,72 @@ func readJSONL(t *testing.T, path string, want sqliteTable) (columns []string, r
 type parquetColumn struct {
 	name       string
 	physical   pqformat.Type
+	length     int32 // FIXED_LEN_BYTE_ARRAY's width
+	logical    *pqformat.LogicalType
 	isString   bool
 	repetition pqformat.FieldRepetitionType
 }
 
+// typeName spells a column's type as the manifest does, from the footer
+// alone: the logical type where there is one, else the physical type.
+func (c parquetColumn) typeName() string {
+	l := c.logical
+	switch {
+	case l == nil:
+	case l.DECIMAL != nil:
+		if c.physical != pqformat.Type_FIXED_LEN_BYTE_ARRAY || c.length != 16 {
+			return fmt.Sprintf("DECIMAL on %v(%d)", c.physical, c.length)
+		}
+		return fmt.Sprintf("DECIMAL(%d,%d)", l.DECIMAL.Precision, l.DECIMAL.Scale)
+	case l.TIMESTAMP != nil:
+		if l.TIMESTAMP.Unit.NANOS != nil && l.TIMESTAMP.IsAdjustedToUTC && c.physical == pqformat.Type_INT64 {
+			return "TIMESTAMP(NANOS,UTC)"
+		}
+		return fmt.Sprintf("TIMESTAMP(%v)", l.TIMESTAMP)
+	case l.DATE != nil && c.physical == pqformat.Type_INT32:
+		return "DATE"
+	case l.JSON != nil && c.physical == pqformat.Type_BYTE_ARRAY:
+		return "JSON"
+	case l.STRING != nil && c.physical == pqformat.Type_BYTE_ARRAY:
+		return "STRING"
+	case l.INTEGER != nil:
+		if c.physical == pqformat.Type_INT64 && l.INTEGER.BitWidth == 64 && l.INTEGER.IsSigned {
+			return "INT64"
+		}
+		return fmt.Sprintf("INTEGER(%v)", l.INTEGER)
+	default:
+		return fmt.Sprintf("%v on %v", l, c.physical)
+	}
+	switch c.physical {
+	case pqformat.Type_INT64:
+		return "INT64"
+	case pqformat.Type_DOUBLE:
+		return "DOUBLE"
+	case pqformat.Type_BOOLEAN:
+		return "BOOLEAN"
+	case pqformat.Type_BYTE_ARRAY:
+		return "BYTE_ARRAY"
+	}
+	return c.physical.String()
+}
+
+// unscaled is a DECIMAL's unscaled value in decimal digits, as read back.
+type unscaled string
+
+// twosComplement reads a FIXED_LEN_BYTE_ARRAY decimal: big-endian two's
+// complement.
+func twosComplement(b []byte) *big.Int {
+	v := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return v
+}
+
 // readParquet reads a Parquet file with xitongsys/parquet-go's column
-// reader: a definition level of 0 in an optional column is NULL.
+// reader: a definition level of 0 in an optional column is NULL. DECIMAL
+// values come back as unscaled, DATE as int32 days, TIMESTAMP as int64
+// nanoseconds, BOOLEAN as bool.
 func readParquet(t *testing.T, path string) (meta []parquetColumn, columns []string, rows [][]any) {
 	t.Helper()
 	fr, err := local.NewLocalFileReader(path)
@@ -180,7 +243,8 @@ func readParquet(t *testing.T, path string) (meta []parquetColumn, columns []str
 	for i, el := range pr.Footer.Schema[1:] { // [0] is the root group
 		// The reader renames the footer's columns to Go names; the
 		// file's own names are kept as ExName.
-		c := parquetColumn{name: pr.SchemaHandler.Infos[i+1].ExName, physical: el.GetType(), repetition: el.GetRepetitionType()}
+		c := parquetColumn{name: pr.SchemaHandler.Infos[i+1].ExName, physical: el.GetType(), repetition: el.GetRepetitionType(),
+			length: el.GetTypeLength(), logical: el.LogicalType}
 		c.isString = el.ConvertedType != nil && *el.ConvertedType == pqformat.ConvertedType_UTF8
 		meta = append(meta, c)
 		columns = append(columns, c.name)
@@ -204,11 +268,84 @@ func readParquet(t *testing.T, path string) (meta []parquetColumn, columns []str
 			if c.repetition == pqformat.FieldRepetitionType_OPTIONAL && dls[i] == 0 {
 				v = nil
 			}
-			if s, ok := v.(string); ok && !c.isString {
-				v = []byte(s) // this reader hands BYTE_ARRAY over as a string
+			if s, ok := v.(string); ok {
+				switch {
+				case c.logical != nil && c.logical.DECIMAL != nil:
+					v = unscaled(twosComplement([]byte(s)).String())
+				case !c.isString && (c.logical == nil || c.logical.JSON == nil):
+					v = []byte(s) // this reader hands BYTE_ARRAY over as a string
+				}
 			}
 			rows[i][j] = v
 		}
 	}
 	return meta, columns, rows
+}
+
+// parquetOracle is what the Parquet file of a table must hold, worked out
+// from the SQLite rows and the manifest's column types by code of its own:
+// math/big for decimals, time.Parse for instants and days. A decimal as
+// written adds its text column after it.
+func parquetOracle(t *testing.T, want sqliteTable, cols []Column) sqliteTable {
+	t.Helper()
+	if len(cols) != len(want.columns) {
+		t.Fatalf("manifest lists %d columns, the table has %d", len(cols), len(want.columns))
+	}
+	var out sqliteTable
+	for _, c := range cols {
+		out.columns = append(out.columns, c.Name)
+		if c.AsWritten != "" {
+			out.columns = append(out.columns, c.AsWritten)
+		}
+	}
+	for _, r := range want.rows {
+		var row []any
+		for j, c := range cols {
+			row = append(row, typedValue(t, c.Parquet, r[j]))
+			if c.AsWritten != "" {
+				row = append(row, r[j])
+			}
+		}
+		out.rows = append(out.rows, row)
+	}
+	return out
+}
+
+var decimalType = regexp.MustCompile(`^DECIMAL\((\d+),(\d+)\)$`)
+
+func typedValue(t *testing.T, parquetType string, v any) any {
+	t.Helper()
+	if v == nil {
+		return nil
+	}
+	if m := decimalType.FindStringSubmatch(parquetType); m != nil {
+		precision, _ := strconv.Atoi(m[1])
+		scale, _ := strconv.Atoi(m[2])
+		r, ok := new(big.Rat).SetString(v.(string))
+		if !ok {
+			t.Fatalf("%q is not a decimal", v)
+		}
+		r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+		if !r.IsInt() || len(new(big.Int).Abs(r.Num()).String()) > precision {
+			return nil // does not fit: NULL in the file
+		}
+		return unscaled(r.Num().String())
+	}
+	switch parquetType {
+	case "TIMESTAMP(NANOS,UTC)":
+		tm, err := time.Parse(time.RFC3339Nano, v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UnixNano()
+	case "DATE":
+		tm, err := time.Parse(time.DateOnly, v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int32(tm.Unix() / 86400)
+	case "BOOLEAN":
+		return v.(int64) == 1
+	}
+	return v
 }

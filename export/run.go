@@ -142,6 +142,11 @@ func writeAll(ctx context.Context, opts Options, stage, parent string) (*Manifes
 			return nil, err
 		}
 	}
+	if slices.Contains(opts.Formats, FormatCSV) {
+		if err := writeCSVViews(stage, m); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 

@@ -74,9 +74,18 @@ const (
 
 // Column is one column of an exported table, as the manifest lists it.
 type Column struct {
-	Name     string  `json:"name"`
+	Name string `json:"name"`
+	// Type is the SQLite column's type: what CSV and JSON Lines hold.
 	Type     colType `json:"type"`
 	Nullable bool    `json:"nullable"`
+	// Parquet is the column's type in the Parquet file and in the views
+	// of read_csv.sql: DECIMAL(38,s), TIMESTAMP(NANOS,UTC), DATE,
+	// BOOLEAN, JSON, STRING, INT64, DOUBLE or BYTE_ARRAY.
+	Parquet string `json:"parquet"`
+	// AsWritten names the Parquet column beside a DECIMAL(38,18) one that
+	// keeps the decimal's text as written ("77.50").
+	AsWritten string `json:"as_written,omitempty"`
+	kind      logical
 }
 
 // affinity applies SQLite's rules for a declared type (section 3.1 of
@@ -135,6 +144,9 @@ func describe(ctx context.Context, q queryer, table string) (cols []Column, pk [
 	}
 	if len(pk) == 0 {
 		pk = []string{"rowid"} // every table has a primary key today; rowid keeps a keyless one ordered
+	}
+	if err := classify(table, cols); err != nil {
+		return nil, nil, err
 	}
 	return cols, pk, nil
 }

@@ -27,7 +27,7 @@ func (f *Feed) encode(position uint64, c change) (string, *message.Message, erro
 	id := c.messageID(position)
 	body, err := encodeJSON(Event{Type: c.typ, SchemaVersion: SchemaVersion, MessageID: id, Position: position,
 		Index: c.index, EventID: c.event.ID, EventName: c.event.Name, RecordedAt: c.event.RecordedAt.UTC(),
-		Actor: c.event.Actor, Source: c.event.Source, CorrelationID: c.event.CorrelationID, TaskID: c.taskID, Data: data})
+		Actor: c.event.Actor, ActorTokenID: c.event.ActorTokenID, Source: c.event.Source, CorrelationID: c.event.CorrelationID, TaskID: c.taskID, Data: data})
 	if err != nil {
 		return "", nil, err
 	}

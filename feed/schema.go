@@ -3,6 +3,9 @@ package feed
 import (
 	"encoding/json"
 	"time"
+
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/nats-io/nats.go"
 )
 
 // Integration event types. They are a public contract, written out here
@@ -18,6 +21,20 @@ const (
 	TypeProblemClosed           = "problem.closed"
 )
 
+// DataTypes maps every type above to the Go type of its data, for code
+// that describes the feed (the AsyncAPI document). A new type is added
+// here with its constant.
+func DataTypes() map[string]any {
+	return map[string]any{
+		TypeFigureChanged:           FigureChanged{},
+		TypeIndicatorStatusChanged:  IndicatorStatusChanged{},
+		TypeTaskStatusChanged:       TaskStatusChanged{},
+		TypeProblemOpened:           ProblemOpened{},
+		TypeRectificationProgressed: RectificationProgressed{},
+		TypeProblemClosed:           ProblemClosed{},
+	}
+}
+
 // SchemaVersion of every type above. It moves only with an incompatible
 // change, which docs/downstream.md says is published as a new type.
 const SchemaVersion = 1
@@ -29,6 +46,16 @@ const (
 	HeaderPosition = "Kpitrail-Position"
 )
 
+// Headers lists every header of a published message with what it holds,
+// for readers and for the AsyncAPI document.
+var Headers = []struct{ Name, Description string }{
+	{HeaderType, "the integration event type, as in the body's type"},
+	{HeaderSchema, "the type's schema version, as in the body's schema_version"},
+	{HeaderPosition, "the log position the event derives from, as in the body's position"},
+	{nats.MsgIdHdr, "the message id, as in the body's message_id: JetStream drops a republished copy within its duplicate window"},
+	{wmnats.WatermillUUIDHdr, "the same message id, as the router that publishes (watermill) writes it"},
+}
+
 // Event is one published integration event: the envelope common to all
 // types, and the type's fields under data.
 type Event struct {
@@ -39,12 +66,15 @@ type Event struct {
 	MessageID string `json:"message_id"`
 	// Position and Index locate the stored event this derives from in the
 	// KPITRAIL log; EventID and EventName name it.
-	Position      uint64          `json:"position"`
-	Index         int             `json:"index"`
-	EventID       string          `json:"event_id"`
-	EventName     string          `json:"event_name"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	Actor         string          `json:"actor"`
+	Position   uint64    `json:"position"`
+	Index      int       `json:"index"`
+	EventID    string    `json:"event_id"`
+	EventName  string    `json:"event_name"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Actor      string    `json:"actor"`
+	// ActorTokenID is the token the actor used (absent on events stored
+	// before tokens had ids in events).
+	ActorTokenID  string          `json:"actor_token_id,omitempty"`
 	Source        string          `json:"source"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	TaskID        string          `json:"task_id"`

@@ -8,6 +8,7 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/projections"
 )
 
 // EventReader reads the raw log for downstream consumers.
@@ -24,9 +25,9 @@ type eventsPage struct {
 	Last uint64 `json:"last"`
 }
 
-// listEvents pages through the raw log by position. A damaged message is
-// skipped here (it is listed under /v1/admin/dead-letters) but its position
-// still advances Next, so a consumer never loops on it.
+// listEvents pages through the raw log by position. A damaged or foreign
+// message is skipped here (it is listed under /v1/admin/dead-letters) but
+// its position still advances Next, so a consumer never loops on it.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, err := uintParam(q.Get("after"), 0, "after")
@@ -52,19 +53,67 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Kpitrail-As-Of", asOf.UTC().Format(time.RFC3339Nano))
 	}
 	page := eventsPage{Events: []domain.Envelope{}, Next: after, Last: last}
+	var msgs []eventstore.Message
 	if after < last {
 		err = s.cfg.Events.Read(r.Context(), after, eventstore.ReadOptions{Limit: int(limit)}, func(m eventstore.Message) error {
-			page.Next = m.Position
-			for _, e := range m.Events {
-				// as_of keeps only what was recorded by then.
-				if asOf == nil || !e.RecordedAt.After(*asOf) {
-					page.Events = append(page.Events, e)
+			msgs = append(msgs, m)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// hidden is keyed by where an event is, not by its id: a foreign
+	// message can repeat another event's id.
+	type at struct {
+		pos uint64
+		idx int
+	}
+	var hidden map[at]bool
+	if v := NewVisibility(s.scope(r)); !v.All() {
+		// Which task an event concerns is known from the read models, so a
+		// scoped page stops where they stand: an event past them is left
+		// for the next page rather than judged unreadable and skipped.
+		hidden = map[at]bool{}
+		err = s.cfg.Reads.With(r.Context(), nil, func(db *projections.DB) error {
+			cp, err := db.Checkpoint(r.Context())
+			if err != nil {
+				return err
+			}
+			for i, m := range msgs {
+				if m.Position > cp.Position {
+					msgs = msgs[:i]
+					break
+				}
+			}
+			for _, m := range msgs {
+				if m.Foreign != nil {
+					continue
+				}
+				for _, e := range m.Events {
+					ok, err := v.Event(r.Context(), db, e)
+					if err != nil {
+						return err
+					}
+					hidden[at{m.Position, e.Index}] = !ok
 				}
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+	}
+	for _, m := range msgs {
+		page.Next = m.Position
+		if m.Foreign != nil {
+			continue // not kpitrail's: a dead letter, never an event
+		}
+		for _, e := range m.Events {
+			// as_of keeps only what was recorded by then.
+			if (asOf == nil || !e.RecordedAt.After(*asOf)) && !hidden[at{m.Position, e.Index}] {
+				page.Events = append(page.Events, e)
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, page)

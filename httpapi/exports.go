@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"kpitrail/domain"
@@ -20,6 +21,8 @@ type Exports interface {
 	// manifest; its files are then served by File.
 	Create(ctx context.Context, req ExportRequest) (id string, manifest any, err error)
 	File(id, name string) (path string, err error)
+	// List returns the finished exports and the budget they live in.
+	List(ctx context.Context) (any, error)
 }
 
 // ExportRequest is the body of POST /v1/exports.
@@ -31,7 +34,18 @@ type ExportRequest struct {
 }
 
 func (s *Server) exportRoutes() {
+	s.handle("GET /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		out, err := s.cfg.Exports.List(r.Context())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	})
 	s.handle("GET /v1/exports/{file}", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		table, format, ok := strings.Cut(r.PathValue("file"), ".")
 		if !ok {
 			return domain.NotFound("exports are /v1/exports/<table>.<csv|jsonl|parquet>")
@@ -48,6 +62,9 @@ func (s *Server) exportRoutes() {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+table+"."+format+`"`)
 		lw := &lazyHeader{w: w}
 		err = s.cfg.Exports.Stream(r.Context(), lw, table, format, pos)
+		if err != nil && !lw.started {
+			retryLater(w, err)
+		}
 		if err != nil && lw.started {
 			s.log.Error("export stream cut short", "file", r.PathValue("file"), "err", err)
 			return nil
@@ -55,12 +72,16 @@ func (s *Server) exportRoutes() {
 		return err
 	})
 	s.handle("POST /v1/exports", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
 		var req ExportRequest
 		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		id, manifest, err := s.cfg.Exports.Create(r.Context(), req)
 		if err != nil {
+			retryLater(w, err)
 			return err
 		}
 		w.Header().Set("Location", "/v1/exports/"+id+"/manifest.json")
@@ -68,9 +89,18 @@ func (s *Server) exportRoutes() {
 		return nil
 	})
 	s.handle("GET /v1/exports/{id}/{name}", "read", func(w http.ResponseWriter, r *http.Request) error {
-		path, err := s.cfg.Exports.File(r.PathValue("id"), r.PathValue("name"))
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
+		name := r.PathValue("name")
+		path, err := s.cfg.Exports.File(r.PathValue("id"), name)
 		if err != nil {
 			return err
+		}
+		// The export's own media types: ServeFile guesses from the host's
+		// MIME table, which does not know Parquet or SQL everywhere.
+		if ct := s.cfg.Exports.ContentType(strings.TrimPrefix(filepath.Ext(name), ".")); ct != "application/octet-stream" {
+			w.Header().Set("Content-Type", ct)
 		}
 		http.ServeFile(w, r, path)
 		return nil
@@ -90,4 +120,17 @@ func (l *lazyHeader) Write(p []byte) (int, error) {
 		l.w.WriteHeader(http.StatusOK)
 	}
 	return l.w.Write(p)
+}
+
+// retryLater says when to come back from a refusal that passes.
+func retryLater(w http.ResponseWriter, err error) {
+	e, _ := domain.AsError(err)
+	switch {
+	case e != nil && e.Rule == "max_concurrent_replays":
+		w.Header().Set("Retry-After", "2") // a replay takes seconds, and one in progress is shared
+	case domain.ErrorCode(err) == domain.ETOOMANY:
+		w.Header().Set("Retry-After", "10")
+	case domain.ErrorCode(err) == domain.ESTORAGE:
+		w.Header().Set("Retry-After", "3600")
+	}
 }

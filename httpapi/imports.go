@@ -3,14 +3,17 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
+	"kpitrail/auth"
 	"kpitrail/domain"
 )
 
-// MaxImportBytes bounds an uploaded table or figure sheet.
+// MaxImportBytes is the default bound of an uploaded table or figure
+// sheet (Config.ImportMaxBytes).
 const MaxImportBytes = 20 << 20
 
 // ImportRequest is one uploaded file.
@@ -28,49 +31,28 @@ type ImportRequest struct {
 
 // Imports runs imports; the importer and the data directory are wired in cmd.
 type Imports interface {
+	// Begin waits its turn: one import (or undo) runs at a time per data
+	// directory. It returns a domain error when the wait is over.
+	Begin(ctx context.Context) (release func(), err error)
 	Import(ctx context.Context, req ImportRequest) (any, error)
 	Undo(ctx context.Context, batchID string) (any, error)
 	Template(format string) (data []byte, contentType string, err error)
 }
 
 func (s *Server) importRoutes() {
-	s.handle("POST /v1/imports", "write", func(w http.ResponseWriter, r *http.Request) error {
-		q := r.URL.Query()
-		year, err := intParam(q.Get("year"), "year")
-		if err != nil {
-			return err
-		}
-		data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxImportBytes))
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return &domain.Error{Code: domain.ETOOLARGE, Field: "body", Rule: "max_bytes", Message: "an import file may be at most 20 MiB"}
-			}
-			return domain.Invalid("body", "readable", "cannot read the file: %v", err)
-		}
-		kind := q.Get("kind")
-		if kind == "" {
-			kind = "table"
-		}
-		dry := false
-		if v := q.Get("dry_run"); v != "" {
-			if dry, err = strconv.ParseBool(v); err != nil {
-				return domain.Invalid("dry_run", "bool", "must be true or false, got %q", v)
-			}
-		}
-		out, err := s.cfg.Imports.Import(r.Context(), ImportRequest{Kind: kind, Format: q.Get("format"), Filename: q.Get("filename"),
-			Data: data, DryRun: dry, Year: year, Lead: q.Get("lead_department"), Key: r.Header.Get("Idempotency-Key")})
-		if err != nil {
-			return err
-		}
-		status := http.StatusCreated
-		if dry {
-			status = http.StatusOK
-		}
-		writeJSON(w, status, out)
-		return nil
-	})
+	s.handle("POST /v1/imports", "write", s.importFile)
 	s.handle("POST /v1/imports/{batch}/undo", "write", func(w http.ResponseWriter, r *http.Request) error {
+		p, _ := authPrincipal(r)
+		if err := auth.MayImport(p.Role, "table"); err != nil && auth.MayImport(p.Role, "figures") != nil {
+			e := domain.Forbidden("role %s may not undo an import", p.Role)
+			e.Field, e.Rule = "Authorization", "role_may_import"
+			return e
+		}
+		release, err := s.beginImport(w, r)
+		if err != nil {
+			return err
+		}
+		defer release()
 		out, err := s.cfg.Imports.Undo(r.Context(), r.PathValue("batch"))
 		if err != nil {
 			return err
@@ -92,4 +74,81 @@ func (s *Server) importRoutes() {
 		_, err = w.Write(data)
 		return err
 	})
+}
+
+// importFile takes an upload. Everything that can be decided without the
+// file is decided before a byte of it is read: the parameters, whether the
+// caller's role may import this kind at all, the declared size, and the
+// turn (one import at a time). The file is then read within the size
+// limit; what it may inflate to is the importer's limit.
+func (s *Server) importFile(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if err != nil && r.ContentLength != 0 {
+			// Refused before (or while) the file was read: do not read the
+			// rest of it either. net/http would otherwise drain up to 256 KB
+			// of the body before answering, waiting on a client that sends
+			// slowly; closing the connection afterwards skips that.
+			w.Header().Set("Connection", "close")
+		}
+	}()
+	q := r.URL.Query()
+	kind := q.Get("kind")
+	if kind == "" {
+		kind = "table"
+	}
+	p, _ := authPrincipal(r)
+	if err := auth.MayImport(p.Role, kind); err != nil {
+		return err
+	}
+	year, err := intParam(q.Get("year"), "year")
+	if err != nil {
+		return err
+	}
+	dry := false
+	if v := q.Get("dry_run"); v != "" {
+		if dry, err = strconv.ParseBool(v); err != nil {
+			return domain.Invalid("dry_run", "bool", "must be true or false, got %q", v)
+		}
+	}
+	limit := s.cfg.ImportMaxBytes
+	if r.ContentLength > limit {
+		return importTooLarge(limit)
+	}
+	release, err := s.beginImport(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return importTooLarge(limit)
+		}
+		return domain.Invalid("body", "readable", "cannot read the file: %v", err)
+	}
+	out, err := s.cfg.Imports.Import(r.Context(), ImportRequest{Kind: kind, Format: q.Get("format"), Filename: q.Get("filename"),
+		Data: data, DryRun: dry, Year: year, Lead: q.Get("lead_department"), Key: r.Header.Get("Idempotency-Key")})
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if dry {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func (s *Server) beginImport(w http.ResponseWriter, r *http.Request) (func(), error) {
+	release, err := s.cfg.Imports.Begin(r.Context())
+	if err != nil {
+		w.Header().Set("Retry-After", "10")
+	}
+	return release, err
+}
+
+func importTooLarge(limit int64) error {
+	return &domain.Error{Code: domain.ETOOLARGE, Field: "body", Rule: "max_bytes",
+		Message: fmt.Sprintf("an import file may be at most %d MiB", limit>>20)}
 }

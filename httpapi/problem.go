@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -17,7 +18,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case domain.EINTERNAL:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case domain.ECONFLICT:
-		w.Header().Set("ETag", etag(*p.CurrentVersion))
+		if p.CurrentVersion != nil {
+			w.Header().Set("ETag", etag(*p.CurrentVersion))
+		}
 	case domain.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpitrail"`)
 	}
@@ -36,7 +39,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, v)
 }
 
-func writeBody(w http.ResponseWriter, v any) {
+func writeBody(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	// Chinese text and full-width punctuation go out as themselves, and
 	// HTML-looking text is not mangled into \u003c escapes.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"kpitrail/audit"
 	"kpitrail/domain"
 	"kpitrail/projections"
 )
@@ -27,9 +26,16 @@ func (s *Server) readRoutes() {
 		}
 		tasks, err := db.TaskBoard(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
 			Department: q.Get("department"), Status: q.Get("status")})
-		return map[string]any{"tasks": tasks}, err
+		if err != nil {
+			return nil, err
+		}
+		tasks = VisibleTasks(s.scope(r), tasks)
+		return map[string]any{"tasks": tasks}, nil
 	}))
 	s.handle("GET /v1/tasks/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableTask(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		return db.GetTask(r.Context(), r.PathValue("id"))
 	}))
 	s.handle("GET /v1/indicators", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
@@ -39,12 +45,34 @@ func (s *Server) readRoutes() {
 			return nil, err
 		}
 		list, err := db.ListIndicators(r.Context(), projections.IndicatorFilter{TaskID: q.Get("task_id"), Year: year, Q: q.Get("q")})
-		return map[string]any{"indicators": list}, err
+		if err != nil {
+			return nil, err
+		}
+		if v := NewVisibility(s.scope(r)); !v.All() {
+			mine := []projections.Indicator{}
+			for _, in := range list {
+				ok, err := v.Task(r.Context(), db, in.TaskID)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					mine = append(mine, in)
+				}
+			}
+			list = mine
+		}
+		return map[string]any{"indicators": list}, nil
 	}))
 	s.handle("GET /v1/indicators/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableIndicator(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		return db.GetIndicator(r.Context(), r.PathValue("id"))
 	}))
 	s.handle("GET /v1/indicators/{id}/figures", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableIndicator(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
 			return nil, err
 		}
@@ -52,14 +80,37 @@ func (s *Server) readRoutes() {
 		return map[string]any{"figures": figs}, err
 	}))
 	s.handle("GET /v1/indicators/{id}/history", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableIndicator(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		in, err := db.GetIndicator(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return nil, err
 		}
 		years, err := db.History(r.Context(), in.Key)
-		return map[string]any{"key": in.Key, "years": years}, err
+		if err != nil {
+			return nil, err
+		}
+		// One key's years may belong to other tasks, led by others.
+		if v := NewVisibility(s.scope(r)); !v.All() {
+			mine := []projections.IndicatorYear{}
+			for _, y := range years {
+				ok, err := v.Task(r.Context(), db, y.TaskID)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					mine = append(mine, y)
+				}
+			}
+			years = mine
+		}
+		return map[string]any{"key": in.Key, "years": years}, nil
 	}))
 	s.handle("GET /v1/indicators/{id}/audit", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableIndicator(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
 			return nil, err
 		}
@@ -80,7 +131,6 @@ func (s *Server) readRoutes() {
 		dl, err := db.DeadLetters(r.Context(), limit)
 		return map[string]any{"dead_letters": dl}, err
 	}))
-	s.handle("GET /v1/audit/verify", "read", s.verify)
 	// Anything else gets a problem document, not the mux's plain text.
 	s.handle("/", "", func(_ http.ResponseWriter, r *http.Request) error {
 		return domain.NotFound("no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path)
@@ -101,6 +151,7 @@ func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) 
 			return err
 		})
 		if err != nil {
+			retryLater(w, err)
 			return err
 		}
 		if asOf != nil {
@@ -117,34 +168,6 @@ func (s *Server) read(q func(r *http.Request, db *projections.DB) (any, error)) 
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-}
-
-// verify walks the whole log (auditors and admins only: it reads every
-// event). ?root=&position=&aggregates= checks a published checkpoint.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	p, _ := authPrincipal(r)
-	if p.Role != "auditor" && p.Role != "admin" {
-		return domain.Forbidden("role %s may not verify the log", p.Role)
-	}
-	var against *audit.Checkpoint
-	q := r.URL.Query()
-	if root := q.Get("root"); root != "" {
-		pos, err := uintParam(q.Get("position"), 0, "position")
-		if err != nil {
-			return err
-		}
-		n, err := intParam(q.Get("aggregates"), "aggregates")
-		if err != nil {
-			return err
-		}
-		against = &audit.Checkpoint{Position: pos, Root: root, Aggregates: n}
-	}
-	rep, err := audit.Verify(r.Context(), s.cfg.Events, against)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
 }
 
 func asOfParam(r *http.Request) (*time.Time, error) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"kpitrail/domain"
+	"kpitrail/metrics"
 )
 
 func (s *Server) routes() {
@@ -13,6 +14,16 @@ func (s *Server) routes() {
 		return nil
 	})
 	s.handle("GET /readyz", "", func(w http.ResponseWriter, _ *http.Request) error {
+		if s.cfg.Fault != nil {
+			if err := s.cfg.Fault(); err != nil {
+				detail := err.Error()
+				if e, ok := domain.AsError(err); ok {
+					detail = e.Message
+				}
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stream guard failed", "detail": detail})
+				return nil
+			}
+		}
 		if s.cfg.Ready != nil && !s.cfg.Ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "catching up"})
 			return nil
@@ -20,12 +31,13 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil
 	})
-	s.handle("GET /metrics", "", func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.cfg.Metrics.WritePrometheus(w)
+	metricsHandler := metrics.Handler(s.cfg.Metrics)
+	s.handle("GET /metrics", "", func(w http.ResponseWriter, r *http.Request) error {
+		metricsHandler.ServeHTTP(w, r)
 		return nil
 	})
 	s.handle("GET /v1/openapi.json", "", serveOpenAPI)
+	s.handle("GET /v1/asyncapi.json", "", s.serveAsyncAPI)
 
 	// Tokens.
 	s.handle("POST /v1/tokens", "admin", s.issueToken)
@@ -124,6 +136,8 @@ func (s *Server) routes() {
 
 	s.controlRoutes()
 	s.readRoutes()
+	s.selfCheckRoutes()
+	s.auditRoutes()
 	s.adminRoutes()
 	s.importRoutes()
 	s.exportRoutes()

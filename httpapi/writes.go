@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -21,6 +20,9 @@ type WriteResponse struct {
 	Position  uint64              `json:"position"`
 	EventIDs  []string            `json:"event_ids"`
 	Events    []EventSummary      `json:"events"`
+	// Created names what the write created by its id field (task_id,
+	// indicator_id, problem_id), whether the request or the server named it.
+	Created map[string]string `json:"created,omitempty"`
 	// Visible is true when the read models already include this write
 	// (always after ?wait=true unless the wait timed out).
 	Visible bool `json:"visible"`
@@ -81,18 +83,20 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, cmd domain.Comm
 		return err
 	}
 	var opts app.Options
+	if r.Header.Get("Idempotency-Key") != "" {
+		opts.Request = app.RequestDigest(r.Method, r.URL.Path, cmd)
+	}
 	if im := r.Header.Get("If-Match"); im != "" {
-		v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(im, "W/"), `"`), 10, 64)
-		if err != nil {
-			return domain.Invalid("If-Match", "version", "must be the aggregate version, e.g. \"3\"")
+		if opts.ExpectedVersion, err = app.ParseExpectedVersion("If-Match", im); err != nil {
+			return err
 		}
-		opts.ExpectedVersion = &v
 	}
 	res, err := s.cfg.Service.Execute(r.Context(), meta, cmd, opts)
 	if err != nil {
 		return err
 	}
-	out := WriteResponse{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs}
+	out := WriteResponse{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs,
+		Created: app.Created(cmd)}
 	for _, e := range res.Events {
 		out.Events = append(out.Events, EventSummary{ID: e.ID, Name: e.Name, AggregateVersion: e.AggregateVersion})
 	}
@@ -131,7 +135,7 @@ func requestMeta(r *http.Request, p auth.Principal) (domain.Meta, error) {
 	}
 	// Keys are scoped to the token: two clients choosing the same key never
 	// see each other's results.
-	return domain.Meta{Actor: p.Actor(), CommandID: p.TokenID + "/" + key, CorrelationID: corr, Source: "api"}, nil
+	return domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: corr, Source: "api"}, nil
 }
 
 func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }

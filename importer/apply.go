@@ -88,8 +88,8 @@ const bulkSlice = 20000
 // one per command). Every command before the refused one is stored, as one
 // by one; commands after it in the same slice, on other indicators, may be
 // stored too, and the report lists each of them with its outcome.
-func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor string) (*ApplyReport, error) {
-	if err := checkBatch(batchID, actor); err != nil {
+func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID string, by domain.Attribution) (*ApplyReport, error) {
+	if err := checkBatch(batchID, by); err != nil {
 		return nil, err
 	}
 	run, err := runID()
@@ -109,11 +109,11 @@ func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor 
 		if isBulk {
 			reqs := make([]app.Request, len(cmds))
 			for i, pc := range cmds {
-				reqs[i] = app.Request{Meta: importMeta(batchID, actor, pc.Key, run), Command: pc.Command}
+				reqs[i] = app.Request{Meta: importMeta(batchID, by, pc.Key, run), Command: pc.Command}
 			}
 			outs = bulk.ExecuteMany(ctx, reqs)
 		} else {
-			r, err := exec.Execute(ctx, importMeta(batchID, actor, cmds[0].Key, run), cmds[0].Command, app.Options{})
+			r, err := exec.Execute(ctx, importMeta(batchID, by, cmds[0].Key, run), cmds[0].Command, app.Options{})
 			outs = []app.Outcome{{Result: r, Err: err}}
 		}
 		var firstErr error
@@ -155,8 +155,9 @@ func (rep *ApplyReport) record(pc PlannedCommand, o app.Outcome, run string) Com
 // the service answers a repeated command id with the original result and
 // its original meta, and the run id is how Apply tells "stored just now"
 // from "stored by an earlier import".
-func importMeta(batchID, actor, key, run string) domain.Meta {
-	return domain.Meta{Actor: actor, CommandID: key, CorrelationID: batchID, CausationID: run, Source: importSource(batchID)}
+func importMeta(batchID string, by domain.Attribution, key, run string) domain.Meta {
+	return domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: key, CorrelationID: batchID, CausationID: run,
+		Source: importSource(batchID)}
 }
 
 func importSource(batchID string) string { return "import:" + batchID }
@@ -168,11 +169,11 @@ func isExists(err error) bool {
 	return ok && e.Code == domain.ECONFLICT && e.Rule == "exists"
 }
 
-func checkBatch(batchID, actor string) error {
+func checkBatch(batchID string, by domain.Attribution) error {
 	if err := domain.ValidateID("batch_id", batchID); err != nil {
 		return err
 	}
-	if actor == "" {
+	if by.Actor == "" {
 		return domain.Invalid("actor", "required", "every import needs an actor")
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 
 const actor = "office:importer"
 
+var by = domain.Attribution{Actor: actor, TokenID: "tok-importer"}
+
 func lastPos(t *testing.T, s *eventstore.Memory) uint64 {
 	t.Helper()
 	p, err := s.LastPosition(context.Background())
@@ -31,13 +33,16 @@ func TestApplyReapplyUndo(t *testing.T) {
 	}
 	n := len(plan.Commands)
 
-	first, err := Apply(ctx, svc, plan, "b1", actor)
+	first, err := Apply(ctx, svc, plan, "b1", by)
 	if err != nil || first.Applied != n || first.AlreadyPresent != 0 {
 		t.Fatalf("first apply %+v, %v", first, err)
 	}
+	if envs, err := store.Load(ctx, plan.Commands[0].Command.Target()); err != nil || envs[0].Actor != actor || envs[0].ActorTokenID != by.TokenID {
+		t.Fatalf("imported events not attributed to the importer's token: %v %+v", err, envs)
+	}
 	after := lastPos(t, store)
 	for _, batch := range []string{"b1", "b2"} {
-		again, err := Apply(ctx, svc, plan, batch, actor)
+		again, err := Apply(ctx, svc, plan, batch, by)
 		if err != nil || again.Applied != 0 || again.AlreadyPresent != n {
 			t.Fatalf("re-apply as %s: %+v, %v", batch, again, err)
 		}
@@ -50,12 +55,12 @@ func TestApplyReapplyUndo(t *testing.T) {
 	}
 
 	// b2 stored nothing, so it has nothing to undo.
-	u2, err := Undo(ctx, svc, plan, "b2", actor)
+	u2, err := Undo(ctx, svc, plan, "b2", by)
 	if err != nil || u2.TasksWithdrawn != 0 || u2.NotFromBatch != n || lastPos(t, store) != after {
 		t.Fatalf("undo b2 %+v, %v", u2, err)
 	}
 
-	u1, err := Undo(ctx, svc, plan, "b1", actor)
+	u1, err := Undo(ctx, svc, plan, "b1", by)
 	if err != nil || u1.TasksWithdrawn != 20 || u1.Covered != n-20 || len(u1.NotCompensated) != 0 {
 		t.Fatalf("undo b1 %+v, %v", u1, err)
 	}
@@ -75,12 +80,12 @@ func TestApplyReapplyUndo(t *testing.T) {
 		t.Fatalf("last event %s %+v (of %d)", last.Name, ev, len(envs))
 	}
 
-	u1again, err := Undo(ctx, svc, plan, "b1", actor)
+	u1again, err := Undo(ctx, svc, plan, "b1", by)
 	if err != nil || u1again.TasksWithdrawn != 0 || u1again.AlreadyUndone != 20 || lastPos(t, store) != undone {
 		t.Fatalf("second undo %+v, %v", u1again, err)
 	}
 	// Re-importing does not revive an undone import.
-	if rep, err := Apply(ctx, svc, plan, "b3", actor); err != nil || rep.Applied != 0 || lastPos(t, store) != undone {
+	if rep, err := Apply(ctx, svc, plan, "b3", by); err != nil || rep.Applied != 0 || lastPos(t, store) != undone {
 		t.Fatalf("apply after undo %+v, %v", rep, err)
 	}
 }
@@ -97,13 +102,13 @@ func TestApplyLeavesExistingAggregates(t *testing.T) {
 	if _, err := svc.Execute(ctx, meta, reg, app.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Apply(ctx, svc, plan, "b1", actor)
+	rep, err := Apply(ctx, svc, plan, "b1", by)
 	if err != nil || rep.Existing != 1 || rep.Applied != len(plan.Commands)-1 || rep.Results[0].Outcome != OutcomeExisting {
 		t.Fatalf("%+v, %v", rep, err)
 	}
 	// The task was not the batch's: undo leaves it, and its narrative has
 	// no compensation.
-	u, err := Undo(ctx, svc, plan, "b1", actor)
+	u, err := Undo(ctx, svc, plan, "b1", by)
 	if err != nil || u.TasksWithdrawn != 19 || len(u.NotCompensated) != 1 || u.NotCompensated[0].Line != 6 {
 		t.Fatalf("%+v, %v", u, err)
 	}
@@ -128,7 +133,7 @@ func TestApplyStopsAtTheFirstRefusal(t *testing.T) {
 			exec = svc
 		}
 		plan, _ := Plan(seedTable(t), PlanOptions{})
-		rep, err := Apply(ctx, exec, plan, "b1", actor)
+		rep, err := Apply(ctx, exec, plan, "b1", by)
 		if err == nil || domain.ErrorCode(err) != domain.EFORBIDDEN || !strings.Contains(err.Error(), "line 8,") {
 			t.Fatalf("bulk %v: err %v", bulk, err)
 		}
@@ -167,7 +172,7 @@ func TestApplyStopsAtTheFirstRefusal(t *testing.T) {
 	}
 	svc := app.NewService(eventstore.NewMemory(nil))
 	plan, _ := Plan(seedTable(t), PlanOptions{})
-	if _, err := Apply(context.Background(), svc, plan, "", actor); err == nil {
+	if _, err := Apply(context.Background(), svc, plan, "", by); err == nil {
 		t.Error("empty batch id accepted")
 	}
 }
@@ -199,7 +204,7 @@ func TestStoredTextIsTheTableText(t *testing.T) {
 	svc := app.NewService(store)
 	tb := seedTable(t)
 	plan, _ := Plan(tb, PlanOptions{})
-	if _, err := Apply(ctx, svc, plan, "b1", actor); err != nil {
+	if _, err := Apply(ctx, svc, plan, "b1", by); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range tb.Rows {

@@ -19,7 +19,12 @@ const figureKeyPrefix = "fig-"
 // nothing: every row is checked, every refusal is returned as RowErrors with
 // its line and column, and a batch with any error plans nothing.
 func PlanFigures(r io.Reader, format Format) (*ImportPlan, error) {
-	recs, err := readRecords(r, format)
+	return PlanFiguresWith(r, format, DefaultLimits)
+}
+
+// PlanFiguresWith is PlanFigures within lim.
+func PlanFiguresWith(r io.Reader, format Format, lim Limits) (*ImportPlan, error) {
+	recs, enc, err := readRecords(r, format, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +38,7 @@ func PlanFigures(r io.Reader, format Format) (*ImportPlan, error) {
 	fp := &figurePlanner{idx: idx, b: newBuilder(figureKeyPrefix), defs: map[string]*indicatorDef{}, refused: map[domain.AggregateRef]bool{}}
 	// Empty lists, not null: a figure sheet has no dimensions, and usually no
 	// warnings, and the API's document says both are arrays.
-	p := &ImportPlan{Summary: Summary{Dimensions: []string{}, Warnings: []Warning{}}}
+	p := &ImportPlan{Summary: Summary{Dimensions: []string{}, Warnings: []Warning{}, Encoding: enc}}
 	for _, u := range unknown {
 		p.Summary.Warnings = append(p.Summary.Warnings, Warning{Line: recs[0].line, Code: WarnUnknownColumn,
 			Message: fmt.Sprintf("column %q is not one of %s and is ignored", u, strings.Join(FigureColumns, ", "))})

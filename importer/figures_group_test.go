@@ -72,7 +72,7 @@ func TestAnIndicatorsRowsAreStoredInFewMessages(t *testing.T) {
 	svc := app.NewService(store)
 	register(t, svc)
 	before := lastPos(t, store)
-	rep, err := Apply(ctx, svc, p, "b1", actor)
+	rep, err := Apply(ctx, svc, p, "b1", by)
 	if err != nil || rep.Applied != len(p.Commands) {
 		t.Fatalf("apply %+v, %v", rep, err)
 	}
@@ -89,7 +89,7 @@ func TestAnIndicatorsRowsAreStoredInFewMessages(t *testing.T) {
 			}
 		}
 	}
-	if again, err := Apply(ctx, svc, p, "b2", actor); err != nil || again.AlreadyPresent != len(p.Commands) || lastPos(t, store) != before+8 {
+	if again, err := Apply(ctx, svc, p, "b2", by); err != nil || again.AlreadyPresent != len(p.Commands) || lastPos(t, store) != before+8 {
 		t.Fatalf("re-apply %+v, %v", again, err)
 	}
 }
@@ -114,10 +114,10 @@ func TestUndoRetractsEveryFigureOfAGroup(t *testing.T) {
 		}
 	}
 	p.Commands = p.Commands[2:]
-	if _, err := Apply(ctx, svc, p, "b1", actor); err != nil {
+	if _, err := Apply(ctx, svc, p, "b1", by); err != nil {
 		t.Fatal(err)
 	}
-	u, err := Undo(ctx, svc, p, "b1", actor)
+	u, err := Undo(ctx, svc, p, "b1", by)
 	if err != nil || u.FiguresRetracted != 6 || len(u.NotCompensated) != 0 {
 		t.Fatalf("undo %+v, %v", u, err)
 	}
@@ -127,7 +127,7 @@ func TestUndoRetractsEveryFigureOfAGroup(t *testing.T) {
 			t.Errorf("window %d still has %+v", m, f)
 		}
 	}
-	if again, err := Undo(ctx, svc, p, "b1", actor); err != nil || again.FiguresRetracted != 0 {
+	if again, err := Undo(ctx, svc, p, "b1", by); err != nil || again.FiguresRetracted != 0 {
 		t.Fatalf("second undo %+v, %v", again, err)
 	}
 }

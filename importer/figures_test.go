@@ -119,7 +119,7 @@ func TestFigureTemplates(t *testing.T) {
 	if !bytes.HasPrefix(csvT, utf8BOM) {
 		t.Error("CSV template without BOM")
 	}
-	recs, err := readRecords(bytes.NewReader(csvT), CSV)
+	recs, _, err := readRecords(bytes.NewReader(csvT), CSV, DefaultLimits)
 	if err != nil || len(recs) != 1 || !reflect.DeepEqual(recs[0].cells, FigureColumns) {
 		t.Fatalf("csv template %v %v", recs, err)
 	}
@@ -181,14 +181,14 @@ func TestApplyFiguresAfterTheTable(t *testing.T) {
 	store := eventstore.NewMemory(nil)
 	svc := app.NewService(store)
 	table, _ := Plan(seedTable(t), PlanOptions{})
-	if _, err := Apply(ctx, svc, table, "t1", actor); err != nil {
+	if _, err := Apply(ctx, svc, table, "t1", by); err != nil {
 		t.Fatal(err)
 	}
 	figs, err := PlanFigures(strings.NewReader(validSheet()), CSV)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Apply(ctx, svc, figs, "f1", actor)
+	rep, err := Apply(ctx, svc, figs, "f1", by)
 	if err != nil || rep.Applied != len(figs.Commands) {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -198,10 +198,10 @@ func TestApplyFiguresAfterTheTable(t *testing.T) {
 		t.Errorf("current %+v", cur)
 	}
 	before := lastPos(t, store)
-	if rep, err := Apply(ctx, svc, figs, "f2", actor); err != nil || rep.AlreadyPresent != len(figs.Commands) || lastPos(t, store) != before {
+	if rep, err := Apply(ctx, svc, figs, "f2", by); err != nil || rep.AlreadyPresent != len(figs.Commands) || lastPos(t, store) != before {
 		t.Fatalf("re-apply %+v %v", rep, err)
 	}
-	u, err := Undo(ctx, svc, figs, "f1", actor)
+	u, err := Undo(ctx, svc, figs, "f1", by)
 	if err != nil || u.IndicatorsWithdrawn != 3 || u.Covered != len(figs.Commands)-3 || len(u.NotCompensated) != 0 {
 		t.Fatalf("undo %+v %v", u, err)
 	}
@@ -211,7 +211,7 @@ func TestUndoRetractsFiguresOnIndicatorsDefinedElsewhere(t *testing.T) {
 	ctx := context.Background()
 	svc := app.NewService(eventstore.NewMemory(nil))
 	table, _ := Plan(seedTable(t), PlanOptions{})
-	if _, err := Apply(ctx, svc, table, "t1", actor); err != nil {
+	if _, err := Apply(ctx, svc, table, "t1", by); err != nil {
 		t.Fatal(err)
 	}
 	figs, _ := PlanFigures(strings.NewReader(validSheet()), CSV)
@@ -220,11 +220,11 @@ func TestUndoRetractsFiguresOnIndicatorsDefinedElsewhere(t *testing.T) {
 	if _, err := svc.Execute(ctx, domain.Meta{Actor: "office:张三", CommandID: "by-hand", Source: "api"}, def, app.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Apply(ctx, svc, figs, "f1", actor)
+	rep, err := Apply(ctx, svc, figs, "f1", by)
 	if err != nil || rep.Existing != 1 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	u, err := Undo(ctx, svc, figs, "f1", actor)
+	u, err := Undo(ctx, svc, figs, "f1", by)
 	if err != nil || u.IndicatorsWithdrawn != 2 || u.FiguresRetracted != 1 || len(u.NotCompensated) != 0 {
 		t.Fatalf("undo %+v %v", u, err)
 	}

@@ -45,6 +45,9 @@ type Summary struct {
 	Targets           int       `json:"targets,omitempty"`
 	Figures           int       `json:"figures,omitempty"`
 	Warnings          []Warning `json:"warnings"`
+	// Encoding is the text encoding found in a TSV or CSV file: utf-8 or
+	// utf-8-bom (others are refused); absent for XLSX.
+	Encoding Encoding `json:"encoding,omitempty"`
 }
 
 // tableKeyPrefix marks command ids made by the table import.
@@ -57,6 +60,7 @@ const tableKeyPrefix = "imp-"
 // store; otherwise the error lists every refusal with its line.
 func Plan(t *Table, opts PlanOptions) (*ImportPlan, error) {
 	p := &ImportPlan{Year: t.Year, LeadDepartment: opts.LeadDepartment}
+	p.Summary.Encoding = t.Encoding
 	p.Summary.Warnings = append(p.Summary.Warnings, t.Warnings...)
 	if opts.Year != 0 {
 		if t.Year != 0 && t.Year != opts.Year {

@@ -20,36 +20,42 @@ type record struct {
 	cells []string
 }
 
-// maxImportBytes bounds what one import may read: a self-check table is a
-// few hundred KB, and an unbounded read is a way to exhaust memory.
-const maxImportBytes = 32 << 20
-
-func readRecords(r io.Reader, format Format) ([]record, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
+// readRecords reads a file's rows within lim, and for TSV and CSV the
+// text encoding it found.
+func readRecords(r io.Reader, format Format, lim Limits) ([]record, Encoding, error) {
+	lim = lim.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read import: %w", err)
+		return nil, "", fmt.Errorf("read import: %w", err)
 	}
-	if len(data) > maxImportBytes {
-		return nil, fmt.Errorf("import is larger than %d MB", maxImportBytes>>20)
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, "", tooLarge("max_bytes", "the file is larger than %d MiB", lim.MaxBytes>>20)
+	}
+	if format == XLSX {
+		recs, err := xlsxRecords(data, lim)
+		return recs, "", err
+	}
+	enc, err := detectEncoding(data)
+	if err != nil {
+		return nil, "", err
 	}
 	switch format {
 	case TSV:
-		return tsvRecords(data), nil
+		return tsvRecords(data, lim), enc, nil
 	case CSV:
-		return csvRecords(data)
-	case XLSX:
-		return xlsxRecords(data)
+		recs, err := csvRecords(data)
+		return recs, enc, err
 	}
-	return nil, fmt.Errorf("format %q: want tsv, csv or xlsx", format)
+	return nil, "", fmt.Errorf("format %q: want tsv, csv or xlsx", format)
 }
 
 // tsvRecords splits on tabs only: TSV as exported from Word tables has no
 // quoting, and a “ or " inside a cell is text.
-func tsvRecords(data []byte) []record {
+func tsvRecords(data []byte, lim Limits) []record {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	var out []record
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), maxImportBytes)
+	sc.Buffer(make([]byte, 0, 64*1024), int(lim.MaxBytes))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
@@ -83,25 +89,39 @@ func csvRecords(data []byte) ([]record, error) {
 // xlsxRecords reads the first sheet. Raw values keep numbers as stored
 // (30.94, not a display format's 30.9); merged cells read as blank below
 // their first row, which is how the table writes a continued dimension.
-func xlsxRecords(data []byte) ([]record, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+// Rows are read one at a time; checkWorkbook has made sure none is wider
+// than maxColumns.
+func xlsxRecords(data []byte, lim Limits) ([]record, error) {
+	if err := checkWorkbook(data, lim); err != nil {
+		return nil, err
+	}
+	opts := lim.xlsxOptions()
+	f, err := excelize.OpenReader(bytes.NewReader(data), opts)
 	if err != nil {
-		return nil, fmt.Errorf("xlsx: %w", err)
+		return nil, xlsxError(err, lim)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, errors.New("xlsx: the workbook has no sheet")
 	}
-	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	rows, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, fmt.Errorf("xlsx sheet %q: %w", sheets[0], err)
+		return nil, fmt.Errorf("xlsx sheet %q: %w", sheets[0], xlsxError(err, lim))
 	}
+	defer rows.Close()
 	var out []record
-	for i, cells := range rows {
-		if !allBlank(cells) {
-			out = append(out, record{line: i + 1, cells: cells})
+	for i := 1; rows.Next(); i++ {
+		cells, err := rows.Columns(opts)
+		if err != nil {
+			return nil, fmt.Errorf("xlsx sheet %q row %d: %w", sheets[0], i, err)
 		}
+		if !allBlank(cells) {
+			out = append(out, record{line: i, cells: cells})
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return nil, fmt.Errorf("xlsx sheet %q: %w", sheets[0], err)
 	}
 	return out, nil
 }

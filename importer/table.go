@@ -19,6 +19,8 @@ type Table struct {
 	HeaderLines []int  // every header row, including the repeats before page groups
 	Rows        []Row
 	Warnings    []Warning
+	// Encoding is the text encoding of a TSV or CSV file; "" for XLSX.
+	Encoding Encoding
 }
 
 // Row is one task (专项任务) of the table.
@@ -86,11 +88,20 @@ const (
 // read or has no header row; everything else it can work around becomes a
 // warning on the line concerned.
 func ParseTable(r io.Reader, format Format) (*Table, error) {
-	recs, err := readRecords(r, format)
+	return ParseTableWith(r, format, DefaultLimits)
+}
+
+// ParseTableWith is ParseTable within lim.
+func ParseTableWith(r io.Reader, format Format, lim Limits) (*Table, error) {
+	recs, enc, err := readRecords(r, format, lim)
 	if err != nil {
 		return nil, err
 	}
-	return assemble(recs)
+	t, err := assemble(recs)
+	if t != nil {
+		t.Encoding = enc
+	}
+	return t, err
 }
 
 type column int

@@ -58,8 +58,8 @@ const (
 // the plan, so running it twice changes nothing. A withdrawn task stays
 // withdrawn: importing the same file again does not revive it, because its
 // registration is already stored.
-func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor string) (*UndoReport, error) {
-	if err := checkBatch(batchID, actor); err != nil {
+func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID string, by domain.Attribution) (*UndoReport, error) {
+	if err := checkBatch(batchID, by); err != nil {
 		return nil, err
 	}
 	run, err := runID()
@@ -70,7 +70,7 @@ func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor s
 	stored := make([]*app.Result, len(plan.Commands))
 	created := map[domain.AggregateRef]bool{}
 	for i, pc := range plan.Commands {
-		r, err := probe(ctx, exec, batchID, actor, pc)
+		r, err := probe(ctx, exec, batchID, by, pc)
 		if err != nil {
 			return rep, err
 		}
@@ -107,7 +107,8 @@ func Undo(ctx context.Context, exec Executor, plan *ImportPlan, batchID, actor s
 			if k > 0 {
 				id += fmt.Sprintf("-%d", k)
 			}
-			meta := domain.Meta{Actor: actor, CommandID: id, CorrelationID: batchID, CausationID: run, Source: importSource(batchID)}
+			meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: id, CorrelationID: batchID, CausationID: run,
+				Source: importSource(batchID)}
 			res, err := exec.Execute(ctx, meta, comp, app.Options{})
 			switch {
 			case err == nil && len(res.Events) > 0 && res.Events[0].CausationID == run:
@@ -165,9 +166,9 @@ func compensation(pc PlannedCommand, r *app.Result, batchID string, created map[
 // original result before it looks at the expected version, and no
 // aggregate is ever at version MaxUint64, so an unknown command id is
 // refused as a conflict and nothing is appended. nil: not stored.
-func probe(ctx context.Context, exec Executor, batchID, actor string, pc PlannedCommand) (*app.Result, error) {
+func probe(ctx context.Context, exec Executor, batchID string, by domain.Attribution, pc PlannedCommand) (*app.Result, error) {
 	never := uint64(math.MaxUint64)
-	meta := domain.Meta{Actor: actor, CommandID: pc.Key, CorrelationID: batchID, Source: importSource(batchID)}
+	meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: pc.Key, CorrelationID: batchID, Source: importSource(batchID)}
 	r, err := exec.Execute(ctx, meta, pc.Command, app.Options{ExpectedVersion: &never})
 	if err == nil {
 		return &r, nil

@@ -6,6 +6,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
 	"kpitrail/auth"
@@ -34,6 +36,8 @@ import (
 const (
 	SubjectPrefix = "kpitrail.cmd."
 	PoisonSubject = "kpitrail.intake.poison"
+	// ReplyPrefix starts every subject the intake answers on.
+	ReplyPrefix = "_INBOX."
 	// StatusHeader carries the HTTP-equivalent status of a reply.
 	StatusHeader = "Kpitrail-Status"
 )
@@ -45,6 +49,12 @@ const (
 	metaAuth    = "authorization"
 	metaKey     = "idempotency_key"
 	metaCorr    = "correlation_id"
+	// The expected version, under either header name.
+	metaExpected = "expected_version"
+	metaIfMatch  = "if_match"
+	// The requester's trace context, for the tracing middleware.
+	metaTraceParent = "traceparent"
+	metaTraceState  = "tracestate"
 )
 
 // Authenticator resolves a bearer token.
@@ -62,6 +72,8 @@ type Config struct {
 	Retries int
 	// MaxBodyBytes bounds a request. Default 512 KiB, as over HTTP.
 	MaxBodyBytes int
+	// Tracer, when it records, opens a span per request (trace.go).
+	Tracer trace.TracerProvider
 }
 
 // Intake is a running command intake.
@@ -117,6 +129,9 @@ func Start(ctx context.Context, cfg Config) (*Intake, error) {
 	// 500 reply (so the requester is not left waiting), then goes to the
 	// poison queue for an operator. Recoverer turns a panic into an error the
 	// retry can see.
+	if mw := traceRequests(cfg.Tracer); mw != nil {
+		router.AddMiddleware(mw)
+	}
 	router.AddMiddleware(
 		poison,
 		in.replyOnFailure,
@@ -170,10 +185,7 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 	}
 	p, err := in.cfg.Auth.Authenticate(ctx, token)
 	if err != nil {
-		if errors.Is(err, auth.ErrBadToken) {
-			return Response{}, domain.Unauthorized("unknown or revoked token")
-		}
-		return Response{}, domain.Internal(err, "authenticate")
+		return Response{}, auth.Refusal(err)
 	}
 	cmd, ok := domain.NewCommand(name)
 	if !ok {
@@ -186,28 +198,51 @@ func (in *Intake) execute(ctx context.Context, name string, msg *message.Message
 		return Response{}, err
 	}
 	key := msg.Metadata.Get(metaKey)
-	if len(key) > 100 {
-		return Response{}, domain.Invalid("Idempotency-Key", "max_length", "at most 100 characters")
+	if len(key) > MaxIdempotencyKey {
+		return Response{}, domain.Invalid(HeaderIdempotencyKey, "max_length", "at most 100 characters")
+	}
+	var opts app.Options
+	if key != "" {
+		opts.Request = app.RequestDigest("NATS", msg.Metadata.Get(metaSubject), cmd)
 	}
 	if key == "" {
 		b := make([]byte, 12)
 		_, _ = rand.Read(b)
 		key = "auto-" + hex.EncodeToString(b)
 	}
-	meta := domain.Meta{Actor: p.Actor(), CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
-	var opts app.Options
-	if v := msg.Metadata.Get("expected_version"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return Response{}, domain.Invalid("Expected-Version", "version", "must be the aggregate version")
-		}
-		opts.ExpectedVersion = &n
+	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: p.TokenID + "/" + key, CorrelationID: msg.Metadata.Get(metaCorr), Source: "nats"}
+	versioned, err := expectedVersion(msg)
+	if err != nil {
+		return Response{}, err
 	}
+	opts.ExpectedVersion = versioned.ExpectedVersion
 	res, err := in.cfg.Service.Execute(auth.WithPrincipal(ctx, p), meta, cmd, opts)
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs}, nil
+	return Response{Aggregate: res.Aggregate, Version: res.Version, Position: res.Position, EventIDs: res.EventIDs,
+		Created: app.Created(cmd)}, nil
+}
+
+// expectedVersion reads If-Match (HTTP's name) or Expected-Version; a
+// request carrying both must give the same version in each.
+func expectedVersion(msg *message.Message) (app.Options, error) {
+	var opts app.Options
+	for _, h := range []struct{ name, meta string }{{HeaderIfMatch, metaIfMatch}, {HeaderExpectedVersion, metaExpected}} {
+		v := msg.Metadata.Get(h.meta)
+		if v == "" {
+			continue
+		}
+		n, err := app.ParseExpectedVersion(h.name, v)
+		if err != nil {
+			return app.Options{}, err
+		}
+		if opts.ExpectedVersion != nil && *opts.ExpectedVersion != *n {
+			return app.Options{}, domain.Invalid(h.name, "matches_if_match", "%s says %d, If-Match says %d: send one of them", h.name, *n, *opts.ExpectedVersion)
+		}
+		opts.ExpectedVersion = n
+	}
+	return opts, nil
 }
 
 // Response is the reply to a successful command.
@@ -216,6 +251,9 @@ type Response struct {
 	Version   uint64              `json:"version"`
 	Position  uint64              `json:"position"`
 	EventIDs  []string            `json:"event_ids"`
+	// Created names what the command created by its id field (task_id,
+	// indicator_id, problem_id).
+	Created map[string]string `json:"created,omitempty"`
 }
 
 func (in *Intake) replyOnFailure(h message.HandlerFunc) message.HandlerFunc {
@@ -239,7 +277,21 @@ func (in *Intake) reply(msg *message.Message, status int, body any) {
 	if reply == "" {
 		return // a plain publish: nobody to answer
 	}
-	data, _ := json.Marshal(body)
+	// A requester names its reply subject. Answering anywhere but an inbox
+	// would let it have kpitrail publish onto an event subject or a
+	// $JS.API subject under kpitrail's name; the NATS permissions refuse
+	// that too (package natsauth), this holds on any cluster.
+	if !strings.HasPrefix(reply, ReplyPrefix) {
+		in.cfg.Logger.Warn("intake: reply subject is not an inbox; not answered", "subject", msg.Metadata.Get(metaSubject), "reply", reply)
+		return
+	}
+	// Not HTML-escaped: a reply is read by programs and people at a
+	// terminal (nats req), never put in a page, so "<token>" stays legible.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	out := nats.NewMsg(reply)
 	out.Data = data
 	out.Header.Set(StatusHeader, strconv.Itoa(status))

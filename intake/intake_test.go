@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,8 @@ import (
 )
 
 type fixture struct {
+	// skew moves the token store's clock forward, to expire tokens.
+	skew   *atomic.Int64
 	nc     *nats.Conn
 	store  *eventstore.JetStream
 	tokens *auth.Tokens
@@ -37,7 +41,9 @@ func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), "")
+	skew := new(atomic.Int64)
+	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{
+		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +67,9 @@ func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
 	}
 	t.Cleanup(func() { in.Close() })
 	admin := auth.Principal{TokenID: "bootstrap", Name: "admin", Role: auth.RoleAdmin}
-	office, _ := tokens.Issue(context.Background(), admin, "考评办", auth.RoleOffice, nil)
-	auditor, _ := tokens.Issue(context.Background(), admin, "审计员", auth.RoleAuditor, nil)
-	return &fixture{nc: nc, store: store, tokens: tokens, office: office.Token, audit: auditor.Token}
+	office, _ := tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "考评办", Role: auth.RoleOffice})
+	auditor, _ := tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "审计员", Role: auth.RoleAuditor})
+	return &fixture{skew: skew, nc: nc, store: store, tokens: tokens, office: office.Token, audit: auditor.Token}
 }
 
 type reply struct {
@@ -158,6 +164,33 @@ func TestRefusedRequestsAppendNothing(t *testing.T) {
 	}
 }
 
+// An expired token is refused over NATS as over HTTP: 401, the problem
+// naming the token's expiry, nothing appended.
+func TestExpiredTokenOverNATS(t *testing.T) {
+	f := setup(t, nil)
+	admin := auth.Principal{TokenID: "bootstrap", Name: "admin", Role: auth.RoleAdmin}
+	short, err := f.tokens.Issue(context.Background(), admin, auth.IssueRequest{Name: "临时", Role: auth.RoleOffice, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`
+	if r := f.request(t, "task.register", short.Token, body); r.status != 200 {
+		t.Fatalf("a live token was refused: %d %v", r.status, r.body)
+	}
+	before := f.last(t)
+	f.skew.Store(int64(time.Hour + time.Second))
+	r := f.request(t, "task.record_narrative", short.Token, `{"task_id":"t","items":["a"]}`)
+	if r.status != 401 || r.body["field"] != "token" || r.body["rule"] != "expired" {
+		t.Fatalf("want 401 naming the token's expiry, got %d %v", r.status, r.body)
+	}
+	if d, _ := r.body["detail"].(string); !strings.Contains(d, "expired at "+short.ExpiresAt.Format(time.RFC3339)) {
+		t.Fatalf("the problem does not say when the token expired: %q", d)
+	}
+	if f.last(t) != before {
+		t.Fatal("an expired token appended")
+	}
+}
+
 // failingStore fails every append as if the store were unreachable.
 type failingStore struct{ app.Store }
 
@@ -177,5 +210,83 @@ func TestTransientFailuresRetryThenPoisonQueue(t *testing.T) {
 	}
 	if _, err := poisoned.NextMsg(5 * time.Second); err != nil {
 		t.Fatalf("the failed command did not reach the poison queue: %v", err)
+	}
+}
+
+// TestRepliesGoToInboxesOnly sends a command whose reply subject is an
+// event subject, as a requester that wants kpitrail to publish there for it
+// would. The command is applied, but nothing is published on that subject:
+// on a cluster where the intake shares kpitrail's NATS user this check is
+// all that stands between a requester and the event log.
+func TestRepliesGoToInboxesOnly(t *testing.T) {
+	f := setup(t, nil)
+	target := "kpitrail.events.task.injected"
+	landed, err := f.nc.SubscribeSync(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := nats.NewMsg(intake.SubjectPrefix + "task.register")
+	msg.Reply = target
+	msg.Data = []byte(`{"task_id":"inject","year":2022,"title":"乡村振兴战略","lead_department":"区农业农村局"}`)
+	msg.Header.Set("Authorization", "Bearer "+f.office)
+	if err := f.nc.PublishMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	// A normal request after it is answered, so the first has been handled.
+	if r := f.request(t, "task.register", f.office, `{"task_id":"after","year":2022,"title":"乡村振兴战略","lead_department":"区农业农村局"}`); r.status != 200 {
+		t.Fatalf("request with an inbox: %d %v", r.status, r.body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		events, err := f.store.Load(context.Background(), domain.AggregateRef{Type: domain.AggregateTask, ID: "inject"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the command with a foreign reply subject was not applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m, err := landed.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("the intake answered on %s: %s", target, m.Data)
+	}
+}
+
+// The expected version travels as If-Match, HTTP's name and syntax, or as
+// Expected-Version; a stale one is a 409 naming the current version, and
+// the two headers must agree when both are sent.
+func TestIfMatchOverNATS(t *testing.T) {
+	f := setup(t, nil)
+	f.request(t, "task.register", f.office, `{"task_id":"t","year":2022,"title":"x","lead_department":"y"}`)
+	narrative := `{"task_id":"t","items":["a"]}`
+	for _, h := range [][]string{{"If-Match", `"1"`}, {"If-Match", `W/"2"`}, {"Expected-Version", "3"}, {"If-Match", "4", "Expected-Version", "4"}} {
+		if r := f.request(t, "task.record_narrative", f.office, narrative, h...); r.status != 200 {
+			t.Fatalf("%v: %d %v", h, r.status, r.body)
+		}
+	}
+	before := f.last(t)
+	for _, tc := range []struct {
+		headers []string
+		status  int
+		field   string
+	}{
+		{[]string{"If-Match", `"2"`}, 409, ""},
+		{[]string{"Expected-Version", "1"}, 409, ""},
+		{[]string{"If-Match", "five"}, 400, "If-Match"},
+		{[]string{"If-Match", "5", "Expected-Version", "4"}, 400, "Expected-Version"},
+	} {
+		r := f.request(t, "task.record_narrative", f.office, narrative, tc.headers...)
+		if r.status != tc.status || (tc.field != "" && r.body["field"] != tc.field) {
+			t.Fatalf("%v: %d %v, want %d naming %q", tc.headers, r.status, r.body, tc.status, tc.field)
+		}
+		if tc.status == 409 && r.body["current_version"] != float64(5) {
+			t.Fatalf("%v: a conflict without the current version 5: %v", tc.headers, r.body)
+		}
+		if f.last(t) != before {
+			t.Fatalf("%v: a refused request appended", tc.headers)
+		}
 	}
 }

@@ -16,10 +16,15 @@ func (requestUnmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 	msg.Metadata.Set(metaSubject, m.Subject)
 	msg.Metadata.Set(metaReply, m.Reply)
 	if m.Header != nil {
-		msg.Metadata.Set(metaAuth, m.Header.Get("Authorization"))
-		msg.Metadata.Set(metaKey, m.Header.Get("Idempotency-Key"))
-		msg.Metadata.Set(metaCorr, m.Header.Get("X-Correlation-Id"))
-		msg.Metadata.Set("expected_version", m.Header.Get("Expected-Version"))
+		msg.Metadata.Set(metaAuth, m.Header.Get(HeaderAuthorization))
+		msg.Metadata.Set(metaKey, m.Header.Get(HeaderIdempotencyKey))
+		msg.Metadata.Set(metaCorr, m.Header.Get(HeaderCorrelationID))
+		msg.Metadata.Set(metaExpected, m.Header.Get(HeaderExpectedVersion))
+		msg.Metadata.Set(metaIfMatch, m.Header.Get(HeaderIfMatch))
+		if tp := m.Header.Get(HeaderTraceParent); tp != "" {
+			msg.Metadata.Set(metaTraceParent, tp)
+			msg.Metadata.Set(metaTraceState, m.Header.Get(HeaderTraceState))
+		}
 	}
 	// The handler answers the inbox itself. Clearing it here keeps the
 	// subscriber's ack step from also sending a "+ACK" to the requester,

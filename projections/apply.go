@@ -27,6 +27,7 @@ type Applied struct {
 // Dead-letter kinds, stored in dead_letters.kind.
 const (
 	DeadMalformed   = "malformed"     // the stored bytes are not a kpitrail message
+	DeadForeign     = "foreign"       // well formed, but not signed by kpitrail (eventstore.Authentic)
 	DeadUnknown     = "unknown_event" // an event name this build does not know
 	DeadUndecodable = "undecodable"   // a known event whose payload does not decode
 	DeadChainBreak  = "chain_break"   // the aggregate's hash chain does not hold
@@ -109,7 +110,7 @@ type prepared struct {
 // messages ahead of the database.
 func prepare(v *domain.ChainVerifier, m eventstore.Message) prepared {
 	it := prepared{m: m, ready: true}
-	if m.Err != nil || len(m.Events) == 0 {
+	if m.Err != nil || m.Foreign != nil || len(m.Events) == 0 {
 		return it
 	}
 	for i := range m.Events {
@@ -146,9 +147,15 @@ func (p *projector) applyMessage(b *batchTx, st *batchState, it prepared) error 
 	if len(m.Events) == 0 {
 		return p.deadLetter(b, st, m, nil, DeadMalformed, "a message without events")
 	}
+	// A message kpitrail did not sign is not history, however well it
+	// links: it is listed once and moves no chain, so the aggregate's next
+	// genuine event applies as if it had never been published.
+	if m.Foreign != nil {
+		return p.deadLetter(b, st, m, nil, DeadForeign, m.Foreign.Error())
+	}
 	// The chain heads follow the links, exactly as the write model does. A
-	// message that does not link (forged, replayed, inserted) is not part of
-	// the chain: it is dead-lettered and the heads stay, so the next genuine
+	// genuine message that does not link (replayed, or after a removed one)
+	// is not part of the chain: it is dead-lettered and the heads stay, so the next genuine
 	// command, which links to the last linked event, still applies. A message
 	// that links but cannot be applied (altered content, unreadable,
 	// breaking an invariant) is dead-lettered and the heads move past it.
@@ -234,9 +241,10 @@ func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) er
 		return p.applySnapshot(b, r)
 	case domain.AggregateYear:
 		return p.applyYear(b, st, r)
-	case domain.AggregateCheckpoint:
-		// Checkpoint roots derive nothing: events_log keeps them, and
-		// chain_heads moves past them like past any event.
+	case domain.AggregateCheckpoint, domain.AggregateKeyring, domain.AggregateAudit:
+		// Checkpoint roots, key rotations and acknowledged findings derive
+		// nothing: events_log keeps them, and chain_heads moves past them
+		// like past any event. The audit reads them from the log.
 		return nil
 	}
 	return broken("unknown aggregate type %q", r.AggregateType)
@@ -273,12 +281,13 @@ func (p *projector) deadLetter(b *batchTx, st *batchState, m eventstore.Message,
 }
 
 const eventsLogColumns = `position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
-	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash`
+	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash,
+	actor_token_id`
 
 func logEvent(b *batchTx, e domain.Envelope) error {
 	return b.row(&b.log, e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
 		formatTime(e.RecordedAt), e.Actor, e.CommandID, nullStr(e.CorrelationID), nullStr(e.CausationID), e.Source,
-		string(e.Payload), e.Hash, e.PrevHash)
+		string(e.Payload), e.Hash, e.PrevHash, nullStr(e.ActorTokenID))
 }
 
 // nullStr stores "" as NULL: in the read models an absent value is NULL,

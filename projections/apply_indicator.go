@@ -196,10 +196,11 @@ type change struct {
 
 const figureChangeColumns = `event_id, indicator_id, task_id, period, kind, old_value, new_value,
 	old_quality, new_quality, reason, note, figure_source_kind, figure_source_name, corrects, actor, recorded_at,
-	source, command_id, position, old_state, new_state`
+	source, command_id, position, old_state, new_state, actor_token_id`
 
 func insertChange(b *batchTx, r domain.Recorded, h indicatorHead, c change) error {
 	return b.row(&b.changes, r.ID, r.AggregateID, h.taskID, c.period, c.kind, c.oldValue, c.newValue, nullStr(c.oldQuality),
 		nullStr(c.newQuality), nullStr(c.reason), nullStr(c.note), nullStr(c.source.Kind), nullStr(c.source.Name),
-		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position, nullStr(c.oldState), nullStr(c.newState))
+		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position, nullStr(c.oldState), nullStr(c.newState),
+		nullStr(r.ActorTokenID))
 }

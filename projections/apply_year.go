@@ -51,6 +51,7 @@ func (p *projector) applyYear(b *batchTx, st *batchState, r domain.Recorded) err
 	if r.AggregateID != domain.YearID(year) {
 		return broken("%s for %d on aggregate %s", r.Name, year, r.AggregateID)
 	}
-	return b.exec(`INSERT INTO year_changes (event_id, year, kind, reason, note, actor, recorded_at, source, command_id, position)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, year, kind, nullStr(reason), nullStr(note), r.Actor, at, r.Source, r.CommandID, r.Position)
+	return b.exec(`INSERT INTO year_changes (event_id, year, kind, reason, note, actor, actor_token_id, recorded_at, source, command_id,
+		position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, year, kind, nullStr(reason), nullStr(note), r.Actor, nullStr(r.ActorTokenID), at,
+		r.Source, r.CommandID, r.Position)
 }

@@ -11,8 +11,9 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// answers keeps the latest answers of the two hottest queries, the task
-// board and an indicator's audit trail, until the file changes: on a quiet
+// answers keeps the latest answers of the hottest queries, the task board
+// (with its problem totals) and an indicator's audit trail, until the file
+// changes: on a quiet
 // log every request after the first is a copy instead of a query. Only a
 // DB whose runner writes the file in this process caches (NewRunner turns
 // it on), because only then does it see every change: each commit moves
@@ -20,11 +21,12 @@ func isContextErr(err error) bool {
 // served. Another process writing the same file breaks the rule of one
 // Runner per file anyway.
 type answers struct {
-	mu    sync.Mutex
-	gen   uint64
-	on    bool
-	tasks map[TaskFilter][]Task
-	trail map[string][]FigureChange
+	mu     sync.Mutex
+	gen    uint64
+	on     bool
+	tasks  map[TaskFilter][]Task
+	trail  map[string][]FigureChange
+	totals map[int]map[string]ProblemTotal
 	// running collapses identical queries in flight: clients that ask for
 	// the board a commit just invalidated wait for one query instead of
 	// running eight.
@@ -86,7 +88,7 @@ func (a *answers) enable() {
 func (a *answers) changed() {
 	a.mu.Lock()
 	a.gen++
-	a.tasks, a.trail = nil, nil
+	a.tasks, a.trail, a.totals = nil, nil, nil
 	a.mu.Unlock()
 }
 
@@ -153,4 +155,25 @@ func clipTasks(ts []Task) {
 		ts[i].Narrative = slices.Clip(ts[i].Narrative)
 		ts[i].Milestones = slices.Clip(ts[i].Milestones)
 	}
+}
+
+// problemTotals returns the kept totals of a year; the map is shared and
+// read only.
+func (a *answers) problemTotals(year int) (map[string]ProblemTotal, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, ok := a.totals[year]
+	return t, ok
+}
+
+func (a *answers) keepProblemTotals(gen uint64, year int, t map[string]ProblemTotal) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.on || gen != a.gen {
+		return
+	}
+	if a.totals == nil || len(a.totals) >= maxAnswers {
+		a.totals = map[int]map[string]ProblemTotal{}
+	}
+	a.totals[year] = t
 }

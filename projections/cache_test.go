@@ -124,3 +124,35 @@ func TestTaskBoardSharesTheKeptAnswer(t *testing.T) {
 		t.Error("a commit did not replace the kept board")
 	}
 }
+
+// TestProblemTotalsFollowEveryCommit: a board's problem totals are kept
+// like the board, summed as the problems table says, and never served
+// after a commit that changes them.
+func TestProblemTotalsFollowEveryCommit(t *testing.T) {
+	clock := newClock("2022-01-01")
+	store := eventstore.NewMemory(clock.now)
+	buildScenario(t, store, clock)
+	db := tempDB(t)
+	catchUp(t, db, store, RunnerOptions{})
+	ctx := ctxT(t)
+	totals, err := db.ProblemTotals(ctx, 2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := totals["hills"]; got != (ProblemTotal{Problems: 1, Total: 193, Rectified: 191}) {
+		t.Fatalf("hills: %+v", got)
+	}
+	if all, _ := db.ProblemTotals(ctx, 0); len(all) != len(totals) {
+		t.Fatalf("every year %v, 2022 %v", all, totals)
+	}
+	if none, _ := db.ProblemTotals(ctx, 2021); len(none) != 0 {
+		t.Fatalf("2021: %v", none)
+	}
+	w := &writer{t: t, store: store}
+	w.append(taskRef("hills"), &domain.TaskRectificationProgressed{ProblemID: "p87-1", Total: 193, Rectified: 192,
+		PreviousTotal: 193, PreviousRectified: 191, State: domain.RectInProgress})
+	catchUp(t, db, store, RunnerOptions{})
+	if got, _ := db.ProblemTotals(ctx, 2022); got["hills"].Rectified != 192 {
+		t.Fatalf("after a commit: %+v", got["hills"])
+	}
+}

@@ -96,3 +96,87 @@ func TestJetStreamEndToEnd(t *testing.T) {
 		t.Errorf("version-1 figure, as of: %s", got)
 	}
 }
+
+// TestForeignMessageIsNeverProjected publishes, straight onto a task's
+// subject, its next event correctly hashed and linked but not signed by the
+// store, then lets the store append the genuine next event: the forgery is
+// dead-lettered once as foreign, the genuine event applies (no chain break),
+// and a rebuild agrees.
+func TestForeignMessageIsNeverProjected(t *testing.T) {
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Shutdown)
+	nc, err := emb.Connect("projections-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := ctxT(t)
+	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := tempDB(t)
+	r := NewRunner(db, store, RunnerOptions{BatchWait: 5 * time.Millisecond, Now: fixedNow})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(runCtx) }()
+
+	w := &writer{t: t, store: store}
+	reg := w.append(taskRef("city"), &domain.TaskRegistered{Year: 2022, Title: "城市更新行动", LeadDepartment: "区住建委"})
+	forged := domain.Envelope{ID: "forged-1", Name: domain.EvTaskNarrativeRecorded, SchemaVersion: 1, AggregateType: "task",
+		AggregateID: "city", AggregateVersion: 2, RecordedAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Actor: "office:考评办", CommandID: "x",
+		Source: "api", Payload: []byte(`{"items":["伪造的进展"]}`)}
+	if err := forged.Seal(reg[0].Hash); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := store.JetStreamContext().Publish(ctx, eventstore.DefaultSubjectPrefix+".task.city",
+		mustJSON(t, map[string]any{"format": 1, "events": []domain.Envelope{forged}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	genuine := w.append(taskRef("city"), &domain.TaskNarrativeRecorded{Items: []string{"新开工2个小区5.3万平米"}})
+	if genuine[0].AggregateVersion != 2 {
+		t.Fatalf("the genuine event is version %d", genuine[0].AggregateVersion)
+	}
+	if err := r.Wait(ctx, genuine[0].Position); err != nil {
+		t.Fatal(err)
+	}
+	letters, err := db.DeadLetters(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 1 || letters[0].Position != ack.Sequence || letters[0].Kind != DeadForeign {
+		t.Fatalf("dead letters: %+v", letters)
+	}
+	task, err := db.GetTask(ctx, "city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(task.Narrative) != 1 || task.Narrative[0] != "新开工2个小区5.3万平米" || task.Version != 2 {
+		t.Fatalf("task after the forgery: version %d, narrative %v", task.Version, task.Narrative)
+	}
+	if got := queryString(t, db, `SELECT hash FROM chain_heads WHERE aggregate_type = 'task' AND aggregate_id = 'city'`); got != genuine[0].Hash {
+		t.Fatalf("chain head %s, want the genuine event's %s", got, genuine[0].Hash)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	rebuilt := filepath.Join(t.TempDir(), "rebuilt.db")
+	if err := Rebuild(ctx, store, rebuilt, RebuildOptions{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	sameContent(t, db, openDB(t, rebuilt))
+	// The forgery's record time (2030) decides nothing in an as-of replay
+	// either: the genuine event after it is there.
+	asOf := filepath.Join(t.TempDir(), "asof.db")
+	if err := ReplayAsOf(ctx, store, time.Now().Add(time.Hour), asOf); err != nil {
+		t.Fatal(err)
+	}
+	if task, err := openDB(t, asOf).GetTask(ctx, "city"); err != nil || len(task.Narrative) != 1 {
+		t.Fatalf("as-of replay after a forgery dated 2030: %+v %v", task, err)
+	}
+}

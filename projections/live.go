@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -46,7 +45,7 @@ func OpenLive(ctx context.Context, path string, store Log, opts RunnerOptions, l
 		log = slog.Default()
 	}
 	l := &Live{path: path, store: store, opts: opts, log: log, ready: make(chan struct{}),
-		asOf: newAsOfCache(filepath.Join(filepath.Dir(path), "asof"), store, 8)}
+		asOf: newAsOfCache(filepath.Join(filepath.Dir(path), "asof"), store, AsOfLimits{})}
 	if err := l.open(ctx); err != nil {
 		return nil, err
 	}
@@ -93,6 +92,16 @@ func (l *Live) follow(ctx context.Context, r *Runner, done chan struct{}) {
 		backoff = min(2*backoff, 10*time.Second)
 	}
 }
+
+// LimitAsOf sets the budget of as-of reads. Call it before the first one.
+func (l *Live) LimitAsOf(lim AsOfLimits) {
+	lim.setDefaults()
+	l.asOf.lim = lim
+	l.asOf.turns = make(chan struct{}, lim.Concurrent)
+}
+
+// AsOfStats reports what as-of reads have cost so far.
+func (l *Live) AsOfStats() AsOfStats { return l.asOf.stats() }
 
 // Ready reports whether the first catch-up after start is done.
 func (l *Live) Ready() bool {
@@ -184,145 +193,4 @@ func (l *Live) Close() error {
 	l.stop()
 	<-l.done
 	return errors.Join(l.db.Close(), l.asOf.close())
-}
-
-// asOfCache keeps a few as-of replays. The log before a past instant never
-// changes, so a replay for it stays valid for good; only instants close to
-// now are rebuilt each time (an append in flight may still carry an earlier
-// record time).
-type asOfCache struct {
-	dir   string
-	store Log
-	max   int
-	// snapshots is the directory of snapshot files a replay may start from.
-	snapshots string
-
-	mu      sync.Mutex
-	entries map[int64]*asOfEntry
-	order   []int64
-}
-
-type asOfEntry struct {
-	ready chan struct{}
-	db    *DB
-	err   error
-	users sync.WaitGroup
-}
-
-const asOfSettle = time.Minute
-
-func newAsOfCache(dir string, store Log, max int) *asOfCache {
-	return &asOfCache{dir: dir, store: store, max: max, entries: map[int64]*asOfEntry{},
-		snapshots: filepath.Join(filepath.Dir(dir), "snapshots")}
-}
-
-func (c *asOfCache) with(ctx context.Context, t time.Time, fn func(*DB) error) error {
-	if time.Since(t) < asOfSettle {
-		return c.oneOff(ctx, t, fn)
-	}
-	key := t.UTC().UnixNano()
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if !ok {
-		e = &asOfEntry{ready: make(chan struct{})}
-		c.entries[key] = e
-		c.order = append(c.order, key)
-		go c.build(key, t, e)
-		c.evictLocked()
-	}
-	e.users.Add(1)
-	c.mu.Unlock()
-	defer e.users.Done()
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if e.err != nil {
-		return e.err
-	}
-	return fn(e.db)
-}
-
-func (c *asOfCache) build(key int64, t time.Time, e *asOfEntry) {
-	defer close(e.ready)
-	if err := os.MkdirAll(c.dir, 0o750); err != nil {
-		e.err = err
-		return
-	}
-	path := filepath.Join(c.dir, fmt.Sprintf("asof-%d.db", key))
-	removeDBFiles(path)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if e.err = ReplayAsOfFrom(ctx, c.store, t, path, SnapshotFiles(c.snapshots)); e.err != nil {
-		c.mu.Lock()
-		c.dropLocked(key)
-		c.mu.Unlock()
-		return
-	}
-	e.db, e.err = Open(path)
-}
-
-func (c *asOfCache) oneOff(ctx context.Context, t time.Time, fn func(*DB) error) error {
-	if err := os.MkdirAll(c.dir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(c.dir, "asof-now-*.db")
-	if err != nil {
-		return err
-	}
-	path := f.Name()
-	f.Close()
-	removeDBFiles(path)
-	defer removeDBFiles(path)
-	if err := ReplayAsOfFrom(ctx, c.store, t, path, SnapshotFiles(c.snapshots)); err != nil {
-		return err
-	}
-	db, err := Open(path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
-}
-
-func (c *asOfCache) evictLocked() {
-	for len(c.order) > c.max {
-		key := c.order[0]
-		e := c.entries[key]
-		c.dropLocked(key)
-		go func() {
-			<-e.ready
-			e.users.Wait()
-			if e.db != nil {
-				path := e.db.Path()
-				e.db.Close()
-				removeDBFiles(path)
-			}
-		}()
-	}
-}
-
-func (c *asOfCache) dropLocked(key int64) {
-	delete(c.entries, key)
-	for i, k := range c.order {
-		if k == key {
-			c.order = append(c.order[:i], c.order[i+1:]...)
-			break
-		}
-	}
-}
-
-func (c *asOfCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var errs []error
-	for key, e := range c.entries {
-		<-e.ready
-		if e.db != nil {
-			errs = append(errs, e.db.Close())
-		}
-		c.dropLocked(key)
-	}
-	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"kpitrail/domain"
@@ -37,4 +38,15 @@ func (db *DB) ChainHeads(ctx context.Context) (uint64, map[domain.AggregateRef]s
 		heads[ref] = h
 	}
 	return pos, heads, rows.Err()
+}
+
+// ChainHead returns the version and hash the read models hold as an
+// aggregate's last event; ok is false for an aggregate they never saw.
+func (db *DB) ChainHead(ctx context.Context, ref domain.AggregateRef) (version uint64, hash string, ok bool, err error) {
+	err = db.reader.QueryRowContext(ctx, `SELECT version, hash FROM chain_heads WHERE aggregate_type = ? AND aggregate_id = ?`,
+		ref.Type, ref.ID).Scan(&version, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", false, nil
+	}
+	return version, hash, err == nil, err
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-
-	"kpitrail/domain"
 )
 
 const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), direction, COALESCE(formula, ''), additive,
@@ -168,11 +166,11 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
-		actor, recorded_at, source, command_id, position, COALESCE(old_state, ''), COALESCE(new_state, '')
+		actor, COALESCE(actor_token_id, ''), recorded_at, source, command_id, position, COALESCE(old_state, ''), COALESCE(new_state, '')
 		FROM figure_changes WHERE indicator_id = ?
 		UNION ALL
 		SELECT y.event_id, i.id, i.task_id, CAST(y.year AS TEXT), 'year_' || y.kind, '', '', '', '', COALESCE(y.reason, ''),
-		COALESCE(y.note, ''), '', '', '', y.actor, y.recorded_at, y.source, y.command_id, y.position,
+		COALESCE(y.note, ''), '', '', '', y.actor, COALESCE(y.actor_token_id, ''), y.recorded_at, y.source, y.command_id, y.position,
 		CASE y.kind WHEN 'frozen' THEN 'open' WHEN 'reopened' THEN 'frozen' ELSE '' END,
 		CASE y.kind WHEN 'frozen' THEN 'frozen' WHEN 'reopened' THEN 'open' ELSE '' END
 		FROM year_changes y JOIN indicators i ON i.year = y.year WHERE i.id = ?
@@ -186,7 +184,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		var c FigureChange
 		if err := rows.Scan(&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
 			&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
-			&c.Actor, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position, &c.OldState, &c.NewState); err != nil {
+			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position, &c.OldState, &c.NewState); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -226,7 +224,7 @@ func (db *DB) GetIndicator(ctx context.Context, id string) (Indicator, error) {
 		return Indicator{}, err
 	}
 	if len(list) == 0 {
-		return Indicator{}, domain.NotFound("indicator %s", id)
+		return Indicator{}, IndicatorNotFound(id)
 	}
 	return list[0], nil
 }

@@ -6,15 +6,13 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"kpitrail/domain"
 )
 
 const taskColumns = `id, year, dimension, title, COALESCE(description, ''), lead_department, co_departments,
 	COALESCE(deadline, ''), COALESCE(original_deadline, ''), lifecycle, COALESCE(completed_on, ''), status,
 	progress_status, deadline_status, status_date, indicators_total, indicators_met, indicators_on_track,
 	indicators_behind, indicators_not_met, indicators_pending, open_problems, narrative, COALESCE(narrative_as_of, ''),
-	milestones, version, last_position, updated_at`
+	milestones, version, last_position, created_at, updated_at`
 
 func scanTask(s interface{ Scan(...any) error }) (Task, error) {
 	var t Task
@@ -23,7 +21,7 @@ func scanTask(s interface{ Scan(...any) error }) (Task, error) {
 		&t.OriginalDeadline, &t.Lifecycle, &t.CompletedOn, &t.Status, &t.ProgressStatus, &t.DeadlineStatus,
 		&t.StatusDate, &t.IndicatorsTotal, &t.IndicatorsMet, &t.IndicatorsOnTrack, &t.IndicatorsBehind,
 		&t.IndicatorsNotMet, &t.IndicatorsPending, &t.OpenProblems, &narrative, &t.NarrativeAsOf, &milestones,
-		&t.Version, &t.LastPosition, &t.UpdatedAt)
+		&t.Version, &t.LastPosition, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return t, err
 	}
@@ -124,7 +122,7 @@ func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 func (db *DB) GetTask(ctx context.Context, id string) (TaskDetail, error) {
 	t, err := scanTask(db.reader.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return TaskDetail{}, domain.NotFound("task %s is not in the read models", id)
+		return TaskDetail{}, TaskNotFound(id)
 	}
 	if err != nil {
 		return TaskDetail{}, err
@@ -133,30 +131,10 @@ func (db *DB) GetTask(ctx context.Context, id string) (TaskDetail, error) {
 	if d.Indicators, err = db.ListIndicators(ctx, IndicatorFilter{TaskID: id}); err != nil {
 		return TaskDetail{}, err
 	}
-	if d.Problems, err = db.problems(ctx, id); err != nil {
+	if d.Problems, err = db.ListProblems(ctx, ProblemFilter{TaskID: id}); err != nil {
 		return TaskDetail{}, err
 	}
 	return d, nil
-}
-
-func (db *DB) problems(ctx context.Context, taskID string) ([]Problem, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT task_id, problem_id, description, COALESCE(cause, ''), total, rectified,
-		remaining, COALESCE(rate, ''), COALESCE(rate_display, ''), COALESCE(rate_display0, ''), state, COALESCE(note, ''),
-		updated_at FROM problems WHERE task_id = ? ORDER BY created_at, problem_id`, taskID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Problem{}
-	for rows.Next() {
-		var p Problem
-		if err := rows.Scan(&p.TaskID, &p.ProblemID, &p.Description, &p.Cause, &p.Total, &p.Rectified, &p.Remaining,
-			&p.Rate, &p.RateDisplay, &p.RateDisplay0, &p.State, &p.Note, &p.UpdatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // Checkpoint is the position the read models are at.

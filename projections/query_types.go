@@ -46,6 +46,7 @@ type Task struct {
 	Milestones        []Milestone `json:"milestones"`
 	Version           uint64      `json:"version"`
 	LastPosition      uint64      `json:"last_position"`
+	CreatedAt         string      `json:"created_at"`
 	UpdatedAt         string      `json:"updated_at"`
 }
 
@@ -198,10 +199,13 @@ type FigureChange struct {
 	FigureSourceName string `json:"figure_source_name,omitempty"`
 	Corrects         string `json:"corrects,omitempty"`
 	Actor            string `json:"actor"`
-	RecordedAt       string `json:"recorded_at"`
-	Source           string `json:"source"`
-	CommandID        string `json:"command_id"`
-	Position         uint64 `json:"position"`
+	// ActorTokenID is the token the actor used; empty for changes recorded
+	// before tokens had ids in events.
+	ActorTokenID string `json:"actor_token_id,omitempty"`
+	RecordedAt   string `json:"recorded_at"`
+	Source       string `json:"source"`
+	CommandID    string `json:"command_id"`
+	Position     uint64 `json:"position"`
 	// OldState and NewState are a review step's or a proposal's states.
 	OldState string `json:"old_state,omitempty"`
 	NewState string `json:"new_state,omitempty"`

@@ -25,13 +25,15 @@ type YearLock struct {
 
 // YearChange is one freeze or reopen.
 type YearChange struct {
-	EventID    string `json:"event_id"`
-	Kind       string `json:"kind"` // frozen | reopened | calendar_set
-	Reason     string `json:"reason,omitempty"`
-	Note       string `json:"note,omitempty"`
-	Actor      string `json:"actor"`
-	RecordedAt string `json:"recorded_at"`
-	Position   uint64 `json:"position"`
+	EventID string `json:"event_id"`
+	Kind    string `json:"kind"` // frozen | reopened | calendar_set
+	Reason  string `json:"reason,omitempty"`
+	Note    string `json:"note,omitempty"`
+	Actor   string `json:"actor"`
+	// ActorTokenID is the token the actor used, as in the audit trail.
+	ActorTokenID string `json:"actor_token_id,omitempty"`
+	RecordedAt   string `json:"recorded_at"`
+	Position     uint64 `json:"position"`
 }
 
 // Years lists the years ever frozen or given a calendar (0: all; else that
@@ -61,14 +63,14 @@ func (db *DB) Years(ctx context.Context, year int) ([]YearLock, error) {
 		return nil, err
 	}
 	for i := range out {
-		crows, err := db.reader.QueryContext(ctx, `SELECT event_id, kind, COALESCE(reason, ''), COALESCE(note, ''), actor, recorded_at, position
-			FROM year_changes WHERE year = ? ORDER BY position`, out[i].Year)
+		crows, err := db.reader.QueryContext(ctx, `SELECT event_id, kind, COALESCE(reason, ''), COALESCE(note, ''), actor, COALESCE(actor_token_id, ''),
+			recorded_at, position FROM year_changes WHERE year = ? ORDER BY position`, out[i].Year)
 		if err != nil {
 			return nil, err
 		}
 		for crows.Next() {
 			var c YearChange
-			if err := crows.Scan(&c.EventID, &c.Kind, &c.Reason, &c.Note, &c.Actor, &c.RecordedAt, &c.Position); err != nil {
+			if err := crows.Scan(&c.EventID, &c.Kind, &c.Reason, &c.Note, &c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Position); err != nil {
 				crows.Close()
 				return nil, err
 			}

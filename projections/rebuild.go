@@ -90,8 +90,11 @@ func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) 
 func asOfFilter(asOf time.Time) func(eventstore.Message) bool {
 	skipped := map[domain.AggregateRef]bool{}
 	return func(m eventstore.Message) bool {
-		if len(m.Events) == 0 {
-			return true // malformed: dead-lettered in every view of the log
+		if len(m.Events) == 0 || m.Foreign != nil {
+			// Malformed or foreign: dead-lettered in every view of the log,
+			// and what a foreign message claims (its record time) decides
+			// nothing, not even which genuine messages a replay skips.
+			return true
 		}
 		ref := m.Events[0].Ref()
 		if skipped[ref] || m.Events[0].RecordedAt.After(asOf) {

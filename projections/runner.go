@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"kpitrail/eventstore"
 )
 
@@ -27,6 +29,9 @@ type RunnerOptions struct {
 	DueSoonDays int
 	// Now is the wall clock (tests pin it). Default time.Now.
 	Now func() time.Time
+	// Tracer, when it records, traces each batch's projection as a span
+	// in the traces of the writes it applies (trace.go). Nil: off.
+	Tracer trace.TracerProvider
 }
 
 // DefaultLocation is China Standard Time as a fixed zone, so no tzdata is
@@ -69,6 +74,8 @@ type Runner struct {
 	store Log
 	opts  RunnerOptions
 	proj  *projector
+	// applyBatch is proj.applyBatch, decorated when traced.
+	applyBatch applyFunc
 
 	mu      sync.Mutex
 	applied uint64        // checkpoint as last committed by this runner
@@ -81,8 +88,10 @@ func NewRunner(db *DB, store Log, opts RunnerOptions) *Runner {
 	// The runner is the file's writer, so the DB sees every change and may
 	// keep answers between them.
 	db.answers.enable()
-	return &Runner{db: db, store: store, opts: opts, changed: make(chan struct{}),
+	r := &Runner{db: db, store: store, opts: opts, changed: make(chan struct{}),
 		proj: &projector{db: db, now: opts.Now, loc: opts.Location, dueSoonDays: opts.DueSoonDays}}
+	r.applyBatch = traceApply(opts.Tracer, r.proj.applyBatch)
+	return r
 }
 
 // Run follows the log from the checkpoint until ctx is done, then returns
@@ -216,7 +225,7 @@ func (r *Runner) notify(position uint64) {
 }
 
 func (r *Runner) apply(ctx context.Context, batch []eventstore.Message) error {
-	a, err := r.proj.applyBatch(ctx, batch)
+	a, err := r.applyBatch(ctx, batch)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"kpitrail/audit"
 	"kpitrail/eventstore"
 	"kpitrail/projections"
+	"kpitrail/signing"
 )
 
 // crashRuns is how many SIGKILLs one test run deals. CI keeps it small;
@@ -28,7 +30,9 @@ func crashRuns() int {
 // TestSIGKILLUnderConcurrentWrites kills a serving process at random
 // moments while writers append, restarts it, and checks after every
 // restart: every acknowledged write is stored exactly once, the read models
-// equal a full rebuild, and nothing was dead-lettered.
+// equal a full rebuild, nothing was dead-lettered, and the log verifies
+// (every message signed by the instance's key, the read models' root
+// reproduced).
 func TestSIGKILLUnderConcurrentWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a kpitrail process")
@@ -168,7 +172,13 @@ func checkRebuildEquals(t *testing.T, s *server, token string) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{})
+	// The log is judged with the instance's keyring, as serve judges it:
+	// every message the killed processes appended must be signed.
+	kr, err := signing.LoadKeyring(filepath.Join(s.data, "keys", "keyring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{Trust: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +188,21 @@ func checkRebuildEquals(t *testing.T, s *server, token string) {
 		t.Fatal(err)
 	}
 	liveHash, err := projections.ContentHash(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, heads, err := live.ChainHeads(ctx)
 	live.Close()
 	if err != nil {
 		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, store, audit.Options{Keyring: kr,
+		Claims: []audit.Claim{{Source: "the read models", Checkpoint: audit.Root(heads, pos)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("the log after the crash does not verify: %+v", rep.Findings)
 	}
 	fresh := filepath.Join(t.TempDir(), "fresh.db")
 	if err := projections.ReplayToPosition(ctx, store, last, fresh); err != nil {

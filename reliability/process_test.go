@@ -53,6 +53,13 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *bytes.Buffer
+	// extra are more serve flags.
+	extra []string
+	// unready starts without waiting for /readyz (a server that must come
+	// up refusing writes).
+	unready bool
+	// noBootstrap starts without KPITRAIL_ADMIN_TOKEN.
+	noBootstrap bool
 }
 
 func freePort(t *testing.T) string {
@@ -64,8 +71,8 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startServer(t *testing.T, data string) *server {
-	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t)}
+func startServer(t *testing.T, data string, args ...string) *server {
+	s := &server{t: t, bin: kpitrailBinary(t), data: data, addr: freePort(t), extra: args}
 	s.start()
 	t.Cleanup(func() { s.kill() })
 	return s
@@ -74,15 +81,22 @@ func startServer(t *testing.T, data string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.log = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "serve", "--data", s.data, "--http", s.addr, "--rate", "0")
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.data, "--http", s.addr, "--rate", "0"}, s.extra...)...)
 	s.cmd.Env = append(os.Environ(), "KPITRAIL_ADMIN_TOKEN="+adminToken)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if s.noBootstrap {
+		s.cmd.Env = append(os.Environ(), "KPITRAIL_ADMIN_TOKEN=")
+	}
+	s.cmd.Stdout, s.cmd.Stderr = &lockedWriter{w: s.log}, &lockedWriter{w: s.log}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	probe := "/readyz"
+	if s.unready {
+		probe = "/healthz"
+	}
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		if r, err := http.Get("http://" + s.addr + "/readyz"); err == nil {
+		if r, err := http.Get("http://" + s.addr + probe); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
 				return
@@ -90,7 +104,25 @@ func (s *server) start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.t.Fatalf("kpitrail did not become ready:\n%s", s.log)
+	s.t.Fatalf("kpitrail did not become ready:\n%s", s.logText())
+}
+
+// lockedWriter lets the test read the log while the process writes it.
+type lockedWriter struct{ w *bytes.Buffer }
+
+var logMu sync.Mutex
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return l.w.Write(p)
+}
+
+// logText is what the process logged so far.
+func (s *server) logText() string {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return s.log.String()
 }
 
 // kill ends the process with SIGKILL: no shutdown code runs.
@@ -149,7 +181,7 @@ func (s *server) must(want int, method, path, token string, body any, headers ..
 	s.t.Helper()
 	status, out := s.call(method, path, token, body, headers...)
 	if status != want {
-		s.t.Fatalf("%s %s: %d, want %d: %v\n%s", method, path, status, want, out, tail(s.log.String(), 2000))
+		s.t.Fatalf("%s %s: %d, want %d: %v\n%s", method, path, status, want, out, tail(s.logText(), 2000))
 	}
 	return out
 }

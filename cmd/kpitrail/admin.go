@@ -61,7 +61,7 @@ func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.Sn
 	// A snapshot freezes its year, and the freeze comes first: nothing can
 	// change the year between the two, and the frozen read models show it
 	// frozen. A year frozen already (a second snapshot) stays as it is.
-	freeze := domain.Meta{Actor: p.Actor(), CommandID: fmt.Sprintf("freeze-%d-%d", year, pos), Source: "api"}
+	freeze := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: fmt.Sprintf("freeze-%d-%d", year, pos), Source: "api"}
 	if _, err := a.sys.Service.Execute(ctx, freeze, domain.FreezeYear{Year: year, Note: note}, app.Options{}); err != nil {
 		if e, ok := domain.AsError(err); !ok || e.Rule != "already_frozen" {
 			return httpapi.SnapshotResult{}, err
@@ -85,11 +85,11 @@ func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.Sn
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}
-	cp, err := audit.CheckpointAt(ctx, a.sys.Store, pos)
+	cp, err := audit.CheckpointAt(ctx, a.sys.Store, a.sys.Store.Keyring(), pos)
 	if err != nil {
 		return httpapi.SnapshotResult{}, err
 	}
-	meta := domain.Meta{Actor: p.Actor(), CommandID: fmt.Sprintf("snapshot-%d-%d", year, pos), Source: "api"}
+	meta := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: fmt.Sprintf("snapshot-%d-%d", year, pos), Source: "api"}
 	res, err := a.sys.Service.Execute(ctx, meta, domain.RecordSnapshot{Year: year, Position: pos, ContentHash: hash,
 		Root: cp.Root, Aggregates: cp.Aggregates, File: filepath.Join("snapshots", name), Note: note}, app.Options{})
 	if err != nil {

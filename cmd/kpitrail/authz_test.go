@@ -3,8 +3,12 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // authzFixture creates, as the office, what an operation acts on. Every
@@ -241,5 +245,174 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Fatalf("%s with token %q: want 401, got %d", op.name, tok, r.Status)
 			}
 		}
+	}
+}
+
+// readFixture is one department's task, with an indicator that has a
+// figure, so every read route has something of it to show or hide.
+type readFixture struct{ task, indicator string }
+
+func (f *authzFixture) readable(lead string, co ...string) readFixture {
+	task := f.id("rt")
+	// The title names the task, so a table without ids (the self-check
+	// XLSX) still shows whose rows it holds.
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, map[string]any{"task_id": task, "year": 2022, "title": "安全生产 " + task,
+		"lead_department": lead, "co_departments": co, "deadline": "2022-12-31"})
+	ind := f.id("ri")
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks/"+task+"/indicators", f.office, map[string]any{"indicator_id": ind, "name": "生产安全事故", "unit": "起", "direction": "lower", "formula": "cap"})
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/figures", f.office, figureBody("13"))
+	return readFixture{task: task, indicator: ind}
+}
+
+// readRoute reads one thing about a fixture and says whether the caller
+// saw it. A route that hides a single resource must answer exactly as for
+// one that does not exist.
+type readRoute struct {
+	name string
+	read func(t *testing.T, s *testServer, token string, x readFixture) bool
+}
+
+func readRoutes(asOf string) []readRoute {
+	one := func(path string) func(*testing.T, *testServer, string, readFixture) bool {
+		return func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			p := strings.NewReplacer("{task}", x.task, "{ind}", x.indicator, "{as_of}", asOf).Replace(path)
+			r := s.do("GET", p, token, nil)
+			if r.Status == http.StatusOK {
+				return true
+			}
+			// Hidden: the same answer as an id that was never used.
+			missing := strings.NewReplacer("{task}", "no-such-task", "{ind}", "no-such-ind", "{as_of}", asOf).Replace(path)
+			m := s.do("GET", missing, token, nil)
+			got := strings.NewReplacer(x.task, "no-such-task", x.indicator, "no-such-ind").Replace(string(r.Body))
+			if r.Status != http.StatusNotFound || m.Status != http.StatusNotFound || got != string(m.Body) {
+				t.Fatalf("%s: hidden as %d %s; a missing one is %d %s", p, r.Status, r.Body, m.Status, m.Body)
+			}
+			return false
+		}
+	}
+	listed := func(path string, key, field string) func(*testing.T, *testServer, string, readFixture) bool {
+		return func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			p := strings.NewReplacer("{task}", x.task, "{as_of}", asOf).Replace(path)
+			want := map[string]string{"task": x.task, "indicator": x.indicator}[field]
+			for _, v := range s.mustDo(http.StatusOK, "GET", p, token, nil)[key].([]any) {
+				if v.(map[string]any)["id"] == want {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return []readRoute{
+		{"task", one("/v1/tasks/{task}")},
+		{"task as of", one("/v1/tasks/{task}?as_of={as_of}")},
+		{"task board", listed("/v1/tasks", "tasks", "task")},
+		{"task board as of", listed("/v1/tasks?as_of={as_of}", "tasks", "task")},
+		{"indicators", listed("/v1/indicators", "indicators", "indicator")},
+		{"indicators of the task", listed("/v1/indicators?task_id={task}", "indicators", "indicator")},
+		{"indicator", one("/v1/indicators/{ind}")},
+		{"figures", one("/v1/indicators/{ind}/figures")},
+		{"history", one("/v1/indicators/{ind}/history")},
+		{"audit trail", one("/v1/indicators/{ind}/audit")},
+		{"audit trail as of", one("/v1/indicators/{ind}/audit?as_of={as_of}")},
+		{"self-check table of the task", one("/v1/tasks/{task}/selfcheck.xlsx")},
+		{"self-check table of the task as of", one("/v1/tasks/{task}/selfcheck.xlsx?as_of={as_of}")},
+		{"self-check table", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			return slices.Contains(selfCheckTitles(t, s.do("GET", "/v1/tasks/selfcheck.xlsx?year=2022", token, nil)), "安全生产 "+x.task)
+		}},
+		{"events", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			n := 0
+			for _, v := range s.mustDo(http.StatusOK, "GET", "/v1/events?limit=1000", token, nil)["events"].([]any) {
+				if id := v.(map[string]any)["aggregate_id"]; id == x.task || id == x.indicator {
+					n++
+				}
+			}
+			if n != 0 && n != 3 {
+				t.Fatalf("events: %d of the fixture's 3", n)
+			}
+			return n == 3
+		}},
+		{"changes", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			r := s.do("GET", "/v1/changes?follow=false", token, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("changes: %d %s", r.Status, r.Body)
+			}
+			return strings.Contains(string(r.Body), `"task_id":"`+x.task+`"`)
+		}},
+	}
+}
+
+// TestReadAuthorizationMatrix reads every route as every role, on a task
+// of the reporter's department, one it co-owns, and another department's:
+// a reporter reads only its own (hidden as missing), every other role
+// reads all; with --reporter-reads all a reporter reads all too.
+func TestReadAuthorizationMatrix(t *testing.T) {
+	for _, mode := range []string{"own", "all"} {
+		t.Run("reporter-reads-"+mode, func(t *testing.T) {
+			s := startConfiguredServer(t, func(c *ServeConfig) { c.ReporterReads = mode })
+			f := &authzFixture{s: s, office: s.token("考评办", "office")}
+			fixtures := map[string]readFixture{
+				"own":      f.readable("区应急局"),
+				"co-owned": f.readable("区住建委", "区应急局"),
+				"other":    f.readable("区生态环境局", "区住建委"),
+			}
+			waitForReadModels(t, s)
+			waitForChanges(t, s, f.office, fixtures["other"].task)
+			asOf := url.QueryEscape(time.Now().UTC().Format(time.RFC3339Nano))
+			tokens := map[string]string{
+				"admin": adminToken, "office": f.office,
+				"reporter": s.token("区应急局填报员", "reporter", "区应急局"),
+				"auditor":  s.token("审计员", "auditor"), "analyst": s.token("分析员", "analyst"),
+			}
+			// The CLI reads through the same routes.
+			other := fixtures["other"].task
+			out, err := s.runCLI(tokens["reporter"], "task", other)
+			if hidden := mode == "own"; hidden != (err != nil) || (hidden && !strings.Contains(err.Error(), "not in the read models")) {
+				t.Fatalf("kpitrail task %s as the reporter: %v\n%s", other, err, out)
+			}
+			if out, err := s.runCLI(tokens["reporter"], "tasks"); err != nil || strings.Contains(out, other) != (mode == "all") ||
+				!strings.Contains(out, fixtures["own"].task) {
+				t.Fatalf("kpitrail tasks as the reporter: %v\n%s", err, out)
+			}
+			for role, token := range tokens {
+				for which, x := range fixtures {
+					want := !(role == "reporter" && which == "other" && mode == "own")
+					for _, rt := range readRoutes(asOf) {
+						t.Run(role+"/"+which+"/"+rt.name, func(t *testing.T) {
+							if got := rt.read(t, s, token, x); got != want {
+								t.Fatalf("read %v, want %v", got, want)
+							}
+						})
+					}
+				}
+				// Exports are whole tables: a reporter that reads only its
+				// own departments may not export.
+				t.Run(role+"/exports", func(t *testing.T) {
+					want := http.StatusOK
+					if role == "reporter" && mode == "own" {
+						want = http.StatusForbidden
+					}
+					if r := s.do("GET", "/v1/exports/tasks.csv", token, nil); r.Status != want {
+						t.Fatalf("export: %d, want %d: %s", r.Status, want, r.Body)
+					}
+					if want == http.StatusForbidden {
+						if r := s.do("POST", "/v1/exports", token, map[string]any{"formats": []string{"csv"}}); r.Status != want {
+							t.Fatalf("export: %d, want %d: %s", r.Status, want, r.Body)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// waitForChanges waits until the change stream has a change about a task.
+func waitForChanges(t *testing.T, s *testServer, token, task string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(string(s.do("GET", "/v1/changes?follow=false", token, nil).Body), `"task_id":"`+task+`"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no change about %s on the stream", task)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -31,7 +32,10 @@ func (c changes) Follow(ctx context.Context, after uint64, follow bool, fn func(
 			return nil
 		}
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{feed.DefaultSubjectPrefix + ".*.*.*"}}
+	// A consumer left behind by a stream that ended is removed by the
+	// server soon, not after the library's default five minutes: clients
+	// that connect and drop again would otherwise pile them up.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{feed.DefaultSubjectPrefix + ".*.*.*"}, InactiveThreshold: 15 * time.Second}
 	if after > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
 	}
@@ -39,10 +43,13 @@ func (c changes) Follow(ctx context.Context, after uint64, follow bool, fn func(
 	if err != nil {
 		return fmt.Errorf("follow changes: %w", err)
 	}
-	it, err := cons.Messages()
+	// A small pull window: every open stream holds one, and a subscriber
+	// reads its changes one by one anyway.
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
 	if err != nil {
 		return err
 	}
+	defer it.Stop()
 	go func() { <-ctx.Done(); it.Stop() }()
 	for {
 		m, err := it.Next()

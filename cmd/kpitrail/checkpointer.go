@@ -45,7 +45,7 @@ func checkpointer(ctx context.Context, every time.Duration, live *projections.Li
 		if err != nil || pos == 0 || pos <= last {
 			continue
 		}
-		_, err = svc.Execute(ctx, domain.Meta{Actor: p.Actor(), CommandID: fmt.Sprintf("checkpoint-%d", pos), Source: "checkpointer"},
+		_, err = svc.Execute(ctx, domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: fmt.Sprintf("checkpoint-%d", pos), Source: "checkpointer"},
 			domain.RecordCheckpoint{Position: pos, Root: cp.Root, Aggregates: cp.Aggregates}, app.Options{})
 		if err != nil && domain.ErrorCode(err) != domain.ERULE {
 			log.Error("checkpoint not recorded", "position", pos, "err", err)

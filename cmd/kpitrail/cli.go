@@ -32,15 +32,18 @@ type subcommand struct {
 
 func (m *Main) commands() map[string]subcommand {
 	cmds := map[string]subcommand{
-		"serve":    {"run the server: embedded NATS, projections and the HTTP API", (*Main).runServe},
-		"rebuild":  {"rebuild the read models from position 1 (server, or --data offline)", (*Main).runRebuild},
-		"replay":   {"write the read models as known at --as-of (or --position) to --out", (*Main).runReplay},
-		"snapshot": {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
-		"audit":    {"audit verify: check every hash chain and a published root", (*Main).runAudit},
-		"token":    {"token issue | list | revoke (admin)", (*Main).runToken},
-		"bench":    {"measure appends, import, rebuild, replay and queries next to the raw limits (--quick: under a minute)", (*Main).runBench},
-		"export":   {"export the read models and the event log as CSV, JSON Lines and Parquet with a manifest", (*Main).runExport},
-		"import":   {"import a self-check table or figure sheet (--dry-run); import undo BATCH; import template", (*Main).runImport},
+		"serve":     {"run the server: embedded NATS, projections, the HTTP API and the web console", (*Main).runServe},
+		"rebuild":   {"rebuild the read models from position 1 (server, or --data offline)", (*Main).runRebuild},
+		"replay":    {"write the read models as known at --as-of (or --position) to --out", (*Main).runReplay},
+		"snapshot":  {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
+		"audit":     {"audit verify | root | keys | acknowledge: check the log's signatures, chains and roots; sign a root to keep", (*Main).runAudit},
+		"keys":      {"keys rotate: replace the instance's signing key (admin)", (*Main).runKeys},
+		"stream":    {"stream status | adopt: the event stream against its record (the restore runbook, docs/reliability.md)", (*Main).runStream},
+		"token":     {"token issue | list | revoke (admin)", (*Main).runToken},
+		"bench":     {"measure appends, import, rebuild, replay and queries next to the raw limits (--quick: under a minute)", (*Main).runBench},
+		"export":    {"export the read models and the event log as CSV, JSON Lines and Parquet with a manifest", (*Main).runExport},
+		"import":    {"import a self-check table or figure sheet (--dry-run); import undo BATCH; import template", (*Main).runImport},
+		"selfcheck": {"download the self-check table (自查表) as XLSX: --year ... --out FILE, or --task ID", (*Main).runSelfCheck},
 	}
 	for name, rc := range readCommands() {
 		cmds[name] = subcommand{rc.summary, func(m *Main, ctx context.Context, args []string) error {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -150,12 +151,34 @@ func (m *Main) runCommand(ctx context.Context, name string, args []string) error
 		Version   uint64              `json:"version"`
 		Position  uint64              `json:"position"`
 		EventIDs  []string            `json:"event_ids"`
+		Created   map[string]string   `json:"created"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s %s → version %d at position %d (events %s)\n", name, res.Aggregate, res.Version, res.Position, strings.Join(res.EventIDs, ", "))
+	fmt.Fprintf(m.Stdout, "%s %s → version %d at position %d (events %s)%s\n", name, res.Aggregate, res.Version, res.Position,
+		strings.Join(res.EventIDs, ", "), createdText(res.Created, res.Aggregate.ID))
 	return nil
+}
+
+// createdText lists what a write created inside its aggregate,
+// "; created problem_id p-…"; the aggregate itself is named already.
+func createdText(created map[string]string, aggregateID string) string {
+	fields := make([]string, 0, len(created))
+	for f, id := range created {
+		if id != aggregateID {
+			fields = append(fields, f)
+		}
+	}
+	sort.Strings(fields)
+	var b strings.Builder
+	for i, f := range fields {
+		if i == 0 {
+			b.WriteString("; created")
+		}
+		fmt.Fprintf(&b, " %s %s", f, created[f])
+	}
+	return b.String()
 }
 
 func merge(dst, src map[string]any) {

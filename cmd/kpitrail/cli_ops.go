@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,9 +16,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"kpitrail/audit"
 	"kpitrail/eventstore"
 	"kpitrail/export"
+	"kpitrail/internal/datadir"
 	"kpitrail/projections"
 )
 
@@ -25,27 +26,54 @@ import (
 // server running on it) or on an external cluster, instead of asking a
 // running server.
 type offlineFlags struct {
-	data, natsURL *string
+	data, natsURL, keyring *string
 }
 
 func addOfflineFlags(fs *flag.FlagSet) offlineFlags {
 	return offlineFlags{
 		data:    fs.String("data", "", "work on this data directory directly (no server may be running on it)"),
 		natsURL: fs.String("nats-url", "", "work on the event log of this NATS cluster directly"),
+		keyring: fs.String("keyring", "", "keys trusted to have signed the log (default DATA/keys/keyring.json; required with --nats-url alone)"),
 	}
 }
 
 func (o offlineFlags) set() bool { return *o.data != "" || *o.natsURL != "" }
 
-// open returns the event store and a function to close it.
-func (m *Main) openOffline(ctx context.Context, o offlineFlags) (*eventstore.JetStream, func(), error) {
-	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1,
-		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN")}
-	sys, err := OpenSystem(ctx, cfg)
+// openOffline returns the event store and a function to close it.
+//
+// A tool given --data without --nats-url starts the embedded server on the
+// directory's JetStream files, which writes them (nats-server recovers
+// and rewrites its indexes on start, and has no lock of its own), so it
+// takes the directory's lock like serve does: with a server running it
+// refuses at once, naming that server, instead of corrupting its store.
+// writes says whether the tool writes into --data itself (rebuild), which
+// needs the lock even when the log is read from a cluster. hint tells the
+// operator how to do the same through the running server.
+func (m *Main) openOffline(ctx context.Context, o offlineFlags, command string, writes bool, hint string) (*eventstore.JetStream, func(), error) {
+	// Offline tools judge the log with the keyring and append nothing, so
+	// they open it without the private key.
+	cfg := ServeConfig{DataDir: *o.data, NATSURL: *o.natsURL, Replicas: 1, offline: true, Keyring: *o.keyring, ReadOnlyKeys: true,
+		NATSUser: m.Getenv("KPITRAIL_NATS_USER"), NATSPass: m.Getenv("KPITRAIL_NATS_PASSWORD"), NATSToken: m.Getenv("KPITRAIL_NATS_TOKEN"),
+		NATSNkey: m.Getenv("KPITRAIL_NATS_NKEY"), NATSCreds: m.Getenv("KPITRAIL_NATS_CREDS")}
+	if cfg.DataDir == "" && cfg.Keyring == "" {
+		return nil, nil, fmt.Errorf("give --keyring: the keys trusted to have signed the log on %s", cfg.NATSURL)
+	}
+	var lock *datadir.Lock
+	if *o.data != "" && (*o.natsURL == "" || writes) {
+		var err error
+		if lock, err = datadir.Acquire(*o.data, datadir.Holder{Command: command}); err != nil {
+			if errors.Is(err, datadir.ErrHeld) {
+				return nil, nil, fmt.Errorf("%w; stop it first, or %s", err, hint)
+			}
+			return nil, nil, err
+		}
+	}
+	sys, err := OpenSystem(ctx, cfg, m.Logger)
 	if err != nil {
+		lock.Release()
 		return nil, nil, err
 	}
-	return sys.Store, sys.Close, nil
+	return sys.Store, func() { sys.Close(); lock.Release() }, nil
 }
 
 // interactive reports whether stderr is a terminal: progress bars are for
@@ -89,7 +117,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	if *off.data == "" {
 		return fmt.Errorf("offline rebuild needs --data: the read models live in the data directory")
 	}
-	store, closeFn, err := m.openOffline(ctx, off)
+	store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
 	if err != nil {
 		return err
 	}
@@ -119,7 +147,7 @@ func (m *Main) runReplay(ctx context.Context, args []string) error {
 	if !off.set() {
 		return fmt.Errorf("replay reads the log directly: give --data DIR (no server running on it) or --nats-url (e.g. a server's --nats-listen)")
 	}
-	store, closeFn, err := m.openOffline(ctx, off)
+	store, closeFn, err := m.openOffline(ctx, off, "replay", false, "read the log through the running server's NATS with --nats-url (its --nats-listen)")
 	if err != nil {
 		return err
 	}
@@ -170,91 +198,6 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "snapshot of %d at position %v\ncontent hash %v\nroot %v over %v aggregates\nfile %v\n",
 			*year, res["position"], res["content_hash"], res["root"], res["aggregates"], res["file"])
 	})
-}
-
-func (m *Main) runAudit(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("usage: kpitrail audit verify [--root R --position P --aggregates N] [--data DIR | --nats-url URL]")
-	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	off := addOfflineFlags(fs)
-	root := fs.String("root", "", "a published checkpoint root to check the log against")
-	position := fs.Uint64("position", 0, "the checkpoint's position")
-	aggregates := fs.Int("aggregates", 0, "the checkpoint's aggregate count")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	var against *audit.Checkpoint
-	if *root != "" {
-		against = &audit.Checkpoint{Position: *position, Root: *root, Aggregates: *aggregates}
-	}
-	var rep audit.Report
-	c := newClient()
-	if off.set() {
-		store, closeFn, err := m.openOffline(ctx, off)
-		if err != nil {
-			return err
-		}
-		defer closeFn()
-		if rep, err = audit.Verify(ctx, store, against); err != nil {
-			return err
-		}
-	} else {
-		path := "/v1/audit/verify"
-		if against != nil {
-			path += fmt.Sprintf("?root=%s&position=%d&aggregates=%d", *root, *position, *aggregates)
-		}
-		if err := c.do(ctx, "GET", path, nil, &rep); err != nil {
-			return err
-		}
-	}
-	err := m.printJSONOr(c.asJSON, rep, func() {
-		fmt.Fprintf(m.Stdout, "%d messages, %d events, %d aggregates, last position %d\nroot %s\n",
-			rep.Messages, rep.Events, rep.Aggregates, rep.Last, rep.Checkpoint.Root)
-		for _, f := range rep.Findings {
-			fmt.Fprintf(m.Stdout, "  %-13s position %-8d %s %s\n", f.Kind, f.Position, strings.TrimSpace(f.AggregateType+"/"+f.AggregateID), f.Detail)
-		}
-	})
-	if err == nil && !rep.OK() {
-		return fmt.Errorf("the log does not verify: %d finding(s)", len(rep.Findings))
-	}
-	return err
-}
-
-func (m *Main) runToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "issue" && args[0] != "list" && args[0] != "revoke") {
-		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] | list | revoke ID")
-	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	name := fs.String("name", "", "who the token is for")
-	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
-	var deps multiFlag
-	fs.Var(&deps, "department", "a department the reporter reports for (repeatable)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	c := newClient()
-	var out any
-	var err error
-	switch args[0] {
-	case "issue":
-		err = c.do(ctx, "POST", "/v1/tokens", map[string]any{"name": *name, "role": *role, "departments": []string(deps)}, &out)
-	case "list":
-		err = c.do(ctx, "GET", "/v1/tokens", nil, &out)
-	case "revoke":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("revoke needs the token id")
-		}
-		err = c.do(ctx, "DELETE", "/v1/tokens/"+fs.Arg(0), nil, nil)
-	}
-	if err != nil || out == nil {
-		return err
-	}
-	return m.printJSONOr(true, out, nil)
 }
 
 type multiFlag []string

@@ -230,9 +230,10 @@ func printAudit(m *Main, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return err
 	}
-	t := &table{header: []string{"时间", "类型", "口径", "原值", "新值", "质量", "操作人", "原因", "位置"}}
+	t := &table{header: []string{"时间", "类型", "口径", "原值", "新值", "质量", "操作人", "令牌", "原因", "位置"}}
 	for _, c := range res.Changes {
-		t.add(c.RecordedAt, c.Kind, c.Period, c.OldValue, c.NewValue, c.OldQuality+"→"+c.NewQuality, c.Actor, c.Reason, strconv.FormatUint(c.Position, 10))
+		t.add(c.RecordedAt, c.Kind, c.Period, c.OldValue, c.NewValue, qualityChange(c.OldQuality, c.NewQuality), c.Actor, c.ActorTokenID, c.Reason,
+			strconv.FormatUint(c.Position, 10))
 	}
 	t.write(m.Stdout)
 	return nil
@@ -284,4 +285,16 @@ func printOverdue(m *Main, raw json.RawMessage) error {
 		f.write(m.Stdout)
 	}
 	return nil
+}
+
+// qualityChange is "estimate→final" for a change, the quality alone for a
+// first report, and nothing for a change that has none (a target).
+func qualityChange(old, new string) string {
+	switch {
+	case old == "" || old == new:
+		return new
+	case new == "":
+		return old
+	}
+	return old + "→" + new
 }

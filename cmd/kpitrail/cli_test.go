@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mattn/go-runewidth"
+	"github.com/xuri/excelize/v2"
 
 	"kpitrail/projections"
 )
@@ -91,6 +92,22 @@ func TestCLIReadsAndOperations(t *testing.T) {
 	}
 	if out, err = s.runCLI(office, "indicators", "--json", "--q", "事故"); err != nil || !strings.Contains(out, `"value": "13"`) {
 		t.Fatalf("indicators --json: %v\n%s", err, out)
+	}
+	xlsx := filepath.Join(t.TempDir(), "自查表.xlsx")
+	if out, err = s.runCLI(office, "selfcheck", "--year", "2022", "--out", xlsx); err != nil || !strings.Contains(out, "wrote ") {
+		t.Fatalf("selfcheck: %v\n%s", err, out)
+	}
+	book, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := book.GetRows("2022年度")
+	book.Close()
+	if err != nil || len(rows) != 3 || rows[2][0] != "高效率 落实" || rows[2][1] != "安全生产" || rows[2][3] != "无" {
+		t.Fatalf("selfcheck rows %q %v", rows, err)
+	}
+	if _, err = s.runCLI(office, "selfcheck", "--year", "2022"); err == nil {
+		t.Fatal("selfcheck without --out wrote nothing and said nothing")
 	}
 	if out, err = s.runCLI(office, "snapshot", "--year", "2022"); err != nil || !strings.Contains(out, "content hash") {
 		t.Fatalf("snapshot: %v\n%s", err, out)

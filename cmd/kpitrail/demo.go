@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"kpitrail/auth"
 	"kpitrail/demo"
@@ -14,7 +16,9 @@ import (
 // targets and approves, each department's reporter submits its figures, so
 // the demo's events are stamped, chained and authorized like every other.
 // The demo freezes 2022; the year's snapshot is then taken as kpitrail
-// snapshot takes it.
+// snapshot takes it. It returns once the read models hold the whole demo,
+// so the server is ready only when its first reader sees every task with
+// its indicators, not a board half projected.
 func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir string, log *slog.Logger) error {
 	last, err := sys.Store.LastPosition(ctx)
 	if err != nil {
@@ -25,14 +29,7 @@ func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir 
 		return nil
 	}
 	office := auth.Principal{TokenID: "demo", Name: "demo", Role: auth.RoleOffice}
-	as := func(ctx context.Context, department string) (context.Context, string) {
-		if department == "" {
-			return auth.WithPrincipal(ctx, office), office.Actor()
-		}
-		p := auth.Principal{TokenID: "demo-" + department, Name: department + "填报员", Role: auth.RoleReporter, Departments: []string{department}}
-		return auth.WithPrincipal(ctx, p), p.Actor()
-	}
-	if err := demo.Run(ctx, sys.Service, demo.SeedYear, as); err != nil {
+	if err := demo.Run(ctx, sys.Service, demo.SeedYear, demo.Staff(office)); err != nil {
 		return err
 	}
 	a := &admin{dataDir: dataDir, sys: sys, live: live}
@@ -40,6 +37,14 @@ func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir 
 	if err != nil {
 		return err
 	}
-	log.Info("demo data loaded", "year", demo.SeedYear, "position", snap.EventPosition, "snapshot", snap.File)
+	if last, err = sys.Store.LastPosition(ctx); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := live.Wait(wctx, last); err != nil {
+		return fmt.Errorf("demo data: the read models did not reach position %d: %w", last, err)
+	}
+	log.Info("demo data loaded", "year", demo.SeedYear, "position", last, "snapshot", snap.File)
 	return nil
 }

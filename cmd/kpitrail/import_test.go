@@ -52,11 +52,26 @@ func TestImportTheSeedTableThroughTheCLI(t *testing.T) {
 	if _, err := s.runCLI(reporter, "import", "--format", "tsv", file); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("reporter import: %v", err)
 	}
-	// The refusal says what the stopped import had stored: here, nothing.
+	// ... and is refused before the file is read: nothing about the file
+	// comes back, and nothing is stored.
+	before := s.lastPosition()
 	r := s.do("POST", "/v1/imports?format=tsv", reporter, demo.SeedTable())
-	details, _ := r.json(t)["details"].(map[string]any)
-	if r.Status != 403 || details == nil || details["report"].(map[string]any)["applied"] != float64(0) {
+	if p := r.json(t); r.Status != 403 || p["details"] != nil || s.lastPosition() != before {
 		t.Fatalf("refused import: %d %s", r.Status, r.Body)
+	}
+	// A reporter may import figure sheets, but every sheet defines the
+	// indicators it reports, which only the office may: the dry run is
+	// refused as the import would be, naming the line, before anything
+	// is applied.
+	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
+	before = s.lastPosition()
+	sheet := "indicator_id,task_id,name,unit,direction,window_year,from_month,to_month,value,quality,source_kind\n" +
+		"gdp-growth,gdp,地区生产总值增速,%,higher,2022,1,6,5.2,provisional,self_reported\n"
+	for _, q := range []string{"?kind=figures&format=csv&dry_run=true", "?kind=figures&format=csv"} {
+		r = s.do("POST", "/v1/imports"+q, reporter, sheet)
+		if p := r.json(t); r.Status != 403 || !strings.Contains(p["detail"].(string), "line 2: role reporter may not indicator.define") || s.lastPosition() != before {
+			t.Fatalf("reporter's figure sheet %s: %d %s", q, r.Status, r.Body)
+		}
 	}
 	tmpl := filepath.Join(t.TempDir(), "figures.xlsx")
 	if out, err = s.runCLI(office, "import", "template", "--format", "xlsx", "--out", tmpl); err != nil {

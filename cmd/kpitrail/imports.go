@@ -25,17 +25,41 @@ import (
 // imports keeps every uploaded file under <data>/imports/<batch>/ so a
 // batch can be undone later from exactly what was imported.
 type imports struct {
-	dir   string
-	svc   *app.Service
+	dir string
+	svc *app.Service
+	// limits bound what reading one file may cost.
+	limits importer.Limits
+	// keys record which upload first used an Idempotency-Key.
+	keys app.Keys
+	// turn admits one import or undo at a time: two parsing at once doubled
+	// the memory, and two applying at once would interleave their batches.
+	turn chan struct{}
+	// wait is how long a second import waits for its turn before a 409.
+	wait  time.Duration
 	store interface {
 		LastPosition(ctx context.Context) (uint64, error)
 	}
-	// wait returns once the read models include a position: whoever
+	// settleWait returns once the read models include a position: whoever
 	// imported a table lists its tasks next.
-	wait func(ctx context.Context, position uint64) error
+	settleWait func(ctx context.Context, position uint64) error
 	// warnings finds the read models' warnings about figures, to report
 	// them with the rows that reported the figures.
 	warnings func(ctx context.Context, figures []string) ([]projections.Warning, error)
+}
+
+// Begin waits up to im.wait for the running import to finish.
+func (im *imports) Begin(ctx context.Context) (func(), error) {
+	t := time.NewTimer(im.wait)
+	defer t.Stop()
+	select {
+	case im.turn <- struct{}{}:
+		return func() { <-im.turn }, nil
+	case <-t.C:
+		return nil, &domain.Error{Code: domain.EBUSY, Rule: "one_import_at_a_time",
+			Message: "another import or undo is running in this data directory; retry when it has finished"}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (im *imports) settle(ctx context.Context) {
@@ -45,7 +69,7 @@ func (im *imports) settle(ctx context.Context) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_ = im.wait(wctx, last)
+	_ = im.settleWait(wctx, last)
 }
 
 var _ httpapi.Imports = (*imports)(nil)
@@ -79,14 +103,14 @@ func (im *imports) plan(req httpapi.ImportRequest) (*importer.ImportPlan, import
 	}
 	switch req.Kind {
 	case "table":
-		t, err := importer.ParseTable(bytes.NewReader(req.Data), format)
+		t, err := importer.ParseTableWith(bytes.NewReader(req.Data), format, im.limits)
 		if err != nil {
 			return nil, "", asInvalid(err)
 		}
 		p, err := importer.Plan(t, importer.PlanOptions{Year: req.Year, LeadDepartment: req.Lead})
 		return p, format, asInvalid(err)
 	case "figures":
-		p, err := importer.PlanFigures(bytes.NewReader(req.Data), format)
+		p, err := importer.PlanFiguresWith(bytes.NewReader(req.Data), format, im.limits)
 		return p, format, asInvalid(err)
 	}
 	return nil, "", domain.Invalid("kind", "enum", "must be table or figures, got %q", req.Kind)
@@ -109,11 +133,30 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	if err != nil {
 		return nil, err
 	}
+	p, _ := auth.FromContext(ctx)
+	// A dry run answers for the caller too: a plan with rows its role may
+	// never apply is refused, not shown as if it would go through.
+	for _, pc := range plan.Commands {
+		if name := pc.Command.CommandName(); !auth.MayIssue(p.Role, name) {
+			e := domain.Forbidden("line %d: role %s may not %s", pc.Line, p.Role, name)
+			e.Field, e.Rule = "file", "role_may_issue"
+			return nil, e
+		}
+	}
 	if req.DryRun {
 		return ImportResult{DryRun: true, Summary: plan.Summary}, nil
 	}
-	p, _ := auth.FromContext(ctx)
 	sum := sha256.Sum256(req.Data)
+	if req.Key != "" && im.keys != nil {
+		digest := importDigest(req, format, sum[:])
+		first, err := im.keys.Claim(ctx, p.TokenID+"/"+req.Key, digest)
+		if err != nil {
+			return nil, domain.Internal(err, "idempotency key")
+		}
+		if first != "" && first != digest {
+			return nil, app.ReusedKey(p.TokenID + "/" + req.Key)
+		}
+	}
 	batch := batchID(p, req.Key, sum[:])
 	dir := filepath.Join(im.dir, batch)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -128,7 +171,7 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	if err := writeFileSync(filepath.Join(dir, "batch.json"), mb); err != nil {
 		return nil, err
 	}
-	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Actor())
+	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Attribution())
 	if err != nil {
 		return nil, withDetails(err, ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
 	}
@@ -166,7 +209,7 @@ func (im *imports) Undo(ctx context.Context, batch string) (any, error) {
 		return nil, err
 	}
 	p, _ := auth.FromContext(ctx)
-	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Actor())
+	rep, err := importer.Undo(ctx, im.svc, plan, batch, p.Attribution())
 	if err != nil {
 		return nil, withDetails(err, rep)
 	}
@@ -193,6 +236,15 @@ func (im *imports) Template(format string) ([]byte, string, error) {
 		return b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", err
 	}
 	return importer.TemplateCSV(), "text/csv; charset=utf-8", nil
+}
+
+// importDigest identifies an upload for its idempotency key: the same
+// file with the same parameters is a retry.
+func importDigest(req httpapi.ImportRequest, format importer.Format, fileSum []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "POST\n/v1/imports\n%s\n%s\n%d\n%s\n", req.Kind, format, req.Year, req.Lead)
+	h.Write(fileSum)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // batchID derives the batch from the caller's idempotency key when given,

@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/xuri/excelize/v2"
 
 	"kpitrail/demo"
 	"kpitrail/importer"
@@ -403,6 +404,7 @@ func aggregateID(m map[string]any) string { return m["aggregate"].(map[string]an
 func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Server-sent events are text; the validator has no decoder for them.
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/sql", openapi3filter.FileBodyDecoder)
 	doc := loadOpenAPI(t)
 	s := startTestServer(t)
 	c := newSpecClient(t, s, doc)
@@ -416,6 +418,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	// Operations, and the document serves itself unchanged.
 	c.do(200, "GET", "/healthz", "", nil)
 	c.do(200, "GET", "/readyz", "", nil)
+	if a := c.json(c.do(200, "GET", "/v1/asyncapi.json", "", nil)); a["asyncapi"] != "3.0.0" {
+		t.Errorf("/v1/asyncapi.json: %v", a["asyncapi"])
+	}
 	if m := c.do(200, "GET", "/metrics", "", nil); !bytes.Contains(m.Body, []byte("kpitrail_http_requests_total")) {
 		t.Errorf("metrics lack the request counter: %s", clip(m.Body))
 	}
@@ -440,6 +445,10 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.doInvalid(400, "POST", "/v1/tokens", adminToken, map[string]any{"name": "超级用户", "role": "root"})
 	c.doInvalid(400, "POST", "/v1/tokens", adminToken, map[string]any{"name": "a:b", "role": "analyst"})
 	c.do(403, "POST", "/v1/tokens", office, map[string]any{"name": "越权", "role": "admin"})
+	c.do(409, "POST", "/v1/tokens", adminToken, map[string]any{"name": "考评办", "role": "office"})
+	c.do(400, "POST", "/v1/tokens", adminToken, map[string]any{"name": "长期", "role": "analyst", "expires_in": 400 * 24 * 3600})
+	c.do(201, "POST", "/v1/tokens", adminToken, map[string]any{"name": "轮换", "role": "analyst", "expires_in": 3600})
+	c.do(201, "POST", "/v1/tokens", adminToken, map[string]any{"name": "轮换", "role": "analyst", "rotate": true, "rotate_grace": 60})
 	c.do(403, "GET", "/v1/tokens", office, nil)
 	c.do(401, "GET", "/v1/tokens", "", nil)
 	c.do(401, "GET", "/v1/tokens", "kpt_not-a-token", nil)
@@ -714,12 +723,20 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/completeness?status=missing,late&department="+url.QueryEscape("区科委"), analyst, nil)
 	c.doInvalid(400, "GET", "/v1/completeness?status=lost", analyst, nil)
 	verifyQ := url.Values{"root": {snap["root"].(string)}, "position": {fmt.Sprint(snap["position"])}, "aggregates": {fmt.Sprint(snap["aggregates"])}}
-	if rep := c.json(c.do(200, "GET", "/v1/audit/verify?"+verifyQ.Encode(), auditor, nil)); rep["against_valid"] != true {
+	if rep := c.json(c.do(200, "GET", "/v1/audit/verify?"+verifyQ.Encode(), auditor, nil)); !givenRootHolds(rep) {
 		t.Errorf("the snapshot's root does not verify: %v", rep)
 	}
 	c.do(200, "GET", "/v1/audit/verify", auditor, nil)
 	c.do(403, "GET", "/v1/audit/verify", analyst, nil)
 	c.doInvalid(400, "GET", "/v1/audit/verify?root=abc&position=x", auditor, nil)
+	// Signing keys and a signed root, checked back.
+	c.do(200, "GET", "/v1/audit/keys", analyst, nil)
+	c.do(403, "GET", "/v1/audit/root", analyst, nil)
+	statement := c.json(c.do(200, "GET", "/v1/audit/root", auditor, nil))
+	if rep := c.json(c.do(200, "POST", "/v1/audit/verify", auditor, statement)); len(rep["findings"].([]any)) != 0 {
+		t.Errorf("the log against its own root statement: %v", rep["findings"])
+	}
+	c.doInvalid(400, "POST", "/v1/audit/verify", auditor, map[string]any{"statement": "kpitrail.root.v1", "signed_by": "考评办"})
 	c.do(403, "POST", "/v1/admin/rebuild", office, nil)
 	c.do(200, "POST", "/v1/admin/rebuild", adminToken, nil)
 
@@ -795,8 +812,25 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	if len(dl) != 1 || dl[0].(map[string]any)["kind"] != "malformed" {
 		t.Errorf("dead letters %v", dl)
 	}
-	if rep := c.json(c.do(200, "GET", "/v1/audit/verify", adminToken, nil)); len(rep["findings"].([]any)) != 1 {
-		t.Errorf("verification findings %v", rep["findings"])
+	rep := c.json(c.do(200, "GET", "/v1/audit/verify", adminToken, nil))
+	if len(rep["findings"].([]any)) != 1 {
+		t.Fatalf("verification findings %v", rep["findings"])
+	}
+	// An auditor accepts it; verification then passes, listing it.
+	finding := rep["findings"].([]any)[0].(map[string]any)
+	accept := map[string]any{"position": finding["position"], "kind": finding["kind"], "reason": "联调时误发的测试消息"}
+	c.do(403, "POST", "/v1/audit/acknowledgements", analyst, accept)
+	c.doInvalid(400, "POST", "/v1/audit/acknowledgements", auditor, map[string]any{"position": 1, "kind": "foreign", "reason": "x", "by": "someone"})
+	c.doInvalid(400, "POST", "/v1/audit/acknowledgements", auditor, map[string]any{"position": 1, "kind": "vanished", "reason": "x"})
+	c.do(201, "POST", "/v1/audit/acknowledgements", auditor, accept)
+	c.do(422, "POST", "/v1/audit/acknowledgements", auditor, accept)
+	// The signing key is rotated (admins only) and the log still verifies.
+	c.do(403, "POST", "/v1/admin/keys/rotate", office, map[string]any{"reason": "年度密钥轮换"})
+	c.doInvalid(400, "POST", "/v1/admin/keys/rotate", adminToken, map[string]any{"reason": ""})
+	c.do(200, "POST", "/v1/admin/keys/rotate", adminToken, map[string]any{"reason": "年度密钥轮换"})
+	c.do(201, "POST", "/v1/tasks/safety/narratives", yingji, map[string]any{"items": []string{"密钥轮换之后的报送"}})
+	if rep := c.json(c.do(200, "GET", "/v1/audit/verify", auditor, nil)); len(rep["findings"].([]any)) != 0 || len(rep["acknowledged"].([]any)) != 1 {
+		t.Errorf("after the acknowledgement and the rotation: findings %v, acknowledged %v", rep["findings"], rep["acknowledged"])
 	}
 
 	// The raw log, page by page, and as of a past instant.
@@ -852,6 +886,24 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/imports/templates/figures.xlsx", analyst, nil)
 	c.doInvalid(404, "GET", "/v1/imports/templates/figures.pdf", analyst, nil)
 
+	// The self-check table, of the board and of one task, opens as a workbook.
+	for _, path := range []string{"/v1/tasks/selfcheck.xlsx?year=2022", "/v1/tasks/hitech/selfcheck.xlsx"} {
+		xl := c.do(200, "GET", path, analyst, nil)
+		book, err := excelize.OpenReader(bytes.NewReader(xl.Body))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rows, err := book.GetRows(book.GetSheetList()[0])
+		book.Close()
+		if err != nil || len(rows) < 3 || rows[1][0] != "考评维度" {
+			t.Errorf("%s: rows %q, %v", path, rows, err)
+		}
+	}
+	c.do(200, "GET", "/v1/tasks/selfcheck.xlsx?as_of="+url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339)), auditor, nil)
+	c.do(404, "GET", "/v1/tasks/no-such-task/selfcheck.xlsx", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/tasks/selfcheck.xlsx?year=twenty", analyst, nil)
+	c.do(401, "GET", "/v1/tasks/selfcheck.xlsx", "", nil)
+
 	// Change notifications, to the end of what is there.
 	c.do(200, "GET", "/v1/changes?follow=false", analyst, nil)
 	c.doInvalid(400, "GET", "/v1/changes?follow=maybe", analyst, nil)
@@ -861,10 +913,17 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	exportID, _ := exported["id"].(string)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/manifest.json", analyst, nil)
 	c.do(200, "GET", "/v1/exports/"+exportID+"/indicators.parquet", analyst, nil)
+	if r := c.do(200, "GET", "/v1/exports/"+exportID+"/read_csv.sql", analyst, nil); !bytes.Contains(r.Body, []byte(`TRY_CAST("value" AS DECIMAL(38,18))`)) {
+		t.Errorf("read_csv.sql does not type the CSV files: %s", clip(r.Body))
+	}
 	c.do(404, "GET", "/v1/exports/"+exportID+"/secret.txt", analyst, nil)
 	c.do(200, "GET", "/v1/exports/indicators.csv", analyst, nil)
+	c.do(403, "GET", "/v1/exports/indicators.csv", kewei, nil)
+	c.do(403, "POST", "/v1/exports", kewei, map[string]any{"formats": []string{"csv"}})
+	c.do(403, "GET", "/v1/exports/"+exportID+"/manifest.json", kewei, nil)
 	c.do(200, "GET", "/v1/exports/stored_events.jsonl?position=2", analyst, nil)
 	c.do(404, "GET", "/v1/exports/no_such_table.csv", analyst, nil)
+	c.do(200, "GET", "/v1/exports", analyst, nil)
 	c.doInvalid(400, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"xls"}})
 
 	c.requireCovered()

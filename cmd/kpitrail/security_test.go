@@ -15,8 +15,10 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"kpitrail/internal/natstest"
+	"kpitrail/natsauth"
 )
 
 // syncBuffer collects log output from several goroutines.
@@ -47,14 +49,24 @@ func caPool(t *testing.T, file string) *x509.CertPool {
 	return pool
 }
 
+// deptKey authenticates as a department system configured on serve.
+func deptKey(t *testing.T, dataDir, name string) nats.Option {
+	t.Helper()
+	o, err := nats.NkeyOptionFromSeed(filepath.Join(dataDir, "nats", "intake", name+".nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 // TestTLSForHTTPAndNATS serves HTTPS and an embedded NATS port behind TLS
-// and a password, with a certificate made for the test.
+// and nkeys, with a certificate made for the test.
 func TestTLSForHTTPAndNATS(t *testing.T) {
 	certs := natstest.GenerateTLS(t)
 	natsAddr := "127.0.0.1:" + freePort(t)
 	cfg := ServeConfig{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken,
 		TLSCert: certs.CertFile, TLSKey: certs.KeyFile, NATSListen: natsAddr, NATSTLSCert: certs.CertFile, NATSTLSKey: certs.KeyFile,
-		NATSUser: "kpitrail", NATSPass: "s3cret-pass"}
+		NATSDepartments: []string{"dept"}}
 	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -69,19 +81,28 @@ func TestTLSForHTTPAndNATS(t *testing.T) {
 	if res, err := http.Get("http://" + srv.Addr() + "/healthz"); err == nil && res.StatusCode == 200 {
 		t.Fatal("plain HTTP was served on the TLS port")
 	}
-	good := []nats.Option{nats.RootCAs(certs.CAFile), nats.UserInfo("kpitrail", "s3cret-pass")}
-	nc, err := nats.Connect("tls://"+natsAddr, good...)
+	key := deptKey(t, cfg.DataDir, "dept")
+	nc, err := nats.Connect("tls://"+natsAddr, nats.RootCAs(certs.CAFile), key)
 	if err != nil {
-		t.Fatalf("nats over TLS with the password: %v", err)
+		t.Fatalf("nats over TLS with the department's key: %v", err)
 	}
 	nc.Close()
-	if nc, err := nats.Connect("nats://"+natsAddr, nats.UserInfo("kpitrail", "s3cret-pass")); err == nil {
+	if nc, err := nats.Connect("nats://"+natsAddr, key); err == nil {
 		nc.Close()
 		t.Fatal("nats without TLS was accepted")
 	}
-	if nc, err := nats.Connect("tls://"+natsAddr, nats.RootCAs(certs.CAFile), nats.UserInfo("kpitrail", "wrong")); err == nil {
+	stranger, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := stranger.PublicKey()
+	if nc, err := nats.Connect("tls://"+natsAddr, nats.RootCAs(certs.CAFile), nats.Nkey(pub, stranger.Sign)); err == nil {
 		nc.Close()
-		t.Fatal("nats with a wrong password was accepted")
+		t.Fatal("nats with a key serve does not know was accepted")
+	}
+	if nc, err := nats.Connect("tls://"+natsAddr, nats.RootCAs(certs.CAFile), nats.UserInfo("dept", "guess")); err == nil {
+		nc.Close()
+		t.Fatal("nats with a password was accepted")
 	}
 }
 
@@ -118,7 +139,7 @@ func TestSecretsStayOutOfLogsAndFiles(t *testing.T) {
 	logs := &syncBuffer{}
 	natsAddr := "127.0.0.1:" + freePort(t)
 	cfg := ServeConfig{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken,
-		NATSListen: natsAddr, NATSUser: "kpitrail", NATSPass: "nats-password-xyz"}
+		NATSListen: natsAddr, NATSDepartments: []string{"dept"}}
 	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +154,15 @@ func TestSecretsStayOutOfLogsAndFiles(t *testing.T) {
 	if !strings.Contains(out, "token issued") {
 		t.Fatalf("the log was not captured: %q", out)
 	}
-	for _, secret := range []string{adminToken, office, "nats-password-xyz", strings.Repeat("ab", 32)} {
+	secrets := []string{adminToken, office, strings.Repeat("ab", 32)}
+	for _, seed := range []string{"kpitrail.nk", "intake/dept.nk"} {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "nats", seed))
+		if err != nil || len(strings.TrimSpace(string(b))) < 50 {
+			t.Fatalf("seed %s: %v", seed, err)
+		}
+		secrets = append(secrets, strings.TrimSpace(string(b)))
+	}
+	for _, secret := range secrets {
 		if strings.Contains(out, secret) {
 			t.Fatalf("a secret reached the log: %q", secret)
 		}
@@ -176,7 +205,7 @@ func TestRateLimitPerToken(t *testing.T) {
 func TestNATSIntakeThroughServe(t *testing.T) {
 	natsAddr := "127.0.0.1:" + freePort(t)
 	cfg := ServeConfig{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Replicas: 1, AdminToken: adminToken,
-		NATSListen: natsAddr, NATSUser: "dept", NATSPass: "dept-pass"}
+		NATSListen: natsAddr, NATSDepartments: []string{"dept"}}
 	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +213,8 @@ func TestNATSIntakeThroughServe(t *testing.T) {
 	defer srv.Close()
 	s := &testServer{Server: srv, t: t, base: "http://" + srv.Addr()}
 	office := s.token("考评办", "office")
-	nc, err := nats.Connect("nats://"+natsAddr, nats.UserInfo("dept", "dept-pass"))
+	// A department reads replies on its own inbox prefix only.
+	nc, err := nats.Connect("nats://"+natsAddr, deptKey(t, cfg.DataDir, "dept"), nats.CustomInboxPrefix(natsauth.InboxPrefix("dept")))
 	if err != nil {
 		t.Fatal(err)
 	}

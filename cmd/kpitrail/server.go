@@ -7,35 +7,62 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kpitrail/app"
+	"kpitrail/asyncapi"
 	"kpitrail/auth"
+	"kpitrail/console"
+	"kpitrail/eventstore"
 	"kpitrail/feed"
 	"kpitrail/httpapi"
+	"kpitrail/idempotency"
 	"kpitrail/intake"
+	"kpitrail/internal/datadir"
 	"kpitrail/metrics"
+	"kpitrail/natsauth"
 	"kpitrail/projections"
+	"kpitrail/tracing"
 )
 
-// registerGauges exposes projection lag and dead letters, read at scrape.
-func registerGauges(reg *metrics.Registry, live *projections.Live) {
+// registerGauges exposes projection lag and dead letters, read at scrape,
+// and the embedded NATS server's JetStream figures.
+func registerGauges(reg *metrics.Registry, live *projections.Live, embedded *eventstore.Embedded) {
 	lag := func() (uint64, float64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		events, secs, _ := live.Lag(ctx)
 		return events, secs
 	}
-	reg.Gauge("kpitrail_projection_lag_events", "Events in the log not yet in the read models", func() float64 {
+	gauge := func(name, help string, fn func() float64) {
+		metrics.Register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	}
+	gauge("kpitrail_projection_lag_events", "Events in the log not yet in the read models", func() float64 {
 		e, _ := lag()
 		return float64(e)
 	})
-	reg.Gauge("kpitrail_projection_lag_seconds", "Record-time age of the newest event not yet applied", func() float64 {
+	gauge("kpitrail_projection_lag_seconds", "Record-time age of the newest event not yet applied", func() float64 {
 		_, s := lag()
 		return s
 	})
-	reg.Gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
+	asOf := func(f func(projections.AsOfStats) int64) func() float64 {
+		return func() float64 { return float64(f(live.AsOfStats())) }
+	}
+	counter := func(name, help string, fn func() float64) {
+		metrics.Register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+	}
+	gauge("kpitrail_asof_replays_running", "As-of replays being built now", asOf(func(s projections.AsOfStats) int64 { return s.Running }))
+	counter("kpitrail_asof_replays_started_total", "As-of replays started since start", asOf(func(s projections.AsOfStats) int64 { return s.Started }))
+	counter("kpitrail_asof_reads_shared_total", "As-of reads answered from a replay another read started or kept", asOf(func(s projections.AsOfStats) int64 { return s.Shared }))
+	counter("kpitrail_asof_replays_cancelled_total", "As-of replays stopped because their readers left", asOf(func(s projections.AsOfStats) int64 { return s.Cancelled }))
+	counter("kpitrail_asof_reads_busy_total", "As-of reads refused for want of a replay turn", asOf(func(s projections.AsOfStats) int64 { return s.Busy }))
+	gauge("kpitrail_asof_kept_bytes", "Bytes of as-of replay files kept", asOf(func(s projections.AsOfStats) int64 { return s.KeptBytes }))
+	gauge("kpitrail_dead_letters", "Events the read models could not apply", func() float64 {
 		var n int
 		_ = live.With(context.Background(), nil, func(db *projections.DB) error {
 			var err error
@@ -44,6 +71,9 @@ func registerGauges(reg *metrics.Registry, live *projections.Live) {
 		})
 		return float64(n)
 	})
+	if embedded != nil {
+		metrics.Register(reg, metrics.NewJetStreamCollector(embedded.Server()))
+	}
 }
 
 // Server is a running `kpitrail serve`: the system plus its HTTP API.
@@ -51,64 +81,145 @@ type Server struct {
 	cfg    ServeConfig
 	sys    *System
 	tokens *auth.Tokens
+	keys   *idempotency.Keys
 	live   *projections.Live
 	intake *intake.Intake
 	feed   *feed.Feed
-	ln     net.Listener
-	http   *http.Server
+	// feedConn is the feed's own connection; the feed never closes it.
+	feedConn *nats.Conn
+	ln       net.Listener
+	http     *http.Server
+	handler  *starting
+	// lock makes this process the data directory's only owner.
+	lock   *datadir.Lock
 	errc   chan error
 	closed bool
+	api    *httpapi.Server
+	// exports is kept for its budget's tests.
+	exports *exports
 	// background ends the server's own goroutines (the checkpointer).
 	background context.CancelFunc
-	log        *slog.Logger
+	// traces flushes and stops the trace exporter, last.
+	traces *tracing.Provider
+	log    *slog.Logger
 }
 
 // StartServer opens everything and starts serving; tests call it with a
 // temp data dir and port 0.
 func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, err
-	}
-	sys, err := OpenSystem(ctx, cfg)
+	// The lock comes before anything opens a file in the directory: a
+	// second server must not so much as start an embedded NATS on it.
+	lock, err := datadir.Acquire(cfg.DataDir, datadir.Holder{Command: "serve", HTTP: cfg.HTTPAddr, NATS: natsAddress(cfg)})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sys: sys, errc: make(chan error, 1), log: log}
-	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"), cfg.AdminToken); err != nil {
+	traces, err := startTracing(ctx, &cfg, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, errc: make(chan error, 1), log: log, lock: lock, traces: traces}
+	// Listeners first, then the tokens: what is wrong is said before
+	// anything starts (startup.go).
+	if s.ln, err = listen(cfg); err != nil {
 		s.Close()
 		return nil, err
 	}
-	sys.Service.Authorize = auth.Authorizer(sys.LoadTask)
-	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Store, projections.RunnerOptions{}, log); err != nil {
+	s.serve()
+	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
+		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	registerGauges(sys.Metrics, s.live)
+	if err := checkTokens(ctx, cfg, s.tokens, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys, err := OpenSystem(ctx, cfg, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.sys = sys
+	log.Info("signing key", "key_id", sys.Store.Signer().KeyID(), "public_key", sys.Store.Signer().PublicKeyText(),
+		"keyring", sys.keys.ring)
+	if sys.AdoptedUnsigned > 0 {
+		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
+			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
+	}
+	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	if s.keys, err = idempotency.Open(filepath.Join(cfg.DataDir, "idempotency.db")); err != nil {
+		s.Close()
+		return nil, err
+	}
+	sys.Service.Keys = s.keys
+	if s.live, err = projections.OpenLive(ctx, filepath.Join(cfg.DataDir, "readmodels.db"), sys.Log(), projections.RunnerOptions{Tracer: cfg.tracer}, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.live.LimitAsOf(cfg.Limits.AsOf)
+	registerGauges(sys.Metrics, s.live, sys.Embedded)
 	wireControl(sys, s.live)
+	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
+	asyncAPI, err := asyncapi.Document()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
+		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(),
+		warnings: liveWarnings(s.live)}
+	exps := s.exports
+	// One budget per token, whether it comes to the API or the console.
+	limiter := httpapi.NewRateLimiter(cfg.RatePerSecond, cfg.RateBurst)
 	api := httpapi.New(httpapi.Config{
-		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready,
-		Admin: &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
-		Imports: &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, wait: s.live.Wait,
-			warnings: liveWarnings(s.live)},
-		Exports: newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store),
+		Service: sys.Service, Tokens: s.tokens, Events: sys.Store, Reads: s.live, Waiter: s.live, Ready: s.live.Ready, Fault: sys.Guard.Err,
+		Audit: &auditor{store: sys.Store, keyring: sys.Store.Keyring(), readModels: func(ctx context.Context, fn func(*projections.DB) error) error {
+			return s.live.With(ctx, nil, fn)
+		}, record: filepath.Join(cfg.DataDir, "audit", "verified.json"), sys: sys, now: time.Now},
+		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
+		Imports: imps,
+		Exports: exps,
 		Changes: changes{js: sys.Store.JetStreamContext()},
-		Metrics: sys.Metrics, Logger: log, RatePerSecond: cfg.RatePerSecond, Burst: cfg.RateBurst,
+		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, Limiter: limiter,
+		ReportersReadAll: cfg.ReporterReads == "all",
+		Streams:          cfg.Limits.Streams, ImportMaxBytes: cfg.Limits.ImportMaxBytes,
 	})
+	s.api = api
+	// The web console shares the API's port, parts and rules; it has the
+	// console's paths and GET /, the API everything else.
+	sessions, err := s.tokens.Sessions(auth.SessionConfig{})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	web := console.New(console.Config{Service: sys.Service, Tokens: s.tokens, Sessions: sessions, Reads: s.live,
+		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Keyring: sys.Store.Keyring(), Imports: imps, Exports: exps,
+		ReportersReadAll: cfg.ReporterReads == "all", Limiter: limiter, Logger: log})
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	root.Handle("/console/", web)
+	root.Handle("GET /{$}", web)
 	// Departments' systems submit the same commands as NATS requests. The
 	// intake gets its own connection: watermill closes the connection of a
 	// router's subscriber and publisher when the router stops.
-	intakeConn, err := sys.Connect("kpitrail-intake")
+	intakeConn, err := sys.Connect("kpitrail-intake", natsauth.RoleIntake)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log}); err != nil {
+	if s.intake, err = intake.Start(ctx, intake.Config{Conn: intakeConn, Service: sys.Service, Auth: s.tokens, Logger: log, Tracer: cfg.tracer}); err != nil {
 		intakeConn.Close()
 		s.Close()
 		return nil, err
 	}
-	// The downstream feed publishes integration events on kpitrail.changes.>.
-	if s.feed, err = feed.Open(ctx, feed.Config{Conn: sys.Conn, Log: sys.Store, Dir: filepath.Join(cfg.DataDir, "feed"),
+	// The downstream feed publishes integration events on kpitrail.changes.>,
+	// on a connection of its own that cannot touch the event log.
+	if s.feedConn, err = sys.Connect("kpitrail-feed", natsauth.RoleFeed); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.feed, err = feed.Open(ctx, feed.Config{Conn: s.feedConn, Log: sys.Log(), Dir: filepath.Join(cfg.DataDir, "feed"),
 		Replicas: cfg.Replicas, Logger: log}); err != nil {
 		s.Close()
 		return nil, err
@@ -118,7 +229,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			log.Error("downstream feed stopped", "err", err)
 		}
 	}()
-	if cfg.Demo {
+	if cfg.Demo && sys.Guard.Err() == nil {
 		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
 			s.Close()
 			return nil, err
@@ -127,29 +238,52 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.background = cancel
 	go checkpointer(bg, cfg.CheckpointEvery, s.live, sys.Service, log)
-	if s.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	if err := lock.Update(func(h *datadir.Holder) {
+		h.HTTP = s.ln.Addr().String()
+		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
+			h.NATS = sys.Embedded.ClientURL()
+		}
+	}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		s.Close()
-		return nil, errors.New("--tls-cert and --tls-key go together")
+	s.api = api
+	s.http.RegisterOnShutdown(api.Shutdown)
+	s.handler.ready(tracing.HTTP(cfg.tracer, root))
+	return s, nil
+}
+
+// serve answers on the bound listener, "starting" until the API is ready.
+func (s *Server) serve() {
+	s.handler = &starting{}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute,
+		ConnContext: httpapi.ConnContext}
+	if s.cfg.TLSCert != "" {
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	go func() {
 		var err error
-		if cfg.TLSCert != "" {
-			s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-			err = s.http.ServeTLS(s.ln, cfg.TLSCert, cfg.TLSKey)
+		if s.cfg.TLSCert != "" {
+			err = s.http.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
 		} else {
-			err = s.http.Serve(s.ln)
+			err = s.http.Serve(httpapi.ProblemListener(s.ln))
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		s.errc <- err
 	}()
-	return s, nil
+}
+
+// natsAddress says where the server's NATS is, for the lock file.
+func natsAddress(cfg ServeConfig) string {
+	switch {
+	case cfg.NATSURL != "":
+		return cfg.NATSURL
+	case cfg.NATSListen != "":
+		return "nats://" + cfg.NATSListen
+	}
+	return "embedded, in-process only"
 }
 
 // Addr is the HTTP address actually bound (port 0 resolved).
@@ -177,6 +311,9 @@ func (s *Server) Close() error {
 	if s.feed != nil {
 		errs = append(errs, s.feed.Close())
 	}
+	if s.feedConn != nil {
+		s.feedConn.Close()
+	}
 	if s.tokens != nil {
 		errs = append(errs, s.tokens.Close())
 	}
@@ -186,5 +323,17 @@ func (s *Server) Close() error {
 	if s.sys != nil {
 		s.sys.Close()
 	}
+	if s.keys != nil {
+		errs = append(errs, s.keys.Close())
+	}
+	if s.traces != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.traces.Shutdown(ctx); err != nil {
+			s.log.Warn("traces not all exported at shutdown", "err", err)
+		}
+		cancel()
+	}
+	// Last: the directory is free only once every file in it is closed.
+	errs = append(errs, s.lock.Release())
 	return errors.Join(errs...)
 }

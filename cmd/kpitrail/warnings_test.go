@@ -147,14 +147,6 @@ func TestWarningsThroughTheAPI(t *testing.T) {
 	}
 }
 
-func anyStrings(v any) []string {
-	var out []string
-	for _, x := range v.([]any) {
-		out = append(out, x.(string))
-	}
-	return out
-}
-
 func atoiT(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)

@@ -33,6 +33,7 @@ func RunBatch(t *testing.T, newStore BatchFactory) {
 		{"ChineseTextRoundTrip", testBatchChineseText},
 		{"CancelledContextStoresNothing", testBatchCancelled},
 		{"ConcurrentCallers", testBatchConcurrent},
+		{"BatchedAppendsAreSigned", testBatchSigned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -368,6 +369,33 @@ func testBatchConcurrent(t *testing.T, s BatchStore) {
 	for w := range callers {
 		if got := len(mustLoad(t, s, task(fmt.Sprintf("own%d", w)))); got != rounds {
 			t.Fatalf("own%d holds %d events, want %d", w, got, rounds)
+		}
+	}
+}
+
+// testBatchSigned: messages stored by AppendMany, lone or in atomic
+// batches, are signed like Append's.
+func testBatchSigned(t *testing.T, s BatchStore) {
+	k, ok := s.(keyed)
+	if !ok {
+		t.Fatalf("%T does not say which keys it signs with", s)
+	}
+	reqs := []eventstore.AppendRequest{req(t, task("a"), 0, "c1", registered("甲")), req(t, task("b"), 0, "c2", registered("乙")),
+		req(t, task("a"), 1, "c3", narrative("一"), narrative("二"))}
+	for i, r := range mustAppendMany(t, s, reqs) {
+		if r.Err != nil {
+			t.Fatalf("request %d: %v", i, r.Err)
+		}
+	}
+	mustAppendMany(t, s, reqs[:1]) // a retry stores nothing
+	mustAppendMany(t, s, []eventstore.AppendRequest{req(t, task("c"), 0, "c4", registered("丙"))})
+	msgs := readAll(t, s, 0)
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages, want 4", len(msgs))
+	}
+	for _, m := range msgs {
+		if err := eventstore.Authentic(k.Keyring(), m); err != nil || m.Foreign != nil {
+			t.Fatalf("message %d: %v (read as %v)", m.Position, err, m.Foreign)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/signing"
 )
 
 // Factory returns a fresh, empty store for one test.
@@ -32,6 +33,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ContextCancellation", testContextCancellation},
 		{"BadInputAppendsNothing", testBadInput},
 		{"HashChainVerifies", testHashChain},
+		{"AppendsAreSigned", testSigned},
 		{"ChineseTextRoundTrip", testChineseText},
 	}
 	for _, tc := range tests {
@@ -50,7 +52,7 @@ func task(id string) domain.AggregateRef {
 }
 
 func meta(cmd string) domain.Meta {
-	return domain.Meta{Actor: "office:test", CommandID: cmd, Source: "test"}
+	return domain.Meta{Actor: "office:test", ActorTokenID: "tok-test", CommandID: cmd, Source: "test"}
 }
 
 func pending(t testing.TB, events ...domain.Event) []domain.Pending {
@@ -119,7 +121,7 @@ func testAppendAndLoad(t *testing.T, s eventstore.Store) {
 		t.Fatalf("load: %+v", got)
 	}
 	for _, e := range got {
-		if e.Actor != "office:test" || e.Source != "test" || e.RecordedAt.IsZero() || e.AggregateType != "task" || e.AggregateID != "t1" {
+		if e.Actor != "office:test" || e.ActorTokenID != "tok-test" || e.Source != "test" || e.RecordedAt.IsZero() || e.AggregateType != "task" || e.AggregateID != "t1" {
 			t.Fatalf("envelope not stamped: %+v", e)
 		}
 	}
@@ -418,6 +420,51 @@ func testHashChain(t *testing.T, s eventstore.Store) {
 	tampered.Actor = "someone else"
 	if h, _ := tampered.ComputeHash(); h == tampered.Hash {
 		t.Fatal("hash does not cover the actor")
+	}
+}
+
+// keyed is a store that says which keys it signs with.
+type keyed interface {
+	Keyring() *signing.Keyring
+}
+
+// testSigned: every appended message carries a signature that
+// eventstore.Authentic accepts under the store's keyring, Read stamps that
+// verdict, and the signature stops holding once an event's hash changes.
+func testSigned(t *testing.T, s eventstore.Store) {
+	k, ok := s.(keyed)
+	if !ok {
+		t.Fatalf("%T does not say which keys it signs with", s)
+	}
+	mustAppend(t, s, task("t1"), 0, "c1", registered("x"), narrative("1"))
+	mustAppend(t, s, task("t2"), 0, "c2", registered("y"))
+	msgs := readAll(t, s, 0)
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.KeyID == "" || m.Foreign != nil {
+			t.Fatalf("message %d: key %q, verdict %v", m.Position, m.KeyID, m.Foreign)
+		}
+		if err := eventstore.Authentic(k.Keyring(), m); err != nil {
+			t.Fatalf("message %d: %v", m.Position, err)
+		}
+	}
+	rehashed := msgs[0]
+	rehashed.Events = append([]domain.Envelope(nil), rehashed.Events...)
+	rehashed.Events[1].Payload = []byte(`{"items":["改过的"]}`)
+	if err := rehashed.Events[1].Seal(rehashed.Events[0].Hash); err != nil {
+		t.Fatal(err)
+	}
+	if err := eventstore.Authentic(k.Keyring(), rehashed); !errors.Is(err, eventstore.ErrForeign) {
+		t.Fatalf("a re-hashed event kept its message's signature valid: %v", err)
+	}
+	other, err := signing.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eventstore.Authentic(signing.Trusting(other), msgs[1]); !errors.Is(err, eventstore.ErrForeign) {
+		t.Fatalf("a keyring without the store's key accepted its message: %v", err)
 	}
 }
 

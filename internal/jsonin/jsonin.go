@@ -1,6 +1,7 @@
 // Package jsonin decodes request bodies strictly, the same way for every
-// transport: valid UTF-8, one object, no unknown fields, and errors that
-// name the field and the rule.
+// transport: valid UTF-8, one object, no unknown fields, no key twice or in
+// another case, no broken UTF-16 escapes, and errors that name the field
+// and the rule.
 package jsonin
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -17,10 +19,15 @@ import (
 
 // Decode reads exactly one JSON object from body into dst. UTF-8 is checked
 // first because encoding/json silently turns bad bytes into U+FFFD, which
-// would change what a department reported.
+// would change what a department reported; then keys given twice, keys in
+// another case than the field's and escapes that are not valid UTF-16 are
+// refused (strict.go).
 func Decode(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return domain.Invalid("body", "utf8", "request body is not valid UTF-8")
+	}
+	if err := strict(body, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -19,8 +19,17 @@ var statusOf = map[domain.Code]int{
 	domain.EUNAUTHORIZED: http.StatusUnauthorized,
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	domain.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	domain.ETOOMANY:      http.StatusTooManyRequests,
+	domain.EBUSY:         http.StatusConflict,
+	domain.ESTORAGE:      http.StatusInsufficientStorage,
 	domain.EINTERNAL:     http.StatusInternalServerError,
+	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
+
+// aggregateConflict are the conflict rules about an aggregate, whose
+// current version the client needs to retry; a conflict over something
+// else (a token name in use) has no version to give.
+var aggregateConflict = map[string]bool{"version": true, "exists": true}
 
 // Status returns the HTTP status for a domain code.
 func Status(code domain.Code) int {
@@ -61,7 +70,7 @@ func From(err error, instance string) Problem {
 	var e *domain.Error
 	if errors.As(err, &e) {
 		p.Field, p.Rule, p.Detail, p.Details = e.Field, e.Rule, e.Error(), e.Details
-		if code == domain.ECONFLICT {
+		if code == domain.ECONFLICT && aggregateConflict[e.Rule] {
 			v := e.Version
 			p.CurrentVersion = &v
 		}

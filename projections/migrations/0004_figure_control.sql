@@ -1,4 +1,4 @@
--- Control over a figure's life, schema version 3: frozen years, review and
+-- Control over a figure's life, schema version 4: frozen years, review and
 -- approval, warnings, reporting periods.
 
 -- One row per assessment year that was ever frozen (year.frozen,
