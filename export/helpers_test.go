@@ -144,8 +144,14 @@ func newFixture(t testing.TB) *fixture {
 		Cause: "部分项目涉及历史遗留问题，协调难度大。", TotalItems: 193})
 
 	c.set("2022-12-05")
-	w.append(ind("accidents"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("13"),
-		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局"), Note: lineBreakNote})
+	accidents := w.append(ind("accidents"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局"), Note: lineBreakNote})[0].ID
+	// Reviewed: submitted and approved, so the review instants and the
+	// approved year over year have values to type.
+	w.append(ind("accidents"), &domain.FigureSubmitted{Figure: accidents, Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		Reason: "报考评办审核"})
+	w.append(ind("accidents"), &domain.FigureApproved{Figure: accidents, Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		SubmittedBy: "reporter:区应急局", Reason: "与区应急局台账一致"})
 	w.append(ind("deaths"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("14"),
 		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局")})
 	// A share of 150 of 100: flagged by two rules, one of them explained.
@@ -179,6 +185,7 @@ func newFixture(t testing.TB) *fixture {
 	w.append(domain.AggregateRef{Type: domain.AggregateSnapshot, ID: "y2022"}, &domain.SnapshotRecorded{Year: 2022, Position: mid[0].Position,
 		ContentHash: strings.Repeat("ab", 32), Root: strings.Repeat("cd", 32), Aggregates: 9, Note: "2022年度考核年终封存"})
 	y2022Lock := domain.AggregateRef{Type: domain.AggregateYear, ID: domain.YearID(2022)}
+	w.append(y2022Lock, &domain.YearCalendarSet{Year: 2022, MonthlyDueDay: 5, QuarterlyDueDay: 10, YearlyDue: "2023-01-31"})
 	w.append(y2022Lock, &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"})
 	w.append(y2022Lock, &domain.YearReopened{Year: 2022, Reason: "市科委补报认定结果"})
 

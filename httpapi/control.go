@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,7 +46,8 @@ func (s *Server) controlRoutes() {
 		if v := q.Get("status"); v != "" {
 			statuses = strings.Split(v, ",")
 		}
-		return db.Completeness(r.Context(), projections.CompletenessFilter{Year: year, Department: q.Get("department"), Statuses: statuses, On: on})
+		return db.Completeness(r.Context(), projections.CompletenessFilter{Year: year, Department: q.Get("department"), Statuses: statuses, On: on,
+			SeesTask: SeesTask(r.Context(), db, s.scope(r))})
 	}))
 
 	// Review and approval of figures.
@@ -81,6 +83,9 @@ func (s *Server) controlRoutes() {
 		return pathID(r, "id", &c.IndicatorID, "indicator_id")
 	}))
 	s.handle("GET /v1/indicators/{id}/proposals", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
+		if err := readableIndicator(r, s, db, r.PathValue("id")); err != nil {
+			return nil, err
+		}
 		if _, err := db.GetIndicator(r.Context(), r.PathValue("id")); err != nil {
 			return nil, err
 		}
@@ -96,6 +101,10 @@ func (s *Server) controlRoutes() {
 		}
 		list, err := db.Warnings(r.Context(), projections.WarningFilter{State: q.Get("state"), Year: year, IndicatorID: q.Get("indicator_id"),
 			Department: q.Get("department")})
+		if err != nil {
+			return nil, err
+		}
+		list, err = VisibleRows(r.Context(), db, s.scope(r), list, func(w projections.Warning) string { return w.TaskID })
 		return map[string]any{"warnings": list, "rules": domain.WarningRules}, err
 	}))
 	s.handle("POST /v1/indicators/{id}/warnings/explain", "write", writeRoute(s, http.StatusCreated, func(r *http.Request, c *domain.ExplainWarning) error {
@@ -109,8 +118,7 @@ func (s *Server) controlRoutes() {
 			return nil, err
 		}
 		p, _ := authPrincipal(r)
-		f := projections.ReviewFilter{Approver: p.Role != auth.RoleReporter, Actor: p.Actor(), Departments: p.Departments, Year: year}
-		items, err := db.ReviewQueue(r.Context(), f)
+		items, err := ReviewQueue(r.Context(), db, p, s.scope(r), year)
 		return map[string]any{"items": items}, err
 	}))
 }
@@ -149,4 +157,17 @@ func dayParam(r *http.Request) (domain.Date, error) {
 		t = *asOf
 	}
 	return domain.Date(t.In(projections.DefaultLocation).Format(time.DateOnly)), nil
+}
+
+// ReviewQueue is what awaits p's review step, within what p may read: a
+// department's figures still to submit, or, for the office (and those who
+// read along), what awaits approval, never p's own submissions. The API
+// and the console's work queue both list it.
+func ReviewQueue(ctx context.Context, db *projections.DB, p auth.Principal, sc auth.ReadScope, year int) ([]projections.ReviewItem, error) {
+	f := projections.ReviewFilter{Approver: p.Role != auth.RoleReporter, Person: p.Name, Departments: p.Departments, Year: year}
+	items, err := db.ReviewQueue(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return VisibleRows(ctx, db, sc, items, func(x projections.ReviewItem) string { return x.TaskID })
 }

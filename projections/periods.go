@@ -127,6 +127,7 @@ type OverdueFinal struct {
 	Department    string `json:"department"`
 	IndicatorID   string `json:"indicator_id"`
 	IndicatorName string `json:"indicator_name"`
+	TaskID        string `json:"task_id"`
 	Figure        string `json:"figure"`
 	Window        string `json:"window"`
 	Value         string `json:"value"`
@@ -148,6 +149,9 @@ type CompletenessFilter struct {
 	Department string
 	Statuses   []string
 	On         domain.Date
+	// SeesTask, when set, says which tasks the caller may read: the rows
+	// of others are left out, and out of the counts.
+	SeesTask func(taskID string) (bool, error)
 }
 
 // Completeness judges every reporting period on f.On: per department and
@@ -177,8 +181,7 @@ func (db *DB) Completeness(ctx context.Context, f CompletenessFilter) (Completen
 	if err != nil {
 		return out, err
 	}
-	sums := map[[2]string]*PeriodSummary{}
-	var order [][2]string
+	var entries []PeriodEntry
 	for rows.Next() {
 		var e PeriodEntry
 		var on string
@@ -188,6 +191,19 @@ func (db *DB) Completeness(ctx context.Context, f CompletenessFilter) (Completen
 			return out, err
 		}
 		e.Status = domain.ClassifyPeriod(domain.Date(e.Due), domain.Date(on), f.On)
+		entries = append(entries, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	// Filtered once the rows are read: SeesTask may query the same pool.
+	if entries, err = seenOnly(entries, f.SeesTask, func(e PeriodEntry) string { return e.TaskID }); err != nil {
+		return out, err
+	}
+	sums := map[[2]string]*PeriodSummary{}
+	var order [][2]string
+	for _, e := range entries {
 		k := [2]string{e.Department, e.Period}
 		s, ok := sums[k]
 		if !ok {
@@ -209,10 +225,6 @@ func (db *DB) Completeness(ctx context.Context, f CompletenessFilter) (Completen
 			out.Periods = append(out.Periods, e)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return out, err
-	}
 	for _, k := range order {
 		out.Summary = append(out.Summary, *sums[k])
 	}
@@ -224,22 +236,51 @@ func (db *DB) Completeness(ctx context.Context, f CompletenessFilter) (Completen
 	if f.Department != "" {
 		where, args = append(where, "t.lead_department = ?"), append(args, f.Department)
 	}
-	rows, err = db.reader.QueryContext(ctx, `SELECT t.lead_department, i.id, i.name, f.event_id, f.window_key, f.value, f.quality, f.final_due
-		FROM figures f JOIN indicators i ON i.id = f.indicator_id JOIN tasks t ON t.id = i.task_id
+	rows, err = db.reader.QueryContext(ctx, `SELECT t.lead_department, i.id, i.name, i.task_id, f.event_id, f.window_key, f.value, f.quality,
+		f.final_due FROM figures f JOIN indicators i ON i.id = f.indicator_id JOIN tasks t ON t.id = i.task_id
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY f.final_due, t.lead_department, i.id`, args...)
 	if err != nil {
 		return out, err
 	}
-	defer rows.Close()
+	var finals []OverdueFinal
 	for rows.Next() {
 		var o OverdueFinal
-		if err := rows.Scan(&o.Department, &o.IndicatorID, &o.IndicatorName, &o.Figure, &o.Window, &o.Value, &o.Quality, &o.FinalDue); err != nil {
+		if err := rows.Scan(&o.Department, &o.IndicatorID, &o.IndicatorName, &o.TaskID, &o.Figure, &o.Window, &o.Value, &o.Quality,
+			&o.FinalDue); err != nil {
+			rows.Close()
 			return out, err
 		}
 		if domain.FinalOverdue(domain.Quality(o.Quality), domain.Date(o.FinalDue), f.On) {
-			out.OverdueFinals = append(out.OverdueFinals, o)
+			finals = append(finals, o)
 		}
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	if finals, err = seenOnly(finals, f.SeesTask, func(o OverdueFinal) string { return o.TaskID }); err != nil {
+		return out, err
+	}
+	out.OverdueFinals = append(out.OverdueFinals, finals...)
 	sort.SliceStable(out.Summary, func(i, j int) bool { return out.Summary[i].Department < out.Summary[j].Department })
-	return out, rows.Err()
+	return out, nil
+}
+
+// seenOnly keeps the rows whose task sees says the caller may read (all
+// of them when sees is nil).
+func seenOnly[T any](rows []T, sees func(taskID string) (bool, error), taskOf func(T) string) ([]T, error) {
+	if sees == nil {
+		return rows, nil
+	}
+	var out []T
+	for _, r := range rows {
+		ok, err := sees(taskOf(r))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

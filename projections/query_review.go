@@ -31,14 +31,23 @@ type ReviewItem struct {
 }
 
 // ReviewFilter says whose queue: Approver lists what awaits the office
-// (submitted figures and pending proposals, but never an actor's own),
+// (submitted figures and pending proposals, but never Person's own),
 // otherwise the figures Departments still have to submit. Year 0 is every
 // year.
 type ReviewFilter struct {
-	Approver    bool
-	Actor       string
+	Approver bool
+	// Person is the caller's name: what a person submitted or proposed,
+	// under any of its tokens or roles, is not theirs to approve
+	// (auth.SamePerson), so it is not in their queue.
+	Person      string
 	Departments []string
 	Year        int
+}
+
+// actorName is the name part of an actor ("role:name") in SQL, the part
+// auth.SamePerson compares.
+func actorName(column string) string {
+	return `substr(` + column + `, instr(` + column + `, ':') + 1)`
 }
 
 // ReviewQueue lists what awaits a review step, oldest first.
@@ -50,14 +59,14 @@ func (db *DB) ReviewQueue(ctx context.Context, f ReviewFilter) ([]ReviewItem, er
 			f.quality, f.review_state, COALESCE(f.submitted_by, ''), COALESCE(f.submitted_at, ''), COALESCE(f.review_reason, '')
 			FROM figures f JOIN indicators i ON i.id = f.indicator_id JOIN tasks t ON t.id = i.task_id
 			WHERE f.state = 'current' AND f.review_state = 'submitted' AND i.lifecycle = 'active'
-				AND COALESCE(f.submitted_by, '') <> ? AND (? = 0 OR i.year = ?)
+				AND (f.submitted_by IS NULL OR ` + actorName("f.submitted_by") + ` <> ?) AND (? = 0 OR i.year = ?)
 			UNION ALL
 			SELECT 'decide', 'proposal', p.event_id, i.id, i.name, i.task_id, i.year, t.lead_department, COALESCE(p.window_key, ''),
 			COALESCE(` + proposalText("p") + `, ''), COALESCE(p.quality, ''), p.kind, p.proposed_by, p.proposed_at, p.reason
 			FROM proposals p JOIN indicators i ON i.id = p.indicator_id JOIN tasks t ON t.id = i.task_id
-			WHERE p.state = 'pending' AND i.lifecycle = 'active' AND p.proposed_by <> ? AND (? = 0 OR i.year = ?)
+			WHERE p.state = 'pending' AND i.lifecycle = 'active' AND ` + actorName("p.proposed_by") + ` <> ? AND (? = 0 OR i.year = ?)
 			ORDER BY 14, 3`
-		args = []any{f.Actor, f.Year, f.Year, f.Actor, f.Year, f.Year}
+		args = []any{f.Person, f.Year, f.Year, f.Person, f.Year, f.Year}
 	} else {
 		if len(f.Departments) == 0 {
 			return []ReviewItem{}, nil
