@@ -19,7 +19,7 @@ import (
 
 type indicatorPage struct {
 	projections.Indicator
-	Task     projections.Task
+	Task    projections.Task
 	Figures []projections.Figure
 	// Current are the figures a correction may name: current, and neither
 	// awaiting review nor approved (those are locked until the office
@@ -31,13 +31,13 @@ type indicatorPage struct {
 	Frozen    bool
 	Warnings  []projections.Warning
 	Proposals []projections.Proposal
-	Years    []yearRow
-	YoY      chart
-	HasYoY   bool
-	Months   []monthRow
-	Monthly  chart
-	HasMonth bool
-	Pace     string // what the monthly chart compares with
+	Years     []yearRow
+	YoY       chart
+	HasYoY    bool
+	Months    []monthRow
+	Monthly   chart
+	HasMonth  bool
+	Pace      string // what the monthly chart compares with
 	// Form choices.
 	Qualities   []domain.Quality
 	SourceKinds []domain.SourceKind

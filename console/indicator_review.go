@@ -26,4 +26,4 @@ func (p *indicatorPage) readLifecycle(ctx context.Context, db *projections.DB) e
 
 // CanWrite is whether a figure of the indicator may change at all: not in
 // a frozen year.
-func (p *indicatorPage) CanWrite() bool { return !p.Frozen }
+func (p indicatorPage) CanWrite() bool { return !p.Frozen }
