@@ -243,6 +243,12 @@ func (b *bulk) decide(ctx context.Context, chunk []int) *decided {
 			b.out[i].Result, b.out[i].Err = b.svc.Execute(ctx, r.Meta, r.Command, Options{})
 			continue
 		}
+		if late := b.late(ctx, r.Command, target.agg, deps); late != nil {
+			deps = append(deps, late...)
+		} else if len(domain.LateRequirements(r.Command, target.agg, deps)) > 0 {
+			b.out[i].Result, b.out[i].Err = b.svc.Execute(ctx, r.Meta, r.Command, Options{})
+			continue
+		}
 		if b.svc.Authorize != nil {
 			if err := b.svc.Authorize(ctx, r.Meta, r.Command, target.agg, deps); err != nil {
 				b.out[i].Err = err
@@ -253,7 +259,12 @@ func (b *bulk) decide(ctx context.Context, chunk []int) *decided {
 			b.out[i].Result, b.out[i].Err = b.svc.prior(ctx, ref, r.Meta.CommandID)
 			continue
 		}
-		events, err := domain.Decide(r.Command, target.agg, deps)
+		decided, err := b.svc.withFacts(ctx, r.Command)
+		if err != nil {
+			b.out[i].Err = err
+			continue
+		}
+		events, err := domain.Decide(decided, target.agg, deps)
 		if err != nil {
 			b.out[i].Err = err
 			continue

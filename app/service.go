@@ -27,6 +27,12 @@ type Service struct {
 	// Authorize, when set, is asked before every decision with the loaded
 	// target and dependencies; it returns a forbidden error to refuse.
 	Authorize AuthorizeFunc
+	// KeyUses, when set, finds the indicators of a key (the read models
+	// know them by key, the store does not), so that a definition is decided
+	// knowing how other years measure its key (domain.CheckKeyUse). The read
+	// models may lag a definition just made; their warning key_unit then
+	// catches what the decision could not see.
+	KeyUses func(ctx context.Context, key string) ([]domain.KeyUse, error)
 	// Observe, when set, wraps every Execute from outside, as Instrument
 	// and Trace wrap the store: it gets the command before anything runs,
 	// returns the context the execution runs in, and a function called with
@@ -132,8 +138,17 @@ func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			history, fresh = envs, true
 		}
 		target := t.agg
-		deps := make([]domain.Aggregate, 0, len(cmd.Requires()))
+		deps := make([]domain.Aggregate, 0, len(cmd.Requires())+1)
 		for _, dref := range cmd.Requires() {
+			dep, _, err := s.load(ctx, dref)
+			if err != nil {
+				return Result{}, false, err
+			}
+			deps = append(deps, dep)
+		}
+		// The lock of the year the command changes, named once the target
+		// is loaded.
+		for _, dref := range domain.LateRequirements(cmd, target, deps) {
 			dep, _, err := s.load(ctx, dref)
 			if err != nil {
 				return Result{}, false, err
@@ -165,7 +180,11 @@ func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 			}
 			return Result{}, false, domain.Conflict(target.Version(), "%s is at version %d, not %d", ref, target.Version(), *opts.ExpectedVersion)
 		}
-		events, err := domain.Decide(cmd, target, deps)
+		decided, err := s.withFacts(ctx, cmd)
+		if err != nil {
+			return Result{}, false, err
+		}
+		events, err := domain.Decide(decided, target, deps)
 		if err != nil {
 			if !fresh {
 				fresh = true
@@ -189,6 +208,18 @@ func (s *Service) execute(ctx context.Context, meta domain.Meta, cmd domain.Comm
 		t.advance(envs, events, pending)
 		return resultOf(ref, envs), true, nil
 	}
+}
+
+// withFacts gives a command the facts outside the store it is decided with.
+func (s *Service) withFacts(ctx context.Context, cmd domain.Command) (domain.Command, error) {
+	if s.KeyUses == nil {
+		return cmd, nil
+	}
+	c, err := domain.AttachKeyUses(cmd, func(key string) ([]domain.KeyUse, error) { return s.KeyUses(ctx, key) })
+	if err != nil {
+		return nil, domain.Internal(err, "look up the uses of an indicator key")
+	}
+	return c, nil
 }
 
 // Load returns an aggregate rehydrated from the store.

@@ -36,7 +36,7 @@ func TestPermitsIsTheMatrix(t *testing.T) {
 		{reporter, "audit.acknowledge_finding", nil, false},
 		{Principal{Name: "admin", Role: RoleAdmin}, "task.record_narrative", own, false},
 	} {
-		err := Permits(c.p, c.command, c.task)
+		err := Permits(c.p, c.command, Target{Task: c.task})
 		if (err == nil) != c.ok {
 			t.Errorf("%s %s on %v: %v, want allowed=%v", c.p.Role, c.command, c.task, err, c.ok)
 		}

@@ -65,7 +65,7 @@ func (r *runner) demoPages(ctx context.Context, dir string) ([]Result, error) {
 	}
 	defer n.close()
 	p := auth.Principal{TokenID: "bench", Name: "bench", Role: auth.RoleOffice}
-	if err := demo.Run(auth.WithPrincipal(ctx, p), app.NewService(n.store), demo.SeedYear, p.Attribution()); err != nil {
+	if err := demo.Run(ctx, app.NewService(n.store), demo.SeedYear, demo.Staff(p)); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "readmodels.db")

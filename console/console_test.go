@@ -10,12 +10,15 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"kpitrail/app"
 	"kpitrail/auth"
+	"kpitrail/domain"
 	"kpitrail/internal/demotest"
 )
 
@@ -138,4 +141,29 @@ func (e *env) lastPosition() uint64 {
 		e.t.Fatal(err)
 	}
 	return p
+}
+
+// exec runs commands as the demo's office through the command service
+// (the real matrix and rules) and waits until the read models hold them.
+func (e *env) exec(key string, cmds ...domain.Command) {
+	e.t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), demotest.Office)
+	for i, cmd := range cmds {
+		meta := domain.Meta{Actor: demotest.Office.Actor(), ActorTokenID: demotest.Office.TokenID,
+			CommandID: key + "-" + strconv.Itoa(i), Source: "test"}
+		res, err := e.fx.Service.Execute(ctx, meta, cmd, app.Options{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := e.fx.Live.Wait(ctx, res.Position); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// reopenYear is the office unlocking a frozen year, with its reason, as it
+// must before anything of the year changes (rule year_frozen).
+func (e *env) reopenYear(year int, reason string) {
+	e.t.Helper()
+	e.exec("reopen-"+strconv.Itoa(year), domain.ReopenYear{Year: year, Reason: reason})
 }

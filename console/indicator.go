@@ -19,16 +19,25 @@ import (
 
 type indicatorPage struct {
 	projections.Indicator
-	Task     projections.Task
-	Figures  []projections.Figure
-	Current  []projections.Figure // figures a correction may name
-	Years    []yearRow
-	YoY      chart
-	HasYoY   bool
-	Months   []monthRow
-	Monthly  chart
-	HasMonth bool
-	Pace     string // what the monthly chart compares with
+	Task    projections.Task
+	Figures []projections.Figure
+	// Current are the figures a correction may name: current, and neither
+	// awaiting review nor approved (those are locked until the office
+	// returns or reopens them). Approved are the ones the office may reopen.
+	Current  []projections.Figure
+	Approved []projections.Figure
+	// Frozen: the indicator's year is frozen; nothing of it changes until
+	// the office reopens the year.
+	Frozen    bool
+	Warnings  []projections.Warning
+	Proposals []projections.Proposal
+	Years     []yearRow
+	YoY       chart
+	HasYoY    bool
+	Months    []monthRow
+	Monthly   chart
+	HasMonth  bool
+	Pace      string // what the monthly chart compares with
 	// Form choices.
 	Qualities   []domain.Quality
 	SourceKinds []domain.SourceKind
@@ -38,6 +47,8 @@ type indicatorPage struct {
 type yearRow struct {
 	projections.IndicatorYear
 	Change string // 同比 as the tables write it: −18.8%, +2.5个百分点, 新增
+	// ApprovedChange is the same on approved figures alone.
+	ApprovedChange string
 }
 
 type monthRow struct {
@@ -79,6 +90,9 @@ func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) err
 		if p.Figures, err = db.Figures(ctx, p.ID); err != nil {
 			return err
 		}
+		if err := p.readLifecycle(ctx, db); err != nil {
+			return err
+		}
 		years, err := db.History(ctx, p.Key)
 		if err != nil {
 			return err
@@ -93,7 +107,7 @@ func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) err
 				return err
 			}
 			if ok {
-				p.Years = append(p.Years, yearRow{IndicatorYear: y, Change: yoyText(y)})
+				p.Years = append(p.Years, yearRow{IndicatorYear: y, Change: yoyText(y), ApprovedChange: approvedYoYText(y)})
 			}
 		}
 		return nil
@@ -102,7 +116,14 @@ func (c *Console) indicator(w http.ResponseWriter, r *http.Request, v *view) err
 		return err
 	}
 	for _, f := range p.Figures {
-		if f.State == "current" {
+		if f.State != "current" {
+			continue
+		}
+		switch domain.ReviewState(f.ReviewState) {
+		case domain.ReviewApproved:
+			p.Approved = append(p.Approved, f)
+		case domain.ReviewSubmitted:
+		default:
 			p.Current = append(p.Current, f)
 		}
 	}
@@ -130,6 +151,12 @@ func yoyText(y projections.IndicatorYear) string {
 		return pct(y.ChangePctDisplay)
 	}
 	return ""
+}
+
+// approvedYoYText is yoyText on the approved figures and base.
+func approvedYoYText(y projections.IndicatorYear) string {
+	return yoyText(projections.IndicatorYear{IsRate: y.IsRate, IsNew: y.ApprovedIsNew, ChangePP: y.ApprovedChangePP,
+		ChangePctDisplay: y.ApprovedChangePctDisplay})
 }
 
 func yearLabel(y projections.IndicatorYear) string {

@@ -163,6 +163,27 @@ func TestAsOfShowsThePastAndTheCompareViewNamesWhoChanged(t *testing.T) {
 		figure = fs[0].EventID
 		return err
 	})
+	// 2022 is frozen and its figures approved: a correction takes the
+	// office's reopening of the year and then of the figure, each with a
+	// reason. Until then the page offers no correction, and a posted one is
+	// refused (year_frozen).
+	if page := b.do("GET", "/console/indicators/i2022-hitech-stock", nil); strings.Contains(page.body, `id="correct-form"`) ||
+		!strings.Contains(page.body, `id="frozen"`) {
+		t.Fatal("a frozen year's page offers a correction, or does not say the year is frozen")
+	}
+	if a := b.do("POST", "/console/indicators/i2022-hitech-stock/corrections", url.Values{"csrf": {b.csrf}, "key": {strings.Repeat("b", 32)},
+		"corrects": {figure}, "value": {"612"}, "reason": {"市科委反馈"}}); a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, "year_frozen") {
+		t.Fatalf("a correction in a frozen year: %d", a.status)
+	}
+	e.reopenYear(2022, "市科委反馈高新技术企业保有量有误，解封更正")
+	page := b.do("GET", "/console/indicators/i2022-hitech-stock", nil)
+	if strings.Contains(page.body, `id="correct-form"`) || !strings.Contains(page.body, `id="reopen-`+figure+`"`) {
+		t.Fatal("an approved figure is offered for correction, or not for reopening")
+	}
+	if a := b.do("POST", "/console/indicators/i2022-hitech-stock/figures/"+figure+"/reopen", url.Values{"csrf": {b.csrf}, "key": {strings.Repeat("e", 32)},
+		"back": {"indicator"}, "reason": {"市科委反馈，重新打开更正"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("reopening the figure: %d %s", a.status, a.body)
+	}
 	a := b.do("POST", "/console/indicators/i2022-hitech-stock/corrections", url.Values{"csrf": {b.csrf}, "key": {strings.Repeat("c", 32)},
 		"corrects": {figure}, "value": {"612"}, "reason": {"市科委反馈"}})
 	if a.status != http.StatusSeeOther {
@@ -203,6 +224,9 @@ func TestMonthlyFiguresAgainstThePace(t *testing.T) {
 	}
 	task := taskID(t, e, "乡村振兴战略")
 	target := domain.MustDecimal("3400")
+	// The demo's 2022 is frozen; an indicator added to it takes the
+	// office's reopening first.
+	e.reopenYear(2022, "补充新建高标准农田指标")
 	for i, cmd := range []domain.Command{
 		domain.DefineIndicator{IndicatorID: "farmland", TaskID: task, Name: "新建高标准农田", Unit: "亩", Direction: domain.HigherIsBetter, Additive: true},
 		domain.SetTarget{IndicatorID: "farmland", Value: &target},

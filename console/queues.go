@@ -12,11 +12,9 @@ import (
 )
 
 // Work queues: what needs someone's hand, grouped by the department that
-// leads it. Each queue is a queueSource over the read models; the figure
-// lifecycle (review and approval, warnings, reporting periods) adds its
-// queues — "figures awaiting my review", "warnings to explain", "missing
-// reports by period" — by appending sources here, with no change to the
-// page.
+// leads it. Each queue is a queueSource over the read models: the figure
+// lifecycle's (what awaits my review, warnings to explain, reports late
+// or missing by period; queues_lifecycle.go) first, then the tasks'.
 
 type queuesPage struct {
 	Year     int
@@ -42,6 +40,9 @@ type queueItem struct {
 	Link   string
 	Detail string
 	Tone   string
+	// Actions are the forms the principal may post about the item (the
+	// matrix decides which; an as-of page has none).
+	Actions []queueAction
 }
 
 // queueInput is what every source reads from: the year's tasks (by id),
@@ -54,12 +55,13 @@ type queueInput struct {
 	board      []projections.Task
 	indicators []projections.Indicator
 	problems   []projections.Problem
+	lifecycle
 }
 
 type queueSource func(in queueInput) queueSection
 
 // queueSources are the queues, in the order the page shows them.
-var queueSources = []queueSource{overdueTasks, missingFigures, awaitingFinal, openProblems}
+var queueSources = []queueSource{reviewQueue, openWarnings, lateReports, overdueTasks, missingFigures, awaitingFinal, openProblems}
 
 func (c *Console) queues(w http.ResponseWriter, r *http.Request, v *view) error {
 	var p queuesPage
@@ -112,7 +114,8 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, v *view) error 
 				in.problems = append(in.problems, x)
 			}
 		}
-		return nil
+		in.lifecycle, err = readLifecycle(ctx, db, v, p.Year, in.today)
+		return err
 	})
 	if err != nil {
 		return err
@@ -124,6 +127,7 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, v *view) error 
 		}
 		p.Sections = append(p.Sections, s)
 	}
+	v.Notice = notice(r)
 	return c.render(w, v, http.StatusOK, "queues", "工作队列", p)
 }
 

@@ -30,6 +30,13 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/indicators/{id}/corrections", c.page(signedIn, c.correctFigure))
 	m.HandleFunc("POST /console/tasks/{id}/problems/{pid}/rectification", c.page(signedIn, c.progressRectification))
 	m.HandleFunc("POST /console/tasks/{id}/problems/{pid}/close", c.page(signedIn, c.closeProblem))
+	m.HandleFunc("POST /console/indicators/{id}/figures/{eid}/submit", c.page(signedIn, c.submitFigure()))
+	m.HandleFunc("POST /console/indicators/{id}/figures/{eid}/approve", c.page(signedIn, c.approveFigure()))
+	m.HandleFunc("POST /console/indicators/{id}/figures/{eid}/return", c.page(signedIn, c.returnFigure()))
+	m.HandleFunc("POST /console/indicators/{id}/figures/{eid}/reopen", c.page(signedIn, c.reopenFigure()))
+	m.HandleFunc("POST /console/indicators/{id}/proposals/{eid}/approve", c.page(signedIn, c.approveProposal()))
+	m.HandleFunc("POST /console/indicators/{id}/proposals/{eid}/reject", c.page(signedIn, c.rejectProposal()))
+	m.HandleFunc("POST /console/indicators/{id}/warnings/explain", c.page(signedIn, c.explainWarning))
 
 	m.HandleFunc("GET /console/import", c.page(signedIn, c.importForm))
 	m.HandleFunc("POST /console/import", c.page(signedIn, c.importRun))

@@ -117,6 +117,12 @@ func TestEveryPostNeedsTheSessionsCSRFValue(t *testing.T) {
 	posts := []string{"/console/logout", "/console/indicators/i2022-hitech-stock/figures", "/console/indicators/i2022-hitech-stock/corrections",
 		"/console/tasks/t1/problems/p1/rectification", "/console/tasks/t1/problems/p1/close", "/console/import",
 		"/console/admin/tokens", "/console/admin/tokens/x/revoke"}
+	// The figure's life: every review step, proposal decision and
+	// warning explanation.
+	for _, step := range []string{"figures/f1/submit", "figures/f1/approve", "figures/f1/return", "figures/f1/reopen",
+		"proposals/p1/approve", "proposals/p1/reject", "warnings/explain"} {
+		posts = append(posts, "/console/indicators/i2022-hitech-stock/"+step)
+	}
 	for _, p := range posts {
 		for _, csrf := range []string{"", "00" + b.csrf[2:]} {
 			a := b.do("POST", p, url.Values{"csrf": {csrf}, "key": {"0123456789abcdef0123456789abcdef"}, "value": {"1"}, "name": {"x"}, "role": {"analyst"}})

@@ -51,6 +51,14 @@ var notices = map[string]string{
 	"corrected": "已保存更正，原数值保留在审计记录中。",
 	"rect":      "已记录整改进展。",
 	"closed":    "问题已销号。",
+	// The figure's life.
+	"submitted":         "已提交考评办审核。",
+	"approved":          "已审核通过，该数值已锁定。",
+	"returned":          "已退回，原因已记录。",
+	"reopened":          "已重新打开，可以更正后再次提交。",
+	"proposal_approved": "提议已批准。",
+	"proposal_rejected": "提议已驳回，原因已记录。",
+	"explained":         "预警说明已记录。",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("saved")] }

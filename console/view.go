@@ -181,12 +181,21 @@ func (v *view) Can(command string, t projections.Task) bool {
 	if v.AsOf != nil {
 		return false
 	}
-	return auth.Permits(v.P, command, taskScope(t)) == nil
+	return auth.Permits(v.P, command, auth.Target{Task: taskScope(t)}) == nil
+}
+
+// CanDecide is Can for a command that decides what askedBy submitted or
+// proposed: the matrix also refuses a person's approval of its own.
+func (v *view) CanDecide(command string, t projections.Task, askedBy string) bool {
+	if v.AsOf != nil {
+		return false
+	}
+	return auth.Permits(v.P, command, auth.Target{Task: taskScope(t), AskedBy: askedBy}) == nil
 }
 
 // CanAny reports whether the principal may run command on some task.
 func (v *view) CanAny(command string) bool {
-	return v.AsOf == nil && auth.Permits(v.P, command, nil) == nil
+	return v.AsOf == nil && auth.Permits(v.P, command, auth.Target{}) == nil
 }
 
 // IsAdmin reports whether the administration pages are the principal's.

@@ -10,9 +10,18 @@ import (
 type stepBuilder struct {
 	year      int
 	tasks     map[string]string // title -> task id
+	leads     map[string]string // task id -> lead department
 	problem87 domain.RecordProblem
 	steps     []Step
-	err       error
+	figures   []reported // the figures reported, to submit and approve
+	// explanations of the warnings the figures raise, run once reported
+	explanations []Step
+	err          error
+}
+
+// reported is a figure step: its key, its indicator and its task.
+type reported struct {
+	key, indicator, task string
 }
 
 func (b *stepBuilder) fail(format string, args ...any) {
@@ -56,8 +65,12 @@ func (b *stepBuilder) window(from, to int) domain.Window {
 
 func (b *stepBuilder) indicator(in ind) {
 	id := IndicatorID(b.year, in.slug)
-	b.add(domain.DefineIndicator{IndicatorID: id, TaskID: b.task(in.task), Key: in.slug, Name: in.name, Unit: in.unit,
-		Direction: in.dir, Formula: in.formula, AllowNegative: in.allowNeg})
+	def := domain.DefineIndicator{IndicatorID: id, TaskID: b.task(in.task), Key: in.slug, Name: in.name, Unit: in.unit,
+		Direction: in.dir, Formula: in.formula, AllowNegative: in.allowNeg}
+	if in.partOf != "" {
+		def.PartOf = IndicatorID(b.year, in.partOf)
+	}
+	b.add(def)
 	switch {
 	case in.target != "":
 		b.add(domain.SetTarget{IndicatorID: id, Value: b.dec(in.target), Reason: in.targetPhrase})
@@ -95,7 +108,37 @@ func (b *stepBuilder) indicator(in ind) {
 			c.Numerator, c.Denominator = b.dec(f.num), b.dec(f.den)
 		}
 		b.add(c)
+		if b.err == nil {
+			key := b.steps[len(b.steps)-1].Key
+			b.figures = append(b.figures, reported{key: key, indicator: id, task: b.task(in.task)})
+			if ex := in.explain; ex != nil {
+				b.explanations = append(b.explanations, Step{Command: domain.ExplainWarning{IndicatorID: id, Rule: ex.rule, Reason: ex.reason}, FigureOf: key})
+			}
+		}
 	}
+}
+
+// review has every reported figure submitted by its task's lead
+// department and approved by the office, as the year-end review does.
+func (b *stepBuilder) review() {
+	for _, f := range b.figures {
+		b.addAs(domain.SubmitFigure{IndicatorID: f.indicator, Reason: "部门报送，请考评办审核"}, b.leads[f.task], f.key)
+	}
+	for _, f := range b.figures {
+		b.addAs(domain.ApproveFigure{IndicatorID: f.indicator, Reason: "与自查表一致"}, "", f.key)
+	}
+	for _, e := range b.explanations {
+		b.addAs(e.Command, "", e.FigureOf)
+	}
+}
+
+func (b *stepBuilder) addAs(cmd domain.Command, department, figureOf string) {
+	key, err := importer.CommandKey(keyPrefix, cmd, 0)
+	if err != nil {
+		b.fail("%v", err)
+		return
+	}
+	b.steps = append(b.steps, Step{Key: key, Command: cmd, Department: department, FigureOf: figureOf})
 }
 
 // inferredBase records last year's figure for the same window, recovered

@@ -28,6 +28,13 @@ func SeedTable() []byte { return bytes.Clone(seedTSV) }
 type Step struct {
 	Key     string
 	Command domain.Command
+	// Department, when set, is the department whose reporter runs the
+	// step (a submission); otherwise the office runs it.
+	Department string
+	// FigureOf is the key of the step whose figure the step reviews: the
+	// figure's id is the event id that step's command produced, known only
+	// once it ran.
+	FigureOf string
 }
 
 // keyPrefix marks the demo's own command ids. Tasks, narratives and
@@ -48,12 +55,13 @@ func Commands(year int) ([]Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo seed: %w", err)
 	}
-	b := &stepBuilder{year: year, tasks: map[string]string{}}
+	b := &stepBuilder{year: year, tasks: map[string]string{}, leads: map[string]string{}}
 	for _, pc := range plan.Commands {
 		b.steps = append(b.steps, Step{Key: pc.Key, Command: pc.Command})
 		switch c := pc.Command.(type) {
 		case domain.RegisterTask:
 			b.tasks[c.Title] = c.TaskID
+			b.leads[c.TaskID] = c.LeadDepartment
 		case domain.RecordProblem:
 			if strings.HasPrefix(c.Description, "87-1项") {
 				b.problem87 = c
@@ -70,26 +78,64 @@ func Commands(year int) ([]Step, error) {
 	}
 	b.add(domain.ProgressRectification{TaskID: b.problem87.TaskID, ProblemID: b.problem87.ProblemID,
 		Total: ledger87.total, Rectified: ledger87.rectified, State: domain.RectInProgress, Note: ledger87.phrase})
+	b.review()
+	// The year-end sign-off: the year is frozen (serve --demo then takes
+	// its snapshot).
+	b.add(domain.FreezeYear{Year: year, Note: "自查表数据经各部门报送、考评办审核，年终封存"})
 	if b.err != nil {
 		return nil, b.err
 	}
 	return b.steps, nil
 }
 
+// As gives the context and attribution a step runs under: the office's
+// for department "", else a reporter's of that department (the one who
+// submits its figures). The server puts the matching principal in the
+// context, so the demo passes the same authorization as anyone.
+type As func(ctx context.Context, department string) (context.Context, domain.Attribution)
+
 // Run executes the demo through a command service, in order, under meta
 // Source "demo". Re-running it changes nothing.
-func Run(ctx context.Context, exec importer.Executor, year int, by domain.Attribution) error {
+func Run(ctx context.Context, exec importer.Executor, year int, as As) error {
 	steps, err := Commands(year)
 	if err != nil {
 		return err
 	}
+	produced := map[string][]string{} // step key -> event ids
 	for i, s := range steps {
-		meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: s.Key, Source: "demo"}
-		if _, err := exec.Execute(ctx, meta, s.Command, app.Options{}); err != nil {
-			return fmt.Errorf("demo step %d (%s): %w", i+1, s.Command.CommandName(), err)
+		cmd := s.Command
+		if s.FigureOf != "" {
+			ids := produced[s.FigureOf]
+			if len(ids) == 0 {
+				return fmt.Errorf("demo step %d (%s): step %s produced no figure", i+1, cmd.CommandName(), s.FigureOf)
+			}
+			cmd = reviewing(cmd, ids[0])
 		}
+		sctx, by := as(ctx, s.Department)
+		meta := domain.Meta{Actor: by.Actor, ActorTokenID: by.TokenID, CommandID: s.Key, Source: "demo"}
+		res, err := exec.Execute(sctx, meta, cmd, app.Options{})
+		if err != nil {
+			return fmt.Errorf("demo step %d (%s): %w", i+1, cmd.CommandName(), err)
+		}
+		produced[s.Key] = res.EventIDs
 	}
 	return nil
+}
+
+// reviewing names the figure a review step is about.
+func reviewing(cmd domain.Command, figure string) domain.Command {
+	switch c := cmd.(type) {
+	case domain.SubmitFigure:
+		c.Figure = figure
+		return c
+	case domain.ApproveFigure:
+		c.Figure = figure
+		return c
+	case domain.ExplainWarning:
+		c.Figure = figure
+		return c
+	}
+	return cmd
 }
 
 // IndicatorID is the id the demo gives an indicator of a year.

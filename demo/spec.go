@@ -24,6 +24,15 @@ type ind struct {
 	base *base
 	// baseValue is a previous-year figure the table prints outright.
 	baseValue *printedBase
+	// partOf is the slug of the total the indicator is a part of.
+	partOf string
+	// explain is the demo's explanation of a warning its figure raises.
+	explain *explanation
+}
+
+// explanation explains the warning of a rule on an indicator's figure.
+type explanation struct {
+	rule, reason string
 }
 
 // fig is the figure of an indicator.

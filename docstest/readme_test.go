@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,6 +21,18 @@ func reportedTime(last string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no reported line in %q", last)
+}
+
+var eventIDRe = regexp.MustCompile(`"event_id": "([0-9a-f-]{36})"`)
+
+// eventIDAbove is the first event id the previous command printed (the
+// figure `kpitrail figures` lists first).
+func eventIDAbove(last string) (string, error) {
+	m := eventIDRe.FindStringSubmatch(last)
+	if m == nil {
+		return "", fmt.Errorf("no event_id in %q", last)
+	}
+	return m[1], nil
 }
 
 // TestReadmeQuickStart runs the README's quick start as printed, against a
@@ -38,6 +51,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	s := newSession(t, "README.md", map[string]resolver{
 		"<the token printed above>":       tokenAbove,
 		"<the time on its reported line>": reportedTime,
+		"<the event_id printed above>":    eventIDAbove,
 	})
 	s.run(steps)
 	if t.Failed() {

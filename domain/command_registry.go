@@ -22,6 +22,17 @@ var commandFactories = map[string]func() Command{
 	"indicator.correct_figure":    func() Command { return &CorrectFigure{} },
 	"indicator.retract_figure":    func() Command { return &RetractFigure{} },
 	"indicator.withdraw":          func() Command { return &WithdrawIndicator{} },
+	"indicator.submit_figure":     func() Command { return &SubmitFigure{} },
+	"indicator.approve_figure":    func() Command { return &ApproveFigure{} },
+	"indicator.return_figure":     func() Command { return &ReturnFigure{} },
+	"indicator.reopen_figure":     func() Command { return &ReopenFigure{} },
+	"indicator.propose_base":      func() Command { return &ProposeBase{} },
+	"indicator.propose_target":    func() Command { return &ProposeTarget{} },
+	"indicator.approve_proposal":  func() Command { return &ApproveProposal{} },
+	"indicator.reject_proposal":   func() Command { return &RejectProposal{} },
+	"indicator.explain_warning":   func() Command { return &ExplainWarning{} },
+	"year.reopen":                 func() Command { return &ReopenYear{} },
+	"year.set_calendar":           func() Command { return &SetCalendar{} },
 }
 
 // NewCommand returns a pointer to an empty command of the given name, ready

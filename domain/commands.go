@@ -25,6 +25,8 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewSnapshot(ref.ID), nil
 	case AggregateCheckpoint:
 		return NewCheckpointLog(ref.ID), nil
+	case AggregateYear:
+		return NewYear(ref.ID), nil
 	case AggregateKeyring:
 		return NewKeyringLog(ref.ID), nil
 	case AggregateAudit:
@@ -34,7 +36,8 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 }
 
 // Decide validates the command against the loaded aggregates and returns the
-// events it produces. deps are in the order of c.Requires().
+// events it produces. deps are in the order of c.Requires(), followed by
+// those of LateRequirements (the lock of the year the command changes).
 func Decide(c Command, target Aggregate, deps []Aggregate) ([]Event, error) {
 	if err := c.Target().Validate(); err != nil {
 		return nil, err
@@ -42,8 +45,9 @@ func Decide(c Command, target Aggregate, deps []Aggregate) ([]Event, error) {
 	if target.Ref() != c.Target() {
 		return nil, fmt.Errorf("decide %s: loaded %s, want %s", c.CommandName(), target.Ref(), c.Target())
 	}
-	if len(deps) != len(c.Requires()) {
-		return nil, fmt.Errorf("decide %s: %d dependencies loaded, want %d", c.CommandName(), len(deps), len(c.Requires()))
+	n := len(c.Requires())
+	if len(deps) < n {
+		return nil, fmt.Errorf("decide %s: %d dependencies loaded, want %d", c.CommandName(), len(deps), n)
 	}
 	for i, ref := range c.Requires() {
 		if err := ref.Validate(); err != nil {
@@ -53,7 +57,19 @@ func Decide(c Command, target Aggregate, deps []Aggregate) ([]Event, error) {
 			return nil, fmt.Errorf("decide %s: dependency %d is not %s", c.CommandName(), i, ref)
 		}
 	}
-	return c.decide(target, deps)
+	late := LateRequirements(c, target, deps[:n])
+	if len(deps) != n+len(late) {
+		return nil, fmt.Errorf("decide %s: %d dependencies loaded, want %d", c.CommandName(), len(deps), n+len(late))
+	}
+	for i, ref := range late {
+		if deps[n+i] == nil || deps[n+i].Ref() != ref {
+			return nil, fmt.Errorf("decide %s: dependency %d is not %s", c.CommandName(), n+i, ref)
+		}
+	}
+	if err := checkYearOpen(deps[n:]); err != nil {
+		return nil, err
+	}
+	return c.decide(target, deps[:n])
 }
 
 func taskRef(id string) AggregateRef      { return AggregateRef{Type: AggregateTask, ID: id} }

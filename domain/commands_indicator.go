@@ -19,13 +19,74 @@ type DefineIndicator struct {
 	Rounding      string    `json:"rounding,omitempty"`
 	Baseline      *Decimal  `json:"baseline,omitempty"`
 	Description   string    `json:"description,omitempty"`
+	// PartOf names the indicator this one is a part of (the parts of a
+	// total add up to it, rule parts_sum); SumTolerance, on a total, is how
+	// far its parts may miss it. OutlierBand is the ratio to the previous
+	// period or year beyond which a figure is flagged (default 10).
+	PartOf       string   `json:"part_of,omitempty"`
+	SumTolerance *Decimal `json:"sum_tolerance,omitempty"`
+	OutlierBand  *Decimal `json:"outlier_band,omitempty"`
+	// Conversion declares how values of the key in another unit (earlier
+	// years') read in this one's.
+	Conversion *UnitConversion `json:"conversion,omitempty"`
+
+	// keyUses are other years' indicators with the key, as the command
+	// service found them (WithKeyUses); unset, the key rule is left to the
+	// read models' warning.
+	keyUses      []KeyUse
+	keyUsesKnown bool
 }
 
-func (c DefineIndicator) Target() AggregateRef     { return indicatorRef(c.IndicatorID) }
-func (c DefineIndicator) Requires() []AggregateRef { return []AggregateRef{taskRef(c.TaskID)} }
-func (c DefineIndicator) CommandName() string      { return "indicator.define" }
+func (c DefineIndicator) Target() AggregateRef { return indicatorRef(c.IndicatorID) }
+func (c DefineIndicator) Requires() []AggregateRef {
+	if c.PartOf != "" && ValidateID("part_of", c.PartOf) == nil {
+		return []AggregateRef{taskRef(c.TaskID), indicatorRef(c.PartOf)}
+	}
+	return []AggregateRef{taskRef(c.TaskID)}
+}
+func (c DefineIndicator) CommandName() string { return "indicator.define" }
 func (c DefineIndicator) decide(a Aggregate, deps []Aggregate) ([]Event, error) {
-	return a.(*Indicator).Define(c, deps[0].(*Task))
+	var total *Indicator
+	if len(deps) > 1 {
+		total = deps[1].(*Indicator)
+	}
+	return a.(*Indicator).Define(c, deps[0].(*Task), total)
+}
+
+// IndicatorKey is the key the definition measures (the id when none).
+func (c DefineIndicator) IndicatorKey() string {
+	if c.Key != "" {
+		return c.Key
+	}
+	return c.IndicatorID
+}
+
+// WithKeyUses returns the command with the other years' uses of its key,
+// for the decision to check them (CheckKeyUse).
+func (c DefineIndicator) WithKeyUses(uses []KeyUse) DefineIndicator {
+	c.keyUses, c.keyUsesKnown = uses, true
+	return c
+}
+
+// AttachKeyUses gives a definition (value or pointer) the uses of its key
+// that lookup finds; other commands pass through.
+func AttachKeyUses(cmd Command, lookup func(key string) ([]KeyUse, error)) (Command, error) {
+	switch c := cmd.(type) {
+	case DefineIndicator:
+		uses, err := lookup(c.IndicatorKey())
+		if err != nil {
+			return nil, err
+		}
+		return c.WithKeyUses(uses), nil
+	case *DefineIndicator:
+		uses, err := lookup(c.IndicatorKey())
+		if err != nil {
+			return nil, err
+		}
+		d := c.WithKeyUses(uses)
+		return &d, nil
+	}
+	return cmd, nil
 }
 
 // formula fills the direction's default (the first allowed formula).
@@ -84,6 +145,25 @@ func (c DefineIndicator) validate() error {
 	if c.Rounding != "" {
 		if _, err := RoundingModeFromString(c.Rounding); err != nil {
 			return Invalid("rounding", "enum", "must be half_up or half_even; got %q", c.Rounding)
+		}
+	}
+	if c.PartOf != "" {
+		if err := ValidateID("part_of", c.PartOf); err != nil {
+			return err
+		}
+		if c.PartOf == c.IndicatorID {
+			return Invalid("part_of", "self", "an indicator is not a part of itself")
+		}
+	}
+	if c.SumTolerance != nil && c.SumTolerance.Sign() < 0 {
+		return Invalid("sum_tolerance", "non_negative", "must be >= 0, got %s", c.SumTolerance)
+	}
+	if c.OutlierBand != nil && c.OutlierBand.Cmp(MustDecimal("1")) <= 0 {
+		return Invalid("outlier_band", "above_one", "a ratio band must be above 1, got %s", c.OutlierBand)
+	}
+	if c.Conversion != nil {
+		if err := c.Conversion.Validate("conversion"); err != nil {
+			return err
 		}
 	}
 	return CheckText("description", c.Description, false, MaxLongText)

@@ -35,6 +35,8 @@ func (r AggregateRef) Validate() error {
 		field = AggregateSnapshot + "_id"
 	case AggregateCheckpoint:
 		field = AggregateCheckpoint + "_id"
+	case AggregateYear:
+		field = AggregateYear + "_id"
 	case AggregateKeyring:
 		field = AggregateKeyring + "_id"
 	case AggregateAudit:

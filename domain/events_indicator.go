@@ -24,6 +24,13 @@ type IndicatorDefined struct {
 	Rounding      string    `json:"rounding,omitempty"` // half_up (default) or half_even
 	Baseline      *Decimal  `json:"baseline,omitempty"` // for the reduction formula
 	Description   string    `json:"description,omitempty"`
+	// Added later, optional: the total this indicator is a part of, how
+	// far a total's parts may miss it, the outlier band, and a conversion
+	// from another unit of the key (see DefineIndicator).
+	PartOf       string          `json:"part_of,omitempty"`
+	SumTolerance *Decimal        `json:"sum_tolerance,omitempty"`
+	OutlierBand  *Decimal        `json:"outlier_band,omitempty"`
+	Conversion   *UnitConversion `json:"conversion,omitempty"`
 }
 
 // IndicatorTargetSet sets the first target or revises it (Revision true,

@@ -22,14 +22,22 @@ const (
 // Figure is one reported or corrected value, known by the id of the event
 // that recorded it.
 type Figure struct {
-	EventID  string
-	Window   Window
-	Value    Decimal
-	Quality  Quality
-	Source   Source
-	State    FigureState
-	fallback string // figure restored if this one is retracted
+	EventID string
+	Window  Window
+	Value   Decimal
+	Quality Quality
+	Source  Source
+	State   FigureState
+	// Review is where the figure stands in review; SubmittedBy is the actor
+	// who submitted it last.
+	Review      ReviewState
+	SubmittedBy string
+	fallback    string // figure restored if this one is retracted
 }
+
+// FallbackID is the figure that becomes current again if this one is
+// retracted (see StepFigure).
+func (f Figure) FallbackID() string { return f.fallback }
 
 // Indicator is a measurable figure within a task (指标).
 type Indicator struct {
@@ -47,15 +55,19 @@ type Indicator struct {
 	additive      bool
 	isRate        bool
 	allowNegative bool
+	rounding      RoundingMode
+	partOf        string
 	baseline      *Decimal
 	target        *Target
 	figures       map[string]*Figure
 	current       map[string]string // window key -> event id
 	bases         map[string]Decimal
+	proposals     map[string]*Proposal // by the id of the event that made it
 }
 
 func NewIndicator(id string) *Indicator {
-	return &Indicator{id: id, figures: map[string]*Figure{}, current: map[string]string{}, bases: map[string]Decimal{}}
+	return &Indicator{id: id, figures: map[string]*Figure{}, current: map[string]string{}, bases: map[string]Decimal{},
+		proposals: map[string]*Proposal{}}
 }
 
 func (in *Indicator) Ref() AggregateRef    { return AggregateRef{Type: AggregateIndicator, ID: in.id} }
@@ -84,6 +96,13 @@ func (in *Indicator) Figure(eventID string) (Figure, bool) {
 	return *f, true
 }
 
+// Base returns the comparison base recorded for a window of an earlier
+// year, if any.
+func (in *Indicator) Base(w Window) (Decimal, bool) {
+	d, ok := in.bases[w.Key()]
+	return d, ok
+}
+
 // Current returns the current figure for a window.
 func (in *Indicator) Current(w Window) (Figure, bool) {
 	id, ok := in.current[w.Key()]
@@ -100,41 +119,24 @@ func (in *Indicator) Apply(r Recorded) {
 		in.defined = true
 		in.taskID, in.year, in.key, in.name, in.unit = e.TaskID, e.Year, e.Key, e.Name, e.Unit
 		in.direction, in.formula, in.additive, in.isRate, in.allowNegative = e.Direction, e.Formula, e.Additive, e.IsRate, e.AllowNegative
-		in.baseline = e.Baseline
+		in.baseline, in.partOf = e.Baseline, e.PartOf
+		in.rounding = HalfUp
+		if m, err := RoundingModeFromString(e.Rounding); err == nil && e.Rounding != "" {
+			in.rounding = m
+		}
 	case *IndicatorTargetSet:
 		in.target = &Target{Value: e.Value, Low: e.Low, High: e.High, Milestone: e.Milestone}
 	case *IndicatorBaseRecorded:
 		in.bases[e.Window.Key()] = e.Value
-	case *FigureReported:
-		key := e.Window.Key()
-		if prev, ok := in.figures[e.Supersedes]; ok && e.Supersedes != "" {
-			prev.State = FigureStateSuperseded
+	case *FigureReported, *FigureCorrected, *FigureRetracted:
+		in.applyFigure(r)
+	case *FigureSubmitted, *FigureApproved, *FigureReturned, *FigureReopened:
+		if m, err := StepReview(indicatorBook{in}, r.Actor, r.Data); err == nil {
+			f := in.figures[m.Figure]
+			f.Review, f.SubmittedBy = m.To, m.SubmittedBy
 		}
-		in.figures[r.ID] = &Figure{EventID: r.ID, Window: e.Window, Value: e.Value, Quality: e.Quality, Source: e.Source,
-			State: FigureStateCurrent, fallback: e.Supersedes}
-		in.current[key] = r.ID
-	case *FigureCorrected:
-		// Retracting a correction says the correction was wrong: the figure
-		// it corrected becomes current again.
-		fallback := e.Corrects
-		if old, ok := in.figures[e.Corrects]; ok {
-			old.State = FigureStateCorrected
-		}
-		in.figures[r.ID] = &Figure{EventID: r.ID, Window: e.Window, Value: e.NewValue, Quality: e.NewQuality, Source: e.Source,
-			State: FigureStateCurrent, fallback: fallback}
-		in.current[e.Window.Key()] = r.ID
-	case *FigureRetracted:
-		key := e.Window.Key()
-		f, ok := in.figures[e.Retracts]
-		if !ok {
-			return
-		}
-		f.State = FigureStateRetracted
-		delete(in.current, key)
-		if prev, ok := in.figures[f.fallback]; ok && (prev.State == FigureStateSuperseded || prev.State == FigureStateCorrected) {
-			prev.State = FigureStateCurrent
-			in.current[key] = prev.EventID
-		}
+	case *BaseProposed, *TargetProposed, *ProposalApproved, *ProposalRejected:
+		in.applyProposal(r)
 	case *IndicatorWithdrawn:
 		in.withdrawn = true
 	}
@@ -159,4 +161,64 @@ func (in *Indicator) checkValue(field string, v Decimal) error {
 		return Invalid(field, "integer_count", "a count in %s must be a whole number, got %s", in.unit, v)
 	}
 	return nil
+}
+
+// Figures returns every figure ever recorded, in no particular order.
+func (in *Indicator) Figures() []Figure {
+	out := make([]Figure, 0, len(in.figures))
+	for _, f := range in.figures {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// applyFigure moves the figures as StepFigure says. A figure event the
+// state machine refuses changes nothing here; the read models dead-letter
+// it, so both sides still agree.
+func (in *Indicator) applyFigure(r Recorded) {
+	step, err := StepFigure(indicatorBook{in}, in.year, r.ID, r.Data)
+	if err != nil {
+		return
+	}
+	for _, m := range step.Moves {
+		f := in.figures[m.EventID]
+		f.State = m.To
+		if m.To == FigureStateCurrent {
+			in.current[f.Window.Key()] = f.EventID
+		} else if in.current[step.Window] == f.EventID {
+			delete(in.current, step.Window)
+		}
+	}
+	if step.Added == nil {
+		return
+	}
+	f := &Figure{EventID: r.ID, State: FigureStateCurrent, Review: step.Added.Review, fallback: step.Added.Fallback}
+	switch e := r.Data.(type) {
+	case *FigureReported:
+		f.Window, f.Value, f.Quality, f.Source = e.Window.Normalize(), e.Value, e.Quality, e.Source
+	case *FigureCorrected:
+		f.Window, f.Value, f.Quality, f.Source = e.Window.Normalize(), e.NewValue, e.NewQuality, e.Source
+	}
+	in.figures[r.ID] = f
+	in.current[step.Window] = r.ID
+}
+
+// indicatorBook shows the aggregate's figures to the state machine.
+type indicatorBook struct{ in *Indicator }
+
+func (b indicatorBook) FigureNode(id string) (FigureNode, bool, error) {
+	f, ok := b.in.figures[id]
+	if !ok {
+		return FigureNode{}, false, nil
+	}
+	return FigureNode{EventID: f.EventID, Window: f.Window.Key(), State: f.State, Fallback: f.fallback, Review: f.Review,
+		SubmittedBy: f.SubmittedBy}, true, nil
+}
+
+func (b indicatorBook) CurrentFigure(key string) (FigureNode, bool, error) {
+	id, ok := b.in.current[key]
+	if !ok {
+		return FigureNode{}, false, nil
+	}
+	return b.FigureNode(id)
 }

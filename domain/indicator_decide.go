@@ -5,7 +5,7 @@ import (
 )
 
 // Define decides indicator.defined; the task must exist and be active.
-func (in *Indicator) Define(c DefineIndicator, task *Task) ([]Event, error) {
+func (in *Indicator) Define(c DefineIndicator, task *Task, total *Indicator) ([]Event, error) {
 	if in.defined {
 		return nil, &Error{Code: ECONFLICT, Field: "indicator_id", Rule: "exists", Version: in.version, Message: "indicator " + in.id + " is already defined"}
 	}
@@ -18,13 +18,32 @@ func (in *Indicator) Define(c DefineIndicator, task *Task) ([]Event, error) {
 	if task.Status() == TaskStatusWithdrawn {
 		return nil, RuleViolation("task_id", "task_withdrawn", "task %s is withdrawn", c.TaskID)
 	}
-	key := c.Key
-	if key == "" {
-		key = in.id
+	key := c.IndicatorKey()
+	if total != nil {
+		// A part adds up with the others to its total: the same year and
+		// unit, and a total that is one.
+		switch {
+		case !total.Exists():
+			return nil, NotFound("indicator %s (part_of) is not defined", c.PartOf)
+		case total.withdrawn:
+			return nil, RuleViolation("part_of", "indicator_withdrawn", "indicator %s is withdrawn", c.PartOf)
+		case total.year != task.Year():
+			return nil, RuleViolation("part_of", "same_year", "indicator %s is for %d, this one for %d", c.PartOf, total.year, task.Year())
+		case total.unit != c.Unit:
+			return nil, RuleViolation("part_of", "same_unit", "indicator %s is in %q, this one in %q", c.PartOf, total.unit, c.Unit)
+		case total.partOf != "":
+			return nil, RuleViolation("part_of", "nested", "indicator %s is itself a part of %s", c.PartOf, total.partOf)
+		}
+	}
+	if c.keyUsesKnown {
+		if err := CheckKeyUse(key, c.keyUses, c.Unit, c.Direction, c.Conversion); err != nil {
+			return nil, err
+		}
 	}
 	return []Event{&IndicatorDefined{TaskID: c.TaskID, Year: task.Year(), Key: key, Name: c.Name, Unit: c.Unit,
 		Direction: c.Direction, Formula: c.formula(), Additive: c.Additive, IsRate: c.IsRate || c.Unit == "%",
-		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description}}, nil
+		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description,
+		PartOf: c.PartOf, SumTolerance: c.SumTolerance, OutlierBand: c.OutlierBand, Conversion: c.Conversion}}, nil
 }
 
 // SetTarget decides indicator.target_set: the first target, or a revision
@@ -124,6 +143,9 @@ func (in *Indicator) ReportFigure(c ReportFigure) ([]Event, error) {
 	ev := &FigureReported{Window: w, Value: value, Numerator: c.Numerator, Denominator: c.Denominator,
 		Quality: c.Quality, Source: c.Source, FinalDue: c.FinalDue, Note: c.Note}
 	if cur, ok := in.Current(w); ok {
+		if err := figureLocked("window", in.node(cur)); err != nil {
+			return nil, err
+		}
 		if cur.Quality.Rank() >= QualityFinal.Rank() {
 			return nil, RuleViolation("quality", "final_is_corrected", "window %s already has a %s figure (%s); correct it instead", w.Key(), cur.Quality, cur.EventID)
 		}
@@ -218,12 +240,22 @@ func (in *Indicator) currentFigure(field, eventID string) (*Figure, error) {
 		}
 		return nil, RuleViolation(field, "not_current", "figure %s is %s%s", eventID, f.State, hint)
 	}
+	if err := figureLocked(field, in.node(*f)); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// node is what the state machines know of a figure.
+func (in *Indicator) node(f Figure) FigureNode {
+	n, _, _ := indicatorBook{in}.FigureNode(f.EventID)
+	return n
 }
 
 // figureValue checks a figure and derives it from a numerator and
 // denominator when given (rule 6: store both, derive the ratio). A value
-// given alongside them must agree at its own precision.
+// given alongside them must agree at its own precision, rounded with the
+// indicator's rounding mode (rule 5).
 func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
 	if (num == nil) != (den == nil) {
 		return Decimal{}, Invalid("denominator", "pair", "numerator and denominator go together")
@@ -239,10 +271,13 @@ func (in *Indicator) figureValue(v, num, den *Decimal) (Decimal, error) {
 		if in.unit == "%" {
 			ratio.Mul(ratio, big.NewRat(100, 1))
 		}
+		// The indicator's own rounding (GB/T 8170 half-even, or half-up)
+		// decides what the ratio reads as at the value's precision: 1/8 is
+		// 12.5%, which half-even writes 12 and half-up 13.
 		if v == nil {
-			d := RoundRat(ratio, 4, HalfUp)
+			d := RoundRat(ratio, 4, in.rounding)
 			v = &d
-		} else if RoundRat(ratio, v.Scale(), HalfUp).Cmp(*v) != 0 {
+		} else if RoundRat(ratio, v.Scale(), in.rounding).Cmp(*v) != 0 {
 			return Decimal{}, Invalid("value", "ratio_mismatch", "value %s disagrees with %s / %s", v, num, den)
 		}
 	}

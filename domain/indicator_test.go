@@ -641,7 +641,8 @@ func TestIndicatorCorrectFigure(t *testing.T) {
 	} {
 		t.Run("hint names the current figure when "+tc.name, func(t *testing.T) {
 			a := gwtLoad(t, domain.AggregateRef{Type: domain.AggregateIndicator, ID: hntechID}, tc.given)
-			_, err := domain.Decide(domain.CorrectFigure{IndicatorID: hntechID, Corrects: tc.corrects, Value: dec("620"), Reason: reason}, a, nil)
+			_, err := domain.Decide(domain.CorrectFigure{IndicatorID: hntechID, Corrects: tc.corrects, Value: dec("620"), Reason: reason}, a,
+				[]domain.Aggregate{domain.NewYear(domain.YearID(2022))})
 			e, ok := domain.AsError(err)
 			if !ok || e.Rule != "not_current" {
 				t.Fatalf("error %v, want rule not_current", err)

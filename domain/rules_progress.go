@@ -26,6 +26,14 @@ func ExpectedToDate(target Decimal, throughMonth int) (*big.Rat, error) {
 	return share.Mul(share, target.Rat()), nil
 }
 
+// YearClosedBy reports whether a figure for window w closes the year, so
+// that only its completion decides the status (met or not met, no pace).
+// Only a figure for the whole year does, whatever its quality: a final
+// figure for 1-11月 (a statistics bureau's cumulative figure is final once
+// published) still leaves December to come, and is judged against the
+// expected-to-date share like any figure of an open year.
+func YearClosedBy(w Window) bool { return w.Normalize().FullYear() }
+
 type ProgressStatus string
 
 const (

@@ -24,6 +24,7 @@ type gwtCase struct {
 	name      string
 	given     []domain.Event
 	givenTask []domain.Event
+	givenYear []domain.Event // the lock of the year the command changes
 	when      domain.Command
 	then      []domain.Event
 	refused   *domain.Error // only Code, Field, Rule and Version are compared
@@ -69,6 +70,9 @@ func runGWT(t *testing.T, cases []gwtCase) {
 					t.Fatalf("no given events for dependency %s", ref)
 				}
 				deps = append(deps, gwtLoad(t, ref, tc.givenTask))
+			}
+			for _, ref := range domain.LateRequirements(tc.when, target, deps) {
+				deps = append(deps, gwtLoad(t, ref, tc.givenYear))
 			}
 			got, err := domain.Decide(tc.when, target, deps)
 			if tc.refused != nil {

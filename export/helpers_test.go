@@ -144,10 +144,22 @@ func newFixture(t testing.TB) *fixture {
 		Cause: "部分项目涉及历史遗留问题，协调难度大。", TotalItems: 193})
 
 	c.set("2022-12-05")
-	w.append(ind("accidents"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("13"),
-		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局"), Note: lineBreakNote})
+	accidents := w.append(ind("accidents"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局"), Note: lineBreakNote})[0].ID
+	// Reviewed: submitted and approved, so the review instants and the
+	// approved year over year have values to type.
+	w.append(ind("accidents"), &domain.FigureSubmitted{Figure: accidents, Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		Reason: "报考评办审核"})
+	w.append(ind("accidents"), &domain.FigureApproved{Figure: accidents, Window: jan2nov(2022), Value: domain.MustDecimal("13"),
+		SubmittedBy: "reporter:区应急局", Reason: "与区应急局台账一致"})
 	w.append(ind("deaths"), &domain.FigureReported{Window: jan2nov(2022), Value: domain.MustDecimal("14"),
 		Quality: domain.QualityFinal, Source: src(domain.SourceAgency, "区应急局")})
+	// A share of 150 of 100: flagged by two rules, one of them explained.
+	w.append(ind("insured"), &domain.IndicatorDefined{TaskID: "safety", Year: 2022, Key: "安责险宣传企业覆盖率", Name: "安责险宣传企业覆盖率",
+		Unit: "%", Direction: domain.HigherIsBetter, Formula: domain.FormulaRatio, IsRate: true, Cadence: "yearly"})
+	over := w.append(ind("insured"), &domain.FigureReported{Window: y2022, Value: domain.MustDecimal("150"), Numerator: dec("150"),
+		Denominator: dec("100"), Quality: domain.QualityFinal, Source: src(domain.SourceSelfReported, "区应急局")})[0].ID
+	w.append(ind("insured"), &domain.WarningExplained{Rule: "share_range", Figure: over, Reason: "含外区企业，口径待核"})
 	w.append(task("hills"), &domain.TaskRectificationProgressed{ProblemID: "p87-1", Total: 193, Rectified: 191,
 		PreviousTotal: 193, State: domain.RectInProgress, Note: "已整改到位191宗"})
 	mid := w.append(task("hitech"), &domain.TaskNarrativeRecorded{Items: []string{"1. 已完成年度目标，共引进20家硬科技企业；", "2. 遴选推荐50家企业申报"}, AsOf: "2022-12-15"})
@@ -168,8 +180,14 @@ func newFixture(t testing.TB) *fixture {
 		OldValue: domain.MustDecimal("605"), NewValue: domain.MustDecimal("607"), OldQuality: domain.QualityFinal,
 		NewQuality: domain.QualityRevised, Source: src(domain.SourceAgency, "市科委"), Reason: "市科委复核：补录2家延长批企业"})
 	w.append(task("hitech"), &domain.TaskMilestoneReached{Milestone: "完成前四批申报", ReachedOn: "2022-12-25", Note: "含\"延长批\""})
+	w.append(ind("hitech-firms"), &domain.TargetProposed{Value: dec("650"), Source: &domain.Source{Kind: domain.SourceAgency, Name: "市科委"},
+		Reason: "市科委调整下达任务"})
 	w.append(domain.AggregateRef{Type: domain.AggregateSnapshot, ID: "y2022"}, &domain.SnapshotRecorded{Year: 2022, Position: mid[0].Position,
 		ContentHash: strings.Repeat("ab", 32), Root: strings.Repeat("cd", 32), Aggregates: 9, Note: "2022年度考核年终封存"})
+	y2022Lock := domain.AggregateRef{Type: domain.AggregateYear, ID: domain.YearID(2022)}
+	w.append(y2022Lock, &domain.YearCalendarSet{Year: 2022, MonthlyDueDay: 5, QuarterlyDueDay: 10, YearlyDue: "2023-01-31"})
+	w.append(y2022Lock, &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"})
+	w.append(y2022Lock, &domain.YearReopened{Year: 2022, Reason: "市科委补报认定结果"})
 
 	path := filepath.Join(t.TempDir(), "readmodels.db")
 	if err := projections.Rebuild(ctxT(t), store, path, projections.RebuildOptions{}); err != nil {

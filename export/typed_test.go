@@ -29,6 +29,9 @@ var wantTyped = map[string]string{
 
 	"figures.value": "DECIMAL(38,18)", "figures.numerator": "DECIMAL(38,18)", "figures.denominator": "DECIMAL(38,18)",
 	"figures.final_due": "DATE", "figures.recorded_at": "TIMESTAMP(NANOS,UTC)",
+	"figures.submitted_at": "TIMESTAMP(NANOS,UTC)", "figures.reviewed_at": "TIMESTAMP(NANOS,UTC)",
+	"indicators.allow_negative": "BOOLEAN", "indicators.sum_tolerance": "DECIMAL(38,18)", "indicators.outlier_band": "DECIMAL(38,18)",
+	"indicators.conversion_factor": "DECIMAL(38,18)",
 
 	"bases.value": "DECIMAL(38,18)", "bases.restated": "BOOLEAN", "bases.recorded_at": "TIMESTAMP(NANOS,UTC)",
 
@@ -36,6 +39,18 @@ var wantTyped = map[string]string{
 	"indicator_years.met": "BOOLEAN", "indicator_years.base": "DECIMAL(38,18)", "indicator_years.change_abs": "DECIMAL(38,18)",
 	"indicator_years.change_pct": "DECIMAL(38,6)", "indicator_years.change_pct_display": "DECIMAL(38,1)",
 	"indicator_years.change_pp": "DECIMAL(38,18)", "indicator_years.is_new": "BOOLEAN",
+	"indicator_years.approved_value": "DECIMAL(38,18)", "indicator_years.approved_base": "DECIMAL(38,18)",
+	"indicator_years.approved_change_abs": "DECIMAL(38,18)", "indicator_years.approved_change_pct": "DECIMAL(38,6)",
+	"indicator_years.approved_change_pct_display": "DECIMAL(38,1)", "indicator_years.approved_change_pp": "DECIMAL(38,18)",
+	"indicator_years.approved_is_new": "BOOLEAN",
+
+	"proposals.value": "DECIMAL(38,18)", "proposals.target_low": "DECIMAL(38,18)", "proposals.target_high": "DECIMAL(38,18)",
+	"proposals.proposed_at": "TIMESTAMP(NANOS,UTC)", "proposals.decided_at": "TIMESTAMP(NANOS,UTC)",
+	"years.frozen_at": "TIMESTAMP(NANOS,UTC)", "years.reopened_at": "TIMESTAMP(NANOS,UTC)", "years.yearly_due": "DATE",
+	"year_changes.recorded_at": "TIMESTAMP(NANOS,UTC)",
+	"warnings.related":         "JSON", "warnings.explained_at": "TIMESTAMP(NANOS,UTC)",
+	"warning_explanations.recorded_at": "TIMESTAMP(NANOS,UTC)",
+	"reporting_periods.due_date":       "DATE", "reporting_periods.reported_at": "TIMESTAMP(NANOS,UTC)", "reporting_periods.reported_on": "DATE",
 
 	"figure_changes.recorded_at": "TIMESTAMP(NANOS,UTC)",
 	"problems.rate":              "DECIMAL(38,6)", "problems.rate_display": "DECIMAL(38,1)", "problems.rate_display0": "DECIMAL(38,0)",
@@ -87,6 +102,8 @@ func TestEveryColumnIsTyped(t *testing.T) {
 var plainByDecision = map[string]bool{
 	"indicators.target_milestone": true, "indicators.value_window": true, "indicator_years.value_window": true,
 	"figure_changes.old_value": true, "figure_changes.new_value": true,
+	// The window an approved value covers, a proposed milestone target.
+	"indicator_years.approved_value_window": true, "proposals.target_milestone": true,
 }
 
 // TestParquetSumsMatchReadModel is the analyst's check: aggregate every

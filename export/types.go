@@ -81,10 +81,12 @@ var columnKinds = map[string]map[string]logical{
 		"completion_ratio": logicalRatio, "completion_pct_display": logicalDisplay1, "met": logicalBoolean,
 		"expected_to_date": logicalRatio, "expected_share": logicalRatio, "expected_share_display": logicalDisplay1,
 		"created_at": logicalInstant, "updated_at": logicalInstant,
+		"allow_negative": logicalBoolean, "sum_tolerance": logicalDecimal, "outlier_band": logicalDecimal,
+		"conversion_factor": logicalDecimal,
 	},
 	"figures": {
 		"value": logicalDecimal, "numerator": logicalDecimal, "denominator": logicalDecimal,
-		"final_due": logicalDay, "recorded_at": logicalInstant,
+		"final_due": logicalDay, "recorded_at": logicalInstant, "submitted_at": logicalInstant, "reviewed_at": logicalInstant,
 	},
 	"bases": {
 		"value": logicalDecimal, "restated": logicalBoolean, "recorded_at": logicalInstant,
@@ -93,12 +95,24 @@ var columnKinds = map[string]map[string]logical{
 		"is_rate": logicalBoolean, "value": logicalDecimal, "target": logicalDecimal, "met": logicalBoolean,
 		"base": logicalDecimal, "change_abs": logicalDecimal, "change_pct": logicalRatio,
 		"change_pct_display": logicalDisplay1, "change_pp": logicalDecimal, "is_new": logicalBoolean,
+		"approved_value": logicalDecimal, "approved_base": logicalDecimal, "approved_change_abs": logicalDecimal,
+		"approved_change_pct": logicalRatio, "approved_change_pct_display": logicalDisplay1,
+		"approved_change_pp": logicalDecimal, "approved_is_new": logicalBoolean,
 	},
-	"figure_changes":      {"recorded_at": logicalInstant},
-	"problems":            {"rate": logicalRatio, "rate_display": logicalDisplay1, "rate_display0": logicalDisplay0, "created_at": logicalInstant, "updated_at": logicalInstant},
-	"rectification_items": {"recorded_at": logicalInstant},
-	"events_log":          {"recorded_at": logicalInstant, "payload": logicalJSON},
-	"snapshots":           {"recorded_at": logicalInstant},
+	"proposals": {
+		"value": logicalDecimal, "target_low": logicalDecimal, "target_high": logicalDecimal,
+		"proposed_at": logicalInstant, "decided_at": logicalInstant,
+	},
+	"years":                {"frozen_at": logicalInstant, "reopened_at": logicalInstant, "yearly_due": logicalDay},
+	"year_changes":         {"recorded_at": logicalInstant},
+	"warnings":             {"related": logicalJSON, "explained_at": logicalInstant},
+	"warning_explanations": {"recorded_at": logicalInstant},
+	"reporting_periods":    {"due_date": logicalDay, "reported_at": logicalInstant, "reported_on": logicalDay},
+	"figure_changes":       {"recorded_at": logicalInstant},
+	"problems":             {"rate": logicalRatio, "rate_display": logicalDisplay1, "rate_display0": logicalDisplay0, "created_at": logicalInstant, "updated_at": logicalInstant},
+	"rectification_items":  {"recorded_at": logicalInstant},
+	"events_log":           {"recorded_at": logicalInstant, "payload": logicalJSON},
+	"snapshots":            {"recorded_at": logicalInstant},
 }
 
 // kindsOf returns the kinds of a table's columns; stored_events mirrors

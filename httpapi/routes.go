@@ -134,6 +134,7 @@ func (s *Server) routes() {
 		return nil
 	})
 
+	s.controlRoutes()
 	s.readRoutes()
 	s.selfCheckRoutes()
 	s.auditRoutes()

@@ -120,6 +120,38 @@ func VisibleTasks(sc auth.ReadScope, tasks []projections.Task) []projections.Tas
 	return mine
 }
 
+// VisibleRows is the part of a list the caller may read, each row known
+// by its task (taskOf): the review queue, warnings, completeness. It
+// filters into a new slice, never in place.
+func VisibleRows[T any](ctx context.Context, db *projections.DB, sc auth.ReadScope, rows []T, taskOf func(T) string) ([]T, error) {
+	if sc.All() {
+		return rows, nil
+	}
+	v := NewVisibility(sc)
+	mine := []T{}
+	for _, r := range rows {
+		ok, err := v.Task(ctx, db, taskOf(r))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			mine = append(mine, r)
+		}
+	}
+	return mine, nil
+}
+
+// SeesTask is the caller's scope as a question about one task at a time,
+// for read models that filter while they count (projections.Completeness);
+// nil when nothing is hidden.
+func SeesTask(ctx context.Context, db *projections.DB, sc auth.ReadScope) func(taskID string) (bool, error) {
+	if sc.All() {
+		return nil
+	}
+	v := NewVisibility(sc)
+	return func(taskID string) (bool, error) { return v.Task(ctx, db, taskID) }
+}
+
 // ReadableTask returns the not-found answer for a task the caller may not
 // read, and nil otherwise.
 func ReadableTask(ctx context.Context, db *projections.DB, sc auth.ReadScope, id string) error {

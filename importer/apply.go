@@ -39,6 +39,20 @@ type CommandResult struct {
 	Outcome  Outcome  `json:"outcome"`
 	EventIDs []string `json:"event_ids,omitempty"`
 	Error    string   `json:"error,omitempty"`
+	// Warnings are what the validation rules flag about the figures the
+	// command reported, once the read models have them (the server fills
+	// them in after an import).
+	Warnings []RowWarning `json:"warnings,omitempty"`
+}
+
+// RowWarning is one validation rule's warning about a figure an import
+// reported (see domain.WarningRules).
+type RowWarning struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Figure   string `json:"figure"`
+	Window   string `json:"window,omitempty"`
+	Message  string `json:"message"`
 }
 
 // ApplyReport counts what Apply did.

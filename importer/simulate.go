@@ -105,6 +105,11 @@ func simulateWith(cmds []PlannedCommand, existing map[domain.AggregateRef]domain
 			}
 			deps = append(deps, d)
 		}
+		for _, ref := range domain.LateRequirements(pc.Command, target, deps) {
+			if d, err := load(ref); err == nil {
+				deps = append(deps, d)
+			}
+		}
 		events, err := domain.Decide(pc.Command, target, deps)
 		if err != nil {
 			fail(err)

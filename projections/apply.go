@@ -44,9 +44,13 @@ type projector struct {
 	// asOfDay, when set, is the day deadline statuses are judged on
 	// (replays); otherwise it is today in loc.
 	asOfDay string
+	// skipDerive leaves derived columns alone, for a test that compares
+	// fact rows only and applies a great many batches; nothing else changes.
+	skipDerive bool
 	// beforeCommit lets tests fail a batch after it is applied and before
-	// it commits, which is where a crash hurts most.
-	beforeCommit func(Applied) error
+	// it commits, which is where a crash hurts most, and look at what the
+	// batch wrote through its transaction.
+	beforeCommit func(Applied, *sql.Tx) error
 	// build, when set, is a file built from nothing in one pass (Rebuild,
 	// the replays): nobody reads it before it is finished, so derived
 	// columns and chain heads are written once, by finishBuild.
@@ -77,91 +81,15 @@ func (p *projector) applyBatch(ctx context.Context, msgs []eventstore.Message) (
 // derived columns and chain heads are written once, by finishBuild, instead
 // of with every batch.
 func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, error) {
-	tx, err := p.db.writer.BeginTx(ctx, nil)
+	ob, err := p.begin(ctx)
 	if err != nil {
-		return Applied{}, fmt.Errorf("begin batch: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tx.Rollback()
-		}
-	}()
-	// Statements run without the caller's cancellation: for a cancellable
-	// context the driver starts a watcher goroutine per statement, a fifth
-	// of a rebuild's time. Cancellation is checked between messages instead,
-	// and still rolls the transaction back.
-	b := newBatchTx(context.WithoutCancel(ctx), tx)
-	if err := b.findSuspects(items); err != nil {
-		return Applied{}, fmt.Errorf("event ids: %w", err)
-	}
-	cp, err := readCheckpoint(ctx, tx)
-	if err != nil {
-		return Applied{}, fmt.Errorf("read checkpoint: %w", err)
-	}
-	st := newBatchState()
-	if p.build != nil {
-		st = p.build.next()
-	}
-	today := p.today()
-	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return Applied{}, err
-		}
-		m := it.m
-		if m.Position <= cp.position {
-			continue
-		}
-		if !it.skip {
-			if err := p.applyMessage(b, st, it); err != nil {
-				return Applied{}, fmt.Errorf("position %d: %w", m.Position, err)
-			}
-		}
-		if st.applied.From == 0 {
-			st.applied.From = m.Position
-		}
-		st.applied.To = m.Position
-		st.applied.Messages++
-		cp.position = m.Position
-	}
-	if st.applied.Messages == 0 {
-		return Applied{}, nil
-	}
-	if !st.applied.LastRecordedAt.IsZero() {
-		cp.lastRecordedAt = sql.NullString{String: formatTime(st.applied.LastRecordedAt), Valid: true}
-	}
-	if err := b.flush(); err != nil {
 		return Applied{}, err
 	}
-	if err := st.saveVersions(b); err != nil {
-		return Applied{}, fmt.Errorf("versions: %w", err)
+	defer ob.abort()
+	if err := ob.add(ctx, items); err != nil {
+		return Applied{}, err
 	}
-	if p.build == nil {
-		if err := p.derive(b, st, today); err != nil {
-			return Applied{}, fmt.Errorf("derive: %w", err)
-		}
-		if err := st.saveHeads(b); err != nil {
-			return Applied{}, fmt.Errorf("chain heads: %w", err)
-		}
-	}
-	if err := writeCheckpoint(b, cp, p.now()); err != nil {
-		return Applied{}, fmt.Errorf("checkpoint: %w", err)
-	}
-	st.applied.Tasks = sortedKeys(st.tasks)
-	st.applied.Indicators = sortedKeys(st.indicators)
-	if p.beforeCommit != nil {
-		if err := p.beforeCommit(st.applied); err != nil {
-			return Applied{}, err
-		}
-	}
-	err = tx.Commit()
-	// Whatever the outcome, answers read before it may no longer hold.
-	p.db.answers.changed()
-	if err != nil {
-		return Applied{}, fmt.Errorf("commit batch: %w", err)
-	}
-	committed = true
-	return st.applied, nil
+	return ob.finish(ctx)
 }
 
 // prepared is a message with the part of applying it that needs no
@@ -311,6 +239,8 @@ func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) er
 		return p.applyIndicator(b, st, r)
 	case domain.AggregateSnapshot:
 		return p.applySnapshot(b, r)
+	case domain.AggregateYear:
+		return p.applyYear(b, st, r)
 	case domain.AggregateCheckpoint, domain.AggregateKeyring, domain.AggregateAudit:
 		// Checkpoint roots, key rotations and acknowledged findings derive
 		// nothing: events_log keeps them, and chain_heads moves past them
@@ -367,4 +297,11 @@ func nullStr[T ~string](s T) any {
 		return nil
 	}
 	return string(s)
+}
+
+func (p *projector) deriveBatch(b *batchTx, st *batchState, today string) error {
+	if p.skipDerive {
+		return nil
+	}
+	return p.derive(b, st, today)
 }

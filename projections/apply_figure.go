@@ -9,101 +9,116 @@ import (
 
 // figureRow is what a later event needs to know about a stored figure.
 type figureRow struct {
-	eventID   string
-	windowKey string
-	value     string
-	quality   string
-	state     string
-	fallback  sql.NullString
+	eventID     string
+	windowKey   string
+	value       string
+	quality     string
+	state       string
+	fallback    sql.NullString
+	review      string
+	submittedBy string
+	submittedAt string
 }
 
-const figureRowSQL = `SELECT event_id, window_key, value, quality, state, fallback FROM figures`
+const figureRowSQL = `SELECT event_id, window_key, value, quality, state, fallback, review_state, COALESCE(submitted_by, ''),
+	COALESCE(submitted_at, '') FROM figures`
 
 func scanFigure(row *sql.Row) (*figureRow, error) {
 	var f figureRow
-	err := row.Scan(&f.eventID, &f.windowKey, &f.value, &f.quality, &f.state, &f.fallback)
+	err := row.Scan(&f.eventID, &f.windowKey, &f.value, &f.quality, &f.state, &f.fallback, &f.review, &f.submittedBy, &f.submittedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return &f, err
 }
 
-// namedFigure loads the figure an event names; naming a figure this
-// indicator never recorded is a broken event.
-func namedFigure(b *batchTx, indicatorID, eventID, role string) (*figureRow, *pendingFigure, error) {
-	f, pending, err := figureByID(b, eventID, indicatorID)
+// figureBook shows one indicator's figures, buffered or in the table, to
+// the domain's state machine (domain.StepFigure), and remembers what it
+// read so the step can be applied without reading again.
+type figureBook struct {
+	b           *batchTx
+	indicatorID string
+	seen        map[string]bookEntry
+}
+
+type bookEntry struct {
+	row     *figureRow
+	pending *pendingFigure // nil for a row in the table
+}
+
+func newFigureBook(b *batchTx, indicatorID string) *figureBook {
+	return &figureBook{b: b, indicatorID: indicatorID, seen: map[string]bookEntry{}}
+}
+
+func (fb *figureBook) node(row *figureRow, pending *pendingFigure) domain.FigureNode {
+	fb.seen[row.eventID] = bookEntry{row: row, pending: pending}
+	return domain.FigureNode{EventID: row.eventID, Window: row.windowKey, State: domain.FigureState(row.state), Fallback: row.fallback.String,
+		Review: domain.ReviewState(row.review), SubmittedBy: row.submittedBy}
+}
+
+func (fb *figureBook) FigureNode(eventID string) (domain.FigureNode, bool, error) {
+	row, pending, err := figureByID(fb.b, eventID, fb.indicatorID)
+	if err != nil || row == nil {
+		return domain.FigureNode{}, false, err
+	}
+	return fb.node(row, pending), true, nil
+}
+
+// CurrentFigure finds the window's current figure in the buffer or the
+// table. A log the state machine accepted has at most one; were there two,
+// the lowest event id is taken, in the table (its index order) as in the
+// buffer, so the answer does not depend on where a batch was cut.
+func (fb *figureBook) CurrentFigure(windowKey string) (domain.FigureNode, bool, error) {
+	stored, err := scanFigure(fb.b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
+		fb.indicatorID, windowKey))
 	if err != nil {
-		return nil, nil, err
+		return domain.FigureNode{}, false, err
 	}
-	if f == nil {
-		return nil, nil, broken("%s figure %s is not recorded on indicator %s", role, eventID, indicatorID)
+	if pending := fb.b.figs.current(fb.indicatorID, windowKey); pending != nil && (stored == nil || pending.eventID < stored.eventID) {
+		return fb.node(&pending.figureRow, pending), true, nil
 	}
-	return f, pending, nil
+	if stored == nil {
+		return domain.FigureNode{}, false, nil
+	}
+	return fb.node(stored, nil), true, nil
+}
+
+// stepFigures asks the domain what a figure event does and moves the rows
+// accordingly. The returned book holds the rows the step names.
+func stepFigures(b *batchTx, r domain.Recorded, h indicatorHead) (domain.FigureStep, *figureBook, error) {
+	book := newFigureBook(b, r.AggregateID)
+	step, err := domain.StepFigure(book, h.year, r.ID, r.Data)
+	if err != nil {
+		if e, ok := domain.AsError(err); ok && e.Code != domain.EINTERNAL {
+			return step, nil, broken("%s on indicator %s: %v", r.Name, r.AggregateID, err)
+		}
+		return step, nil, err
+	}
+	for _, m := range step.Moves {
+		e := book.seen[m.EventID]
+		if err := setFigureState(b, m.EventID, e.pending, string(m.To), m.ReplacedBy); err != nil {
+			return step, nil, err
+		}
+	}
+	return step, book, nil
 }
 
 func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureReported) error {
-	w := e.Window.Normalize()
-	if err := w.Validate("window"); err != nil {
-		return broken("figure for indicator %s: %v", r.AggregateID, err)
-	}
-	if w.Year != h.year {
-		return broken("figure for %s on indicator %s, which is for %d", w.Key(), r.AggregateID, h.year)
-	}
-	// The report replaces the figure it names, or else whatever is current
-	// for its window: a window has one current figure, as in the domain.
-	var replaced *figureRow
-	var err error
-	if e.Supersedes != "" {
-		var pending *pendingFigure
-		if pending = b.figs.get(e.Supersedes, r.AggregateID); pending != nil {
-			replaced = &pending.figureRow
-		} else if replaced, err = scanFigure(b.queryRow(`UPDATE figures SET state = 'superseded', replaced_by = ?
-			WHERE event_id = ? AND indicator_id = ? RETURNING event_id, window_key, value, quality, state, fallback`,
-			r.ID, e.Supersedes, r.AggregateID)); err != nil {
-			// A row in the table is read and marked in one statement; a figure
-			// of another window is a broken event, and the savepoint takes the
-			// mark back.
-			return err
-		}
-		if replaced == nil {
-			return broken("superseded figure %s is not recorded on indicator %s", e.Supersedes, r.AggregateID)
-		}
-		if replaced.windowKey != w.Key() {
-			return broken("figure %s covers %s, not %s", e.Supersedes, replaced.windowKey, w.Key())
-		}
-		if pending != nil {
-			b.figs.setState(pending, "superseded", r.ID)
-		}
-	} else {
-		// A report that names nothing replaces the window's current figure.
-		// A valid log has at most one; should it have two (a report that
-		// named a figure other than the current one), the lowest event id
-		// wins, in the table (its index order) as in the buffer, so the
-		// answer does not depend on where the batch was cut.
-		stored, err := scanFigure(b.queryRow(figureRowSQL+` WHERE indicator_id = ? AND window_key = ? AND state = 'current'`,
-			r.AggregateID, w.Key()))
-		if err != nil {
-			return err
-		}
-		if pending := b.figs.current(r.AggregateID, w.Key()); pending != nil && (stored == nil || pending.eventID < stored.eventID) {
-			replaced = &pending.figureRow
-			b.figs.setState(pending, "superseded", r.ID)
-		} else if stored != nil {
-			replaced = stored
-			if err := b.exec(`UPDATE figures SET state = 'superseded', replaced_by = ? WHERE event_id = ?`, r.ID, stored.eventID); err != nil {
-				return err
-			}
-		}
+	step, book, err := stepFigures(b, r, h)
+	if err != nil {
+		return err
 	}
 	kind := "reported"
 	var oldValue any
 	var oldQuality, supersedes string
-	if replaced != nil {
-		kind, oldValue, oldQuality, supersedes = "superseded", replaced.value, replaced.quality, replaced.eventID
+	if step.Replaced != nil {
+		old := book.seen[step.Replaced.EventID].row
+		kind, oldValue, oldQuality, supersedes = "superseded", old.value, old.quality, old.eventID
 	}
+	w := e.Window.Normalize()
 	if err := insertFigure(b, r, h, figureInsert{kind: "report", window: w, value: e.Value, numerator: e.Numerator,
 		denominator: e.Denominator, quality: e.Quality, source: e.Source, finalDue: e.FinalDue, supersedes: supersedes,
-		fallback: e.Supersedes, note: e.Note}); err != nil {
+		fallback: step.Added.Fallback, note: e.Note}); err != nil {
 		return err
 	}
 	return insertChange(b, r, h, change{period: w.Key(), kind: kind, oldValue: oldValue, newValue: e.Value.String(),
@@ -111,25 +126,14 @@ func (p *projector) reportFigure(b *batchTx, r domain.Recorded, h indicatorHead,
 }
 
 func (p *projector) correctFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureCorrected) error {
-	old, pending, err := namedFigure(b, r.AggregateID, e.Corrects, "corrected")
+	step, _, err := stepFigures(b, r, h)
 	if err != nil {
 		return err
 	}
-	if old.state != string(domain.FigureStateCurrent) {
-		return broken("figure %s is %s; only a current figure is corrected", e.Corrects, old.state)
-	}
 	w := e.Window.Normalize()
-	if w.Key() != old.windowKey {
-		return broken("correction %s names window %s, the figure covers %s", r.ID, w.Key(), old.windowKey)
-	}
-	if err := setFigureState(b, e.Corrects, pending, "corrected", r.ID); err != nil {
-		return err
-	}
-	// A correction stands where the corrected figure stood, so retracting it
-	// falls back to what the corrected one superseded.
 	if err := insertFigure(b, r, h, figureInsert{kind: "correction", window: w, value: e.NewValue, numerator: e.Numerator,
 		denominator: e.Denominator, quality: e.NewQuality, source: e.Source, corrects: e.Corrects,
-		fallback: old.fallback.String, reason: e.Reason}); err != nil {
+		fallback: step.Added.Fallback, reason: e.Reason}); err != nil {
 		return err
 	}
 	return insertChange(b, r, h, change{period: w.Key(), kind: "corrected", oldValue: e.OldValue.String(),
@@ -138,29 +142,15 @@ func (p *projector) correctFigure(b *batchTx, r domain.Recorded, h indicatorHead
 }
 
 func (p *projector) retractFigure(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.FigureRetracted) error {
-	f, pending, err := namedFigure(b, r.AggregateID, e.Retracts, "retracted")
+	step, book, err := stepFigures(b, r, h)
 	if err != nil {
 		return err
 	}
-	if f.state != string(domain.FigureStateCurrent) {
-		return broken("figure %s is %s; only a current figure is retracted", e.Retracts, f.state)
-	}
-	if err := setFigureState(b, e.Retracts, pending, "retracted", r.ID); err != nil {
-		return err
-	}
-	c := change{period: f.windowKey, kind: "retracted", oldValue: e.OldValue.String(), oldQuality: f.quality,
-		reason: e.Reason, corrects: e.Retracts}
-	if f.fallback.Valid {
-		fb, fbPending, err := figureByID(b, f.fallback.String, "")
-		if err != nil {
-			return err
-		}
-		if fb != nil && fb.state == string(domain.FigureStateSuperseded) {
-			if err := setFigureState(b, fb.eventID, fbPending, "current", ""); err != nil {
-				return err
-			}
-			c.newValue, c.newQuality = fb.value, fb.quality
-		}
+	c := change{period: step.Window, kind: "retracted", oldValue: e.OldValue.String(),
+		oldQuality: book.seen[e.Retracts].row.quality, reason: e.Reason, corrects: e.Retracts}
+	if step.Restored != nil {
+		fb := book.seen[step.Restored.EventID].row
+		c.newValue, c.newQuality = fb.value, fb.quality
 	}
 	return insertChange(b, r, h, c)
 }
@@ -181,7 +171,7 @@ type figureInsert struct {
 func insertFigure(b *batchTx, r domain.Recorded, h indicatorHead, f figureInsert) error {
 	b.figs.add(&pendingFigure{
 		figureRow: figureRow{eventID: r.ID, windowKey: f.window.Key(), value: f.value.String(), quality: string(f.quality),
-			state: "current", fallback: sql.NullString{String: f.fallback, Valid: f.fallback != ""}},
+			state: "current", fallback: sql.NullString{String: f.fallback, Valid: f.fallback != ""}, review: string(domain.ReviewReported)},
 		indicatorID: r.AggregateID,
 		insert: []any{r.ID, r.AggregateID, h.taskID, f.kind, f.window.Key(), f.window.Year, f.window.FromMonth, f.window.ToMonth,
 			f.value.String(), f.value.Float64(), decText(f.numerator), decText(f.denominator), string(f.quality),

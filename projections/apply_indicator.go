@@ -11,6 +11,7 @@ import (
 // indicatorHead is what an indicator event needs to know about its row.
 type indicatorHead struct {
 	taskID string
+	key    string
 	year   int
 	target sql.NullString // text form, for the audit of a revision
 }
@@ -20,7 +21,7 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 	h, exists := st.indicatorHeads[id]
 	var err error
 	if !exists {
-		err = b.queryRow(`SELECT task_id, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.year, &h.target)
+		err = b.queryRow(`SELECT task_id, key, year, `+targetTextSQL+` FROM indicators WHERE id = ?`, id).Scan(&h.taskID, &h.key, &h.year, &h.target)
 		exists = err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -47,6 +48,14 @@ func (p *projector) applyIndicator(b *batchTx, st *batchState, r domain.Recorded
 		err = p.correctFigure(b, r, h, e)
 	case *domain.FigureRetracted:
 		err = p.retractFigure(b, r, h, e)
+	case *domain.FigureSubmitted, *domain.FigureApproved, *domain.FigureReturned, *domain.FigureReopened:
+		err = p.reviewFigure(b, r, h)
+	case *domain.BaseProposed, *domain.TargetProposed:
+		err = p.propose(b, r, h)
+	case *domain.ProposalApproved, *domain.ProposalRejected:
+		err = p.decideProposal(b, r, h)
+	case *domain.WarningExplained:
+		err = p.explainWarning(b, r, h, e)
 	case *domain.IndicatorWithdrawn:
 		err = b.exec(`UPDATE indicators SET lifecycle = 'withdrawn', withdrawn_reason = ? WHERE id = ?`, nullStr(e.Reason), id)
 	default:
@@ -103,12 +112,18 @@ func (p *projector) defineIndicator(b *batchTx, r domain.Recorded, e *domain.Ind
 		key = r.AggregateID // as the domain defaults it
 	}
 	at := formatTime(r.RecordedAt)
+	var convUnit, convFactor any
+	if c := e.Conversion; c != nil {
+		convUnit, convFactor = c.FromUnit, c.Factor.String()
+	}
 	return b.exec(`INSERT INTO indicators (id, task_id, year, key, name, unit, direction, formula, additive, is_rate,
-		cadence, rounding, baseline, description, lifecycle, defined_event_id, status, version, last_position, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'pending_data', ?, ?, ?, ?)`,
+		cadence, rounding, baseline, description, lifecycle, defined_event_id, status, version, last_position, created_at, updated_at,
+		allow_negative, part_of, sum_tolerance, outlier_band, conversion_from_unit, conversion_factor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'pending_data', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.AggregateID, e.TaskID, e.Year, key, e.Name, nullStr(e.Unit), string(e.Direction), nullStr(e.Formula),
 		boolInt(e.Additive), boolInt(e.IsRate), nullStr(e.Cadence), rounding, decText(e.Baseline), nullStr(e.Description),
-		r.ID, r.AggregateVersion, r.Position, at, at)
+		r.ID, r.AggregateVersion, r.Position, at, at, boolInt(e.AllowNegative), nullStr(e.PartOf), decText(e.SumTolerance),
+		decText(e.OutlierBand), convUnit, convFactor)
 }
 
 func (p *projector) setTarget(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.IndicatorTargetSet) error {
@@ -135,9 +150,11 @@ func (p *projector) setTarget(b *batchTx, r domain.Recorded, h indicatorHead, e 
 
 func (p *projector) recordBase(b *batchTx, r domain.Recorded, h indicatorHead, e *domain.IndicatorBaseRecorded) error {
 	w := e.Window.Normalize()
-	var prev sql.NullString
-	err := b.queryRow(`SELECT value FROM bases WHERE indicator_id = ? AND window_key = ?`, r.AggregateID, w.Key()).Scan(&prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// The audit shows the comparison that changed: the base year over year
+	// used until now (a base recorded before, or last year's own figure for
+	// the window), not only what was recorded on this indicator.
+	before, err := findBase(b, h.key, r.AggregateID, w.Year, w.Key(), false)
+	if err != nil {
 		return err
 	}
 	var src domain.Source
@@ -152,19 +169,18 @@ func (p *projector) recordBase(b *batchTx, r domain.Recorded, h indicatorHead, e
 			restated = excluded.restated, reason = excluded.reason, event_id = excluded.event_id,
 			position = excluded.position, recorded_at = excluded.recorded_at`,
 		r.AggregateID, w.Key(), w.Year, w.FromMonth, w.ToMonth, e.Value.String(), e.Value.Float64(), string(e.Quality),
-		nullStr(src.Kind), nullStr(src.Name), boolInt(e.Restated || prev.Valid), nullStr(e.Reason), r.ID, r.Position,
+		nullStr(src.Kind), nullStr(src.Name), boolInt(e.Restated || before != nil), nullStr(e.Reason), r.ID, r.Position,
 		formatTime(r.RecordedAt)); err != nil {
 		return err
 	}
-	kind, old := "base_recorded", any(nil)
-	if e.Restated || prev.Valid {
-		kind = "base_restated"
-		if old = decText(e.Previous); old == nil && prev.Valid {
-			old = prev.String
-		}
+	kind, old, oldQuality := "base_recorded", any(nil), ""
+	if before != nil {
+		kind, old, oldQuality = "base_restated", before.value.String(), before.quality
+	} else if e.Restated {
+		kind, old = "base_restated", decText(e.Previous)
 	}
 	return insertChange(b, r, h, change{period: w.Key(), kind: kind, oldValue: old, newValue: e.Value.String(),
-		newQuality: string(e.Quality), reason: e.Reason, source: src})
+		oldQuality: oldQuality, newQuality: string(e.Quality), reason: e.Reason, source: src})
 }
 
 // change is one row of figure_changes.
@@ -175,14 +191,16 @@ type change struct {
 	reason, note           string
 	source                 domain.Source
 	corrects               string
+	oldState, newState     string // review and proposal steps
 }
 
 const figureChangeColumns = `event_id, indicator_id, task_id, period, kind, old_value, new_value,
 	old_quality, new_quality, reason, note, figure_source_kind, figure_source_name, corrects, actor, recorded_at,
-	source, command_id, position, actor_token_id`
+	source, command_id, position, old_state, new_state, actor_token_id`
 
 func insertChange(b *batchTx, r domain.Recorded, h indicatorHead, c change) error {
 	return b.row(&b.changes, r.ID, r.AggregateID, h.taskID, c.period, c.kind, c.oldValue, c.newValue, nullStr(c.oldQuality),
 		nullStr(c.newQuality), nullStr(c.reason), nullStr(c.note), nullStr(c.source.Kind), nullStr(c.source.Name),
-		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position, nullStr(r.ActorTokenID))
+		nullStr(c.corrects), r.Actor, formatTime(r.RecordedAt), r.Source, r.CommandID, r.Position, nullStr(c.oldState), nullStr(c.newState),
+		nullStr(r.ActorTokenID))
 }

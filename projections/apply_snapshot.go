@@ -7,6 +7,14 @@ func (p *projector) applySnapshot(b *batchTx, r domain.Recorded) error {
 	if !ok {
 		return broken("%s is not a snapshot event", r.Name)
 	}
+	// The domain's rule, as the command was decided with it.
+	var last uint64
+	if err := b.queryRow(`SELECT COALESCE(MAX(position), 0) FROM snapshots WHERE year = ?`, e.Year).Scan(&last); err != nil {
+		return err
+	}
+	if err := domain.CheckSnapshot(r.AggregateID, last, *e); err != nil {
+		return broken("snapshot %s: %v", r.ID, err)
+	}
 	return b.exec(`INSERT INTO snapshots (event_id, year, position, content_hash, root, aggregates, file, note, actor,
 		recorded_at, event_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, e.Year, e.Position, e.ContentHash, e.Root, e.Aggregates, nullStr(e.File), nullStr(e.Note), r.Actor,

@@ -21,6 +21,9 @@ type batchTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// kept are statements prepared once on the writer connection and
+	// reused by every batch (nil: prepare per batch).
+	kept *stmtCache
 	// figs holds the batch's reported figures until flush.
 	figs figureBuffer
 	// log and changes hold events_log and figure_changes rows until flush.
@@ -28,11 +31,12 @@ type batchTx struct {
 	// suspect are event ids the batch may not buffer: stored already, or
 	// repeated within the batch. direct is set while such a message applies.
 	suspect map[string]bool
+	seen    map[string]bool // every event id the batch has taken
 	direct  bool
 }
 
-func newBatchTx(ctx context.Context, tx *sql.Tx) *batchTx {
-	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{},
+func newBatchTx(ctx context.Context, tx *sql.Tx, kept *stmtCache) *batchTx {
+	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, kept: kept,
 		log:     newRowBuffer("events_log", eventsLogColumns),
 		changes: newRowBuffer("figure_changes", figureChangeColumns)}
 }
@@ -57,8 +61,10 @@ func (b *batchTx) flush() error {
 // either). Those messages apply unbuffered, so the unique event_id refuses
 // them inside their own savepoint and they are dead-lettered as before.
 func (b *batchTx) findSuspects(items []prepared) error {
-	b.suspect = map[string]bool{}
-	seen := map[string]bool{}
+	if b.suspect == nil {
+		b.suspect, b.seen = map[string]bool{}, map[string]bool{}
+	}
+	seen := b.seen
 	var ids []any
 	for _, it := range items {
 		if it.skip {
@@ -98,6 +104,11 @@ func (b *batchTx) isSuspect(m eventstore.Message) bool {
 
 func (b *batchTx) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := b.stmts[q]; ok {
+		return s, nil
+	}
+	if ks := b.kept.get(q); ks != nil {
+		s := b.tx.StmtContext(b.ctx, ks)
+		b.stmts[q] = s
 		return s, nil
 	}
 	s, err := b.tx.PrepareContext(b.ctx, q)

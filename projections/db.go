@@ -40,6 +40,7 @@ type DB struct {
 	reader  *sql.DB
 	scans   *sql.DB
 	answers answers
+	kept    *stmtCache // the writer's statements, prepared once
 }
 
 // Open opens (creating if needed) the read-model file at path and brings
@@ -73,7 +74,7 @@ func open(path string, bulk bool) (*DB, error) {
 	// explicit and keeps a busy writer from queueing behind itself.
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, writer: w}
+	db := &DB{path: path, writer: w, kept: newStmtCache(w)}
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, err
@@ -136,7 +137,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.reader.Close())
 	}
 	if db.writer != nil {
-		errs = append(errs, db.writer.Close())
+		errs = append(errs, db.kept.close(), db.writer.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -187,17 +188,38 @@ func (db *DB) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("read models %s: %w", db.path, err)
 	}
-	var current int
-	if err := db.writer.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := renumberMigrations(ctx, db.writer); err != nil {
 		return fmt.Errorf("read models %s: %w", db.path, err)
+	}
+	applied := map[int]bool{}
+	var current int
+	rows, err := db.writer.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read models %s: %w", db.path, err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v], current = true, max(current, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
 	if last := ms[len(ms)-1].version; current > last {
 		// A newer build wrote this file; reading it with older code could
 		// misread columns it does not know.
 		return fmt.Errorf("read models %s: schema version %d is newer than this build's %d", db.path, current, last)
 	}
+	// Every migration not yet recorded is applied, in order, also one
+	// numbered below the file's highest: a renumbered migration leaves such
+	// a gap (see renumberedMigrations). Migrations only add, and those that
+	// can meet out of order touch different columns.
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		tx, err := db.writer.BeginTx(ctx, nil)
@@ -215,6 +237,31 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("read models %s: migration %s: %w", db.path, m.name, err)
+		}
+	}
+	return nil
+}
+
+// renumberedMigrations are migrations recorded under another number by
+// the build that first applied them: two lines of work each numbered
+// theirs 0003, and the frozen years, review and warnings became 0004 when
+// the token ids took 3. A file that recorded the frozen years as version 3
+// has them, not the token ids; renumbering its record lets the token ids
+// (3) and what follows 0004 apply to it like to any other file.
+var renumberedMigrations = []struct {
+	was     int
+	wasName string
+	is      int
+	isName  string
+}{
+	{3, "0003_figure_control.sql", 4, "0004_figure_control.sql"},
+}
+
+func renumberMigrations(ctx context.Context, w *sql.DB) error {
+	for _, r := range renumberedMigrations {
+		if _, err := w.ExecContext(ctx, `UPDATE schema_migrations SET version = ?, name = ? WHERE version = ? AND name = ?`,
+			r.is, r.isName, r.was, r.wasName); err != nil {
+			return fmt.Errorf("renumber migration %s: %w", r.wasName, err)
 		}
 	}
 	return nil

@@ -40,6 +40,15 @@ func (p *projector) derive(b *batchTx, st *batchState, today string) error {
 			return err
 		}
 	}
+	warn, err := warnTargets(b, sortedKeys(st.indicators))
+	if err != nil {
+		return err
+	}
+	for _, id := range warn {
+		if err := deriveWarnings(b, id); err != nil {
+			return err
+		}
+	}
 	for _, id := range sortedKeys(st.tasks) {
 		if err := p.deriveTask(b, id, today); err != nil {
 			return err
@@ -99,15 +108,29 @@ type currentFigure struct {
 	sourceKind, sourceName sql.NullString
 	finalDue               sql.NullString
 	position               int64
+	review                 string
 }
 
+// bestFigureOrder picks an indicator's best figure among several windows.
+const bestFigureOrder = `ORDER BY (from_month = 1 AND to_month = 12) DESC, to_month DESC, from_month ASC, position DESC LIMIT 1`
+
 func loadCurrentFigure(b *batchTx, indicatorID string) (*currentFigure, error) {
+	return loadBestFigure(b, indicatorID, false)
+}
+
+// loadBestFigure is loadCurrentFigure among the approved current figures
+// alone when approved is set.
+func loadBestFigure(b *batchTx, indicatorID string, approved bool) (*currentFigure, error) {
 	var f currentFigure
 	var value string
-	err := b.queryRow(`SELECT event_id, window_key, from_month, to_month, value, quality, source_kind, source_name, final_due, position
-		FROM figures WHERE indicator_id = ? AND state = 'current'
-		ORDER BY (from_month = 1 AND to_month = 12) DESC, to_month DESC, from_month ASC, position DESC LIMIT 1`, indicatorID).
-		Scan(&f.eventID, &f.windowKey, &f.fromMonth, &f.toMonth, &value, &f.quality, &f.sourceKind, &f.sourceName, &f.finalDue, &f.position)
+	only := ""
+	if approved {
+		only = ` AND review_state = 'approved'`
+	}
+	err := b.queryRow(`SELECT event_id, window_key, from_month, to_month, value, quality, source_kind, source_name, final_due, position,
+		review_state FROM figures WHERE indicator_id = ? AND state = 'current'`+only+` `+bestFigureOrder, indicatorID).
+		Scan(&f.eventID, &f.windowKey, &f.fromMonth, &f.toMonth, &value, &f.quality, &f.sourceKind, &f.sourceName, &f.finalDue,
+			&f.position, &f.review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -145,13 +168,16 @@ func (p *projector) deriveIndicator(b *batchTx, st *batchState, id string) error
 		to_month = ?, quality = ?, source_kind = ?, source_name = ?, final_due = ?, year_closed = ?, completion_ratio = ?,
 		completion_ratio_f = ?, completion_pct_display = ?, completion_case = ?, formula_used = ?, met = ?, status = ?,
 		expected_to_date = ?, expected_share = ?, expected_share_display = ?, quality_basis = ?, derive_error = ?,
-		position = ? WHERE id = ?`,
+		position = ?, review_state = ? WHERE id = ?`,
 		d.value, d.valueF, d.valueEventID, d.valueWindow, d.fromMonth, d.toMonth, d.quality, d.sourceKind, d.sourceName,
 		d.finalDue, d.yearClosed, d.ratio, d.ratioF, d.pctDisplay, d.completionCase, d.formulaUsed, d.met, d.status,
-		d.expected, d.expectedShare, d.expectedShareDisplay, d.qualityBasis, d.deriveError, d.position, id); err != nil {
+		d.expected, d.expectedShare, d.expectedShareDisplay, d.qualityBasis, d.deriveError, d.position, d.review, id); err != nil {
 		return err
 	}
 	if err := replaceProvenance(b, "indicators", id, prov); err != nil {
+		return err
+	}
+	if err := p.derivePeriods(b, id); err != nil {
 		return err
 	}
 	// This year's row and next year's (whose base this year may be).
@@ -168,21 +194,20 @@ type derivedIndicator struct {
 	ratio, ratioF, pctDisplay, completionCase, formulaUsed, met  any
 	status                                                       string
 	expected, expectedShare, expectedShareDisplay                any
-	qualityBasis, deriveError, position                          any
+	qualityBasis, deriveError, position, review                  any
 }
 
-// computeIndicator applies the domain's rules to one indicator. The year
-// counts as closed when the figure covers the whole year or is final
-// (final or revised): from then on only the completion decides.
+// computeIndicator applies the domain's rules to one indicator. Whether
+// the figure closes the year is the domain's rule too (YearClosedBy).
 func computeIndicator(def indicatorDef, fig *currentFigure, milestoneEvent string) (derivedIndicator, provenanceSet) {
 	d := derivedIndicator{status: string(domain.StatusPending)}
 	prov := provenanceSet{}
 	closed := false
 	if fig != nil {
-		closed = (fig.fromMonth == 1 && fig.toMonth == 12) || fig.quality.Rank() >= domain.QualityFinal.Rank()
+		closed = domain.YearClosedBy(domain.Window{Year: def.year, FromMonth: fig.fromMonth, ToMonth: fig.toMonth})
 		d.value, d.valueF, d.valueEventID, d.valueWindow = fig.value.String(), fig.value.Float64(), fig.eventID, fig.windowKey
 		d.fromMonth, d.toMonth, d.quality, d.yearClosed = fig.fromMonth, fig.toMonth, string(fig.quality), boolInt(closed)
-		d.sourceKind, d.sourceName, d.finalDue, d.position = fig.sourceKind, fig.sourceName, fig.finalDue, fig.position
+		d.sourceKind, d.sourceName, d.finalDue, d.position, d.review = fig.sourceKind, fig.sourceName, fig.finalDue, fig.position, fig.review
 		prov.add("value", fig.eventID)
 	}
 	prov.add("target", def.targetEventID)

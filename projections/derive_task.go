@@ -164,7 +164,7 @@ func (p *projector) refreshStatuses(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	b := newBatchTx(ctx, tx)
+	b := newBatchTx(ctx, tx, p.db.kept)
 	ids, err := b.strings(`SELECT id FROM tasks WHERE status_date <> ? ORDER BY id`, today)
 	if err != nil || len(ids) == 0 {
 		return err

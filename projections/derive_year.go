@@ -28,6 +28,7 @@ type yearIndicator struct {
 	quality, target    sql.NullString
 	met                sql.NullInt64
 	status             string
+	review             sql.NullString
 }
 
 type yearBase struct {
@@ -44,9 +45,9 @@ func deriveYear(b *batchTx, ky keyYear) error {
 	rowKey := compositeKey(ky.key, ky.year)
 	var yi yearIndicator
 	err := b.queryRow(`SELECT id, task_id, name, unit, is_rate, rounding, value, value_window, value_event_id, from_month,
-		to_month, quality, `+targetTextSQL+`, met, status FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL,
+		to_month, quality, `+targetTextSQL+`, met, status, review_state FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL,
 		ky.key, ky.year).Scan(&yi.id, &yi.taskID, &yi.name, &yi.unit, &yi.isRate, &yi.rounding, &yi.value, &yi.valueWindow,
-		&yi.valueEventID, &yi.fromMonth, &yi.toMonth, &yi.quality, &yi.target, &yi.met, &yi.status)
+		&yi.valueEventID, &yi.fromMonth, &yi.toMonth, &yi.quality, &yi.target, &yi.met, &yi.status, &yi.review)
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := b.exec(`DELETE FROM indicator_years WHERE key = ? AND year = ?`, ky.key, ky.year); err != nil {
 			return err
@@ -62,7 +63,7 @@ func deriveYear(b *batchTx, ky keyYear) error {
 	var change *domain.Change
 	if yi.value.Valid {
 		w := domain.Window{Year: ky.year - 1, FromMonth: int(yi.fromMonth.Int64), ToMonth: int(yi.toMonth.Int64)}
-		if base, err = findBase(b, ky.key, yi.id, w.Year, w.Key()); err != nil {
+		if base, err = findBase(b, ky.key, yi.id, w.Year, w.Key(), false); err != nil {
 			return err
 		}
 		if base != nil {
@@ -84,6 +85,14 @@ func deriveYear(b *batchTx, ky keyYear) error {
 			}
 		}
 	}
+	mode, err := domain.RoundingModeFromString(yi.rounding)
+	if err != nil {
+		return err
+	}
+	ap, err := approvedYear(b, ky, yi, mode, prov)
+	if err != nil {
+		return err
+	}
 	var baseValue, baseF, baseWindow, baseQuality, baseSource, baseEvent any
 	var abs, pct, pctF, pctDisplay, pp, isNew any
 	if base != nil {
@@ -91,10 +100,6 @@ func deriveYear(b *batchTx, ky keyYear) error {
 		baseQuality, baseSource, baseEvent = base.quality, base.source, base.eventID
 	}
 	if change != nil {
-		mode, err := domain.RoundingModeFromString(yi.rounding)
-		if err != nil {
-			return err
-		}
 		abs, isNew = change.Abs.String(), boolInt(change.New)
 		if change.Pct != nil {
 			pct, pctF = ratText(change.Pct), ratFloat(change.Pct)
@@ -106,11 +111,14 @@ func deriveYear(b *batchTx, ky keyYear) error {
 	}
 	if err := b.exec(`INSERT OR REPLACE INTO indicator_years (key, year, indicator_id, task_id, name, unit, is_rate, value,
 		value_f, value_window, quality, target, met, status, base, base_f, base_window, base_quality, base_source,
-		base_event_id, change_abs, change_pct, change_pct_f, change_pct_display, change_pp, is_new)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		base_event_id, change_abs, change_pct, change_pct_f, change_pct_display, change_pp, is_new, review_state,
+		approved_value, approved_value_window, approved_value_event_id, approved_base, approved_base_source, approved_base_event_id,
+		approved_change_abs, approved_change_pct, approved_change_pct_display, approved_change_pp, approved_is_new)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ky.key, ky.year, yi.id, yi.taskID, yi.name, yi.unit, boolInt(yi.isRate), yi.value, valueFloat(yi.value),
 		yi.valueWindow, yi.quality, yi.target, yi.met, yi.status, baseValue, baseF, baseWindow, baseQuality, baseSource,
-		baseEvent, abs, pct, pctF, pctDisplay, pp, isNew); err != nil {
+		baseEvent, abs, pct, pctF, pctDisplay, pp, isNew, yi.review, ap.value, ap.window, ap.eventID, ap.base, ap.baseSource,
+		ap.baseEvent, ap.abs, ap.pct, ap.pctDisplay, ap.pp, ap.isNew); err != nil {
 		return err
 	}
 	return replaceProvenance(b, "indicator_years", rowKey, prov)
@@ -118,44 +126,77 @@ func deriveYear(b *batchTx, ky keyYear) error {
 
 // findBase chooses the previous-year figure for window key prevWindow:
 //
-//  1. a restated base recorded on this indicator (按可比口径): a restatement
-//     exists precisely because last year's own figure is not comparable;
-//  2. the current figure of last year's indicator with the same key;
-//  3. a base recorded on this indicator.
-func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string) (*yearBase, error) {
+//  1. a base recorded on this indicator (indicator.base_recorded): whoever
+//     records one says what this year is compared with, and a restatement
+//     (按可比口径) exists precisely because last year's own figure is not
+//     comparable, so it takes effect when it is recorded;
+//  2. else the current figure of last year's indicator with the same key
+//     (for year over year on approved figures, only if it is approved).
+//
+// Figures are looked up in the batch's buffer as well as the table, so the
+// answer during a batch (the audit of a base) is the one derive gives after
+// it.
+func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string, approvedOnly bool) (*yearBase, error) {
 	var value, quality, eventID string
-	var restated bool
-	err := b.queryRow(`SELECT value, quality, event_id, restated FROM bases WHERE indicator_id = ? AND window_key = ?`,
-		indicatorID, prevWindow).Scan(&value, &quality, &eventID, &restated)
+	err := b.queryRow(`SELECT value, quality, event_id FROM bases WHERE indicator_id = ? AND window_key = ?`,
+		indicatorID, prevWindow).Scan(&value, &quality, &eventID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	var recorded *yearBase
 	if err == nil {
 		d, err := domain.ParseDecimal(value)
 		if err != nil {
 			return nil, err
 		}
-		recorded = &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}
-		if restated {
-			return recorded, nil
-		}
+		return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}, nil
 	}
-	err = b.queryRow(`SELECT f.value, f.quality, f.event_id FROM figures f
-		WHERE f.window_key = ? AND f.state = 'current' AND f.indicator_id = (
-			SELECT id FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL+`)`,
-		prevWindow, key, year).Scan(&value, &quality, &eventID)
+	var lastYear string
+	var lastUnit sql.NullString
+	err = b.queryRow(`SELECT id, unit FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, key, year).
+		Scan(&lastYear, &lastUnit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return recorded, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	d, err := domain.ParseDecimal(value)
+	book := newFigureBook(b, lastYear)
+	cur, ok, err := book.CurrentFigure(prevWindow)
+	if err != nil || !ok || (approvedOnly && cur.Review != domain.ReviewApproved) {
+		return nil, err
+	}
+	row := book.seen[cur.EventID].row
+	d, err := domain.ParseDecimal(row.value)
 	if err != nil {
 		return nil, err
 	}
-	return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromIndicator, eventID: eventID}, nil
+	// Last year's figure in this year's unit: as it is, or through the
+	// conversion this indicator declares; another unit is no base at all.
+	unit, conv, err := unitOf(b, indicatorID)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok = domain.ComparableValue(d, lastUnit.String, unit, conv); !ok {
+		return nil, nil
+	}
+	return &yearBase{value: d, window: prevWindow, quality: row.quality, source: BaseFromIndicator, eventID: row.eventID}, nil
+}
+
+// unitOf is an indicator's unit and its declared conversion, if any.
+func unitOf(b *batchTx, indicatorID string) (string, *domain.UnitConversion, error) {
+	var unit, from, factor sql.NullString
+	err := b.queryRow(`SELECT unit, conversion_from_unit, conversion_factor FROM indicators WHERE id = ?`, indicatorID).Scan(&unit, &from, &factor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", nil, err
+	}
+	if !from.Valid {
+		return unit.String, nil, nil
+	}
+	f, err := domain.ParseDecimal(factor.String)
+	if err != nil {
+		return "", nil, err
+	}
+	return unit.String, &domain.UnitConversion{FromUnit: from.String, Factor: f}, nil
 }
 
 func valueFloat(ns sql.NullString) any {
@@ -164,4 +205,43 @@ func valueFloat(ns sql.NullString) any {
 		return nil
 	}
 	return d.Float64()
+}
+
+// approvedColumns are indicator_years' year over year on approved figures.
+type approvedColumns struct {
+	value, window, eventID, base, baseSource, baseEvent, abs, pct, pctDisplay, pp, isNew any
+}
+
+// approvedYear is year over year on approved figures alone: this year's
+// best approved figure against the base of its window, a recorded base (the
+// office records it, or approves a department's proposal) or last year's
+// approved figure. The unapproved figures stay beside it in the row.
+func approvedYear(b *batchTx, ky keyYear, yi yearIndicator, mode domain.RoundingMode, prov provenanceSet) (approvedColumns, error) {
+	var ap approvedColumns
+	fig, err := loadBestFigure(b, yi.id, true)
+	if err != nil || fig == nil {
+		return ap, err
+	}
+	ap.value, ap.window, ap.eventID = fig.value.String(), fig.windowKey, fig.eventID
+	prov.add("approved_value", fig.eventID)
+	w := domain.Window{Year: ky.year - 1, FromMonth: fig.fromMonth, ToMonth: fig.toMonth}
+	base, err := findBase(b, ky.key, yi.id, w.Year, w.Key(), true)
+	if err != nil || base == nil {
+		return ap, err
+	}
+	c := domain.YearOverYear(fig.value, base.value, yi.isRate)
+	ap.base, ap.baseSource, ap.baseEvent = base.value.String(), base.source, base.eventID
+	ap.abs, ap.isNew = c.Abs.String(), boolInt(c.New)
+	both := []string{base.eventID, fig.eventID}
+	prov.add("approved_base", base.eventID)
+	prov.add("approved_change_abs", both...)
+	if c.Pct != nil {
+		ap.pct, ap.pctDisplay = ratText(c.Pct), domain.RoundRat(c.Pct, 1, mode).String()
+		prov.add("approved_change_pct", both...)
+	}
+	if c.PointsDiff != nil {
+		ap.pp = c.PointsDiff.String()
+		prov.add("approved_change_pp", both...)
+	}
+	return ap, nil
 }

@@ -24,26 +24,39 @@ type figureBuffer struct {
 }
 
 // pendingFigure is a figures row not yet written: insert holds its columns
-// in figureColumns order, except state and replaced_by, which may change.
+// in figureColumns order, except state, replaced_by and the review columns,
+// which may change.
 type pendingFigure struct {
 	figureRow
 	indicatorID string
 	replacedBy  string
+	rev         reviewColumns
 	insert      []any
 }
 
-type figureUndo struct {
-	f          *pendingFigure
-	added      bool
-	state      string
-	replacedBy string
+// reviewColumns are a figure's review columns but review_state, which is
+// figureRow.review.
+type reviewColumns struct {
+	reviewedBy, reviewedAt, reason, eventID string
 }
 
-// figureColumns is the column order of a buffered row; state and
-// replaced_by come last.
+type figureUndo struct {
+	f           *pendingFigure
+	added       bool
+	state       string
+	replacedBy  string
+	review      string
+	submittedBy string
+	submittedAt string
+	rev         reviewColumns
+}
+
+// figureColumns is the column order of a buffered row; state, replaced_by
+// and the review columns come last.
 const figureColumns = `event_id, indicator_id, task_id, kind, window_key, year, from_month, to_month,
 	value, value_f, numerator, denominator, quality, source_kind, source_name, final_due, supersedes,
-	corrects, fallback, note, reason, recorded_at, actor, command_id, position, state, replaced_by`
+	corrects, fallback, note, reason, recorded_at, actor, command_id, position, state, replaced_by,
+	review_state, submitted_by, submitted_at, reviewed_by, reviewed_at, review_reason, review_event_id`
 
 func windowRef(indicatorID, windowKey string) string { return indicatorID + "\x00" + windowKey }
 
@@ -80,8 +93,18 @@ func (fb *figureBuffer) current(indicatorID, windowKey string) *pendingFigure {
 }
 
 func (fb *figureBuffer) setState(f *pendingFigure, state, replacedBy string) {
-	fb.undo = append(fb.undo, figureUndo{f: f, state: f.state, replacedBy: f.replacedBy})
+	fb.undo = append(fb.undo, f.undoEntry())
 	f.state, f.replacedBy = state, replacedBy
+}
+
+func (fb *figureBuffer) setReview(f *pendingFigure, review, submittedBy, submittedAt string, rev reviewColumns) {
+	fb.undo = append(fb.undo, f.undoEntry())
+	f.review, f.submittedBy, f.submittedAt, f.rev = review, submittedBy, submittedAt, rev
+}
+
+func (f *pendingFigure) undoEntry() figureUndo {
+	return figureUndo{f: f, state: f.state, replacedBy: f.replacedBy, review: f.review, submittedBy: f.submittedBy,
+		submittedAt: f.submittedAt, rev: f.rev}
 }
 
 // keep takes the current message's changes as applied.
@@ -93,6 +116,7 @@ func (fb *figureBuffer) rollback() {
 		u := fb.undo[i]
 		if !u.added {
 			u.f.state, u.f.replacedBy = u.state, u.replacedBy
+			u.f.review, u.f.submittedBy, u.f.submittedAt, u.f.rev = u.review, u.submittedBy, u.submittedAt, u.rev
 			continue
 		}
 		// Additions are undone in reverse order, so the row is the last of
@@ -121,7 +145,8 @@ func (fb *figureBuffer) flush(b *batchTx) error {
 	out := newRowBuffer("figures", figureColumns)
 	for _, f := range fb.rows {
 		out.add(f.insert...)
-		out.add(f.state, nullStr(f.replacedBy))
+		out.add(f.state, nullStr(f.replacedBy), f.review, nullStr(f.submittedBy), nullStr(f.submittedAt), nullStr(f.rev.reviewedBy),
+			nullStr(f.rev.reviewedAt), nullStr(f.rev.reason), nullStr(f.rev.eventID))
 	}
 	if err := out.flush(b); err != nil {
 		return err
@@ -156,4 +181,16 @@ func setFigureState(b *batchTx, eventID string, p *pendingFigure, state, replace
 		return nil
 	}
 	return b.exec(`UPDATE figures SET state = ?, replaced_by = ? WHERE event_id = ?`, state, nullStr(replacedBy), eventID)
+}
+
+// setFigureReview moves a figure in review; p is the buffered figure
+// figureByID returned, nil for a row in the table.
+func setFigureReview(b *batchTx, eventID string, p *pendingFigure, review, submittedBy, submittedAt string, rev reviewColumns) error {
+	if p != nil {
+		b.figs.setReview(p, review, submittedBy, submittedAt, rev)
+		return nil
+	}
+	return b.exec(`UPDATE figures SET review_state = ?, submitted_by = ?, submitted_at = ?, reviewed_by = ?, reviewed_at = ?,
+		review_reason = ?, review_event_id = ? WHERE event_id = ?`, review, nullStr(submittedBy), nullStr(submittedAt),
+		nullStr(rev.reviewedBy), nullStr(rev.reviewedAt), nullStr(rev.reason), nullStr(rev.eventID), eventID)
 }

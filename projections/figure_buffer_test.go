@@ -29,7 +29,7 @@ func TestBufferedFiguresRollBackWithTheirMessage(t *testing.T) {
 			OldQuality: domain.QualityFinal, NewQuality: domain.QualityFinal, Reason: "核对"})
 	// a is still current: this report supersedes it by window.
 	c := w.append(indRef("firms"), report("97", domain.QualityFinal, ""))[0].ID
-	// d supersedes c by name; a correction of d, retracted, falls back to c.
+	// d supersedes c by name; a correction of d, retracted, brings d back.
 	d := w.append(indRef("firms"), report("99", domain.QualityFinal, c))[0].ID
 	fix := w.append(indRef("firms"), &domain.FigureCorrected{Corrects: d, Window: year, OldValue: domain.MustDecimal("99"),
 		NewValue: domain.MustDecimal("98"), OldQuality: domain.QualityFinal, NewQuality: domain.QualityFinal, Reason: "笔误，更正"})[0].ID
@@ -45,19 +45,20 @@ func TestBufferedFiguresRollBackWithTheirMessage(t *testing.T) {
 	if got := q(`SELECT COUNT(*) FROM dead_letters`); got != "1" {
 		t.Fatalf("%s dead letters, want 1", got)
 	}
-	if got := q(`SELECT group_concat(value || ':' || state, ' ') FROM (SELECT * FROM figures ORDER BY position)`); got != "95:superseded 97:current 99:corrected 98:retracted" {
+	if got := q(`SELECT group_concat(value || ':' || state, ' ') FROM (SELECT * FROM figures ORDER BY position)`); got != "95:superseded 97:superseded 99:current 98:retracted" {
 		t.Errorf("figures: %s", got)
 	}
-	if got := q(`SELECT group_concat(kind || ':' || COALESCE(old_value, '-') || '>' || COALESCE(new_value, '-'), ' ') FROM (SELECT * FROM figure_changes ORDER BY position)`); got != "reported:->95 superseded:95>97 superseded:97>99 corrected:99>98 retracted:98>97" {
+	if got := q(`SELECT group_concat(kind || ':' || COALESCE(old_value, '-') || '>' || COALESCE(new_value, '-'), ' ') FROM (SELECT * FROM figure_changes ORDER BY position)`); got != "reported:->95 superseded:95>97 superseded:97>99 corrected:99>98 retracted:98>99" {
 		t.Errorf("changes: %s", got)
 	}
 }
 
-// TestTwoCurrentFiguresResolveAlikeWhateverTheBatch: a log where a report
-// names a figure that was no longer current leaves a window with two
-// current figures; a later report that names nothing replaces the one with
-// the lowest event id, whether they are rows or still buffered.
-func TestTwoCurrentFiguresResolveAlikeWhateverTheBatch(t *testing.T) {
+// TestReportNamingAReplacedFigureIsDeadLetteredWhateverTheBatch: a report
+// that names a figure no longer current would leave a window with two
+// current figures; the state machine refuses it, so it is dead-lettered
+// whether the figure it names is a row or still buffered, and a later
+// report that names nothing replaces the one current figure.
+func TestReportNamingAReplacedFigureIsDeadLetteredWhateverTheBatch(t *testing.T) {
 	clock := newClock("2022-03-01")
 	store := eventstore.NewMemory(clock.now)
 	w := &writer{t: t, store: store}
@@ -70,7 +71,7 @@ func TestTwoCurrentFiguresResolveAlikeWhateverTheBatch(t *testing.T) {
 	w.append(indRef("firms"), &domain.IndicatorDefined{TaskID: "env", Year: 2022, Name: "新增企业", Unit: "家", Direction: domain.HigherIsBetter})
 	a := report("1", "")
 	report("2", a)
-	report("3", a) // names a figure already superseded: two current figures now
+	report("3", a) // names a figure already superseded
 	report("4", "")
 
 	all := tempDB(t)
@@ -80,7 +81,10 @@ func TestTwoCurrentFiguresResolveAlikeWhateverTheBatch(t *testing.T) {
 		catchUp(t, db, store, RunnerOptions{BatchSize: size})
 		sameContent(t, all, db)
 	}
-	if got := queryString(t, all, `SELECT group_concat(value || ':' || state, ' ') FROM (SELECT * FROM figures ORDER BY position)`); got != "1:superseded 2:superseded 3:current 4:current" {
+	if got := queryString(t, all, `SELECT group_concat(value || ':' || state, ' ') FROM (SELECT * FROM figures ORDER BY position)`); got != "1:superseded 2:superseded 4:current" {
 		t.Errorf("figures: %s", got)
+	}
+	if got := queryString(t, all, `SELECT kind || ' ' || error FROM dead_letters`); !contains(got, "invariant") || !contains(got, "not_current") {
+		t.Errorf("dead letter: %s", got)
 	}
 }

@@ -14,7 +14,8 @@ const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), dire
 	COALESCE(source_kind, ''), COALESCE(source_name, ''), COALESCE(final_due, ''), COALESCE(year_closed, 0),
 	COALESCE(completion_ratio, ''), COALESCE(completion_pct_display, ''), COALESCE(completion_case, ''),
 	COALESCE(formula_used, ''), met, status, COALESCE(expected_to_date, ''), COALESCE(expected_share_display, ''),
-	COALESCE(quality_basis, ''), COALESCE(derive_error, ''), COALESCE(position, 0), version, updated_at`
+	COALESCE(quality_basis, ''), COALESCE(derive_error, ''), COALESCE(position, 0), version, updated_at,
+	COALESCE(review_state, '')`
 
 // ListIndicators returns indicators ordered by task, year and id.
 func (db *DB) ListIndicators(ctx context.Context, f IndicatorFilter) ([]Indicator, error) {
@@ -52,7 +53,7 @@ func (db *DB) ListIndicators(ctx context.Context, f IndicatorFilter) ([]Indicato
 			&in.TargetMilestone, &in.Value, &in.ValueWindow, &in.Quality, &in.SourceKind, &in.SourceName, &in.FinalDue,
 			&in.YearClosed, &in.CompletionRatio, &in.CompletionPctDisplay, &in.CompletionCase, &in.FormulaUsed, &met,
 			&in.Status, &in.ExpectedToDate, &in.ExpectedShareDisplay, &in.QualityBasis, &in.DeriveError, &in.Position,
-			&in.Version, &in.UpdatedAt); err != nil {
+			&in.Version, &in.UpdatedAt, &in.ReviewState); err != nil {
 			return nil, err
 		}
 		in.Met = boolPtr(met)
@@ -77,7 +78,8 @@ func (db *DB) Figures(ctx context.Context, indicatorID string) ([]Figure, error)
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, kind, window_key, from_month, to_month, value,
 		COALESCE(numerator, ''), COALESCE(denominator, ''), quality, COALESCE(source_kind, ''), COALESCE(source_name, ''),
 		COALESCE(final_due, ''), state, COALESCE(supersedes, ''), COALESCE(corrects, ''), COALESCE(replaced_by, ''),
-		COALESCE(note, ''), COALESCE(reason, ''), recorded_at, actor, position
+		COALESCE(note, ''), COALESCE(reason, ''), recorded_at, actor, position, review_state, COALESCE(submitted_by, ''),
+		COALESCE(submitted_at, ''), COALESCE(reviewed_by, ''), COALESCE(reviewed_at, ''), COALESCE(review_reason, '')
 		FROM figures WHERE indicator_id = ? ORDER BY window_key, position`, indicatorID)
 	if err != nil {
 		return nil, err
@@ -88,7 +90,8 @@ func (db *DB) Figures(ctx context.Context, indicatorID string) ([]Figure, error)
 		var f Figure
 		if err := rows.Scan(&f.EventID, &f.IndicatorID, &f.Kind, &f.Window, &f.FromMonth, &f.ToMonth, &f.Value,
 			&f.Numerator, &f.Denominator, &f.Quality, &f.SourceKind, &f.SourceName, &f.FinalDue, &f.State, &f.Supersedes,
-			&f.Corrects, &f.ReplacedBy, &f.Note, &f.Reason, &f.RecordedAt, &f.Actor, &f.Position); err != nil {
+			&f.Corrects, &f.ReplacedBy, &f.Note, &f.Reason, &f.RecordedAt, &f.Actor, &f.Position, &f.ReviewState, &f.SubmittedBy,
+			&f.SubmittedAt, &f.ReviewedBy, &f.ReviewedAt, &f.ReviewReason); err != nil {
 			return nil, err
 		}
 		out = append(out, f)
@@ -108,7 +111,10 @@ func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, err
 		COALESCE(value, ''), COALESCE(value_window, ''), COALESCE(quality, ''), COALESCE(target, ''), met, status,
 		COALESCE(base, ''), COALESCE(base_window, ''), COALESCE(base_quality, ''), COALESCE(base_source, ''),
 		COALESCE(change_abs, ''), COALESCE(change_pct, ''), COALESCE(change_pct_display, ''), COALESCE(change_pp, ''),
-		COALESCE(is_new, 0) FROM indicator_years WHERE key = ? ORDER BY year`, key)
+		COALESCE(is_new, 0), COALESCE(review_state, ''), COALESCE(approved_value, ''), COALESCE(approved_value_window, ''),
+		COALESCE(approved_base, ''), COALESCE(approved_base_source, ''), COALESCE(approved_change_abs, ''),
+		COALESCE(approved_change_pct, ''), COALESCE(approved_change_pct_display, ''), COALESCE(approved_change_pp, ''),
+		COALESCE(approved_is_new, 0) FROM indicator_years WHERE key = ? ORDER BY year`, key)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +125,9 @@ func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, err
 		var met sql.NullBool
 		if err := rows.Scan(&y.Key, &y.Year, &y.IndicatorID, &y.TaskID, &y.Name, &y.Unit, &y.IsRate, &y.Value,
 			&y.ValueWindow, &y.Quality, &y.Target, &met, &y.Status, &y.Base, &y.BaseWindow, &y.BaseQuality,
-			&y.BaseSource, &y.ChangeAbs, &y.ChangePct, &y.ChangePctDisplay, &y.ChangePP, &y.IsNew); err != nil {
+			&y.BaseSource, &y.ChangeAbs, &y.ChangePct, &y.ChangePctDisplay, &y.ChangePP, &y.IsNew, &y.ReviewState, &y.ApprovedValue,
+			&y.ApprovedValueWindow, &y.ApprovedBase, &y.ApprovedBaseSource, &y.ApprovedChangeAbs, &y.ApprovedChangePct,
+			&y.ApprovedChangePctDisplay, &y.ApprovedChangePP, &y.ApprovedIsNew); err != nil {
 			return nil, err
 		}
 		y.Met = boolPtr(met)
@@ -129,7 +137,7 @@ func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, err
 }
 
 // AuditTrail returns every change to an indicator's figures, bases and
-// targets, in log order.
+// targets, and every freeze and reopen of its year, in log order.
 func (db *DB) AuditTrail(ctx context.Context, indicatorID string) ([]FigureChange, error) {
 	gen, cached := db.answers.generation()
 	if !cached {
@@ -158,8 +166,15 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
-		actor, COALESCE(actor_token_id, ''), recorded_at, source, command_id, position
-		FROM figure_changes WHERE indicator_id = ? ORDER BY position, event_id`, indicatorID)
+		actor, COALESCE(actor_token_id, ''), recorded_at, source, command_id, position, COALESCE(old_state, ''), COALESCE(new_state, '')
+		FROM figure_changes WHERE indicator_id = ?
+		UNION ALL
+		SELECT y.event_id, i.id, i.task_id, CAST(y.year AS TEXT), 'year_' || y.kind, '', '', '', '', COALESCE(y.reason, ''),
+		COALESCE(y.note, ''), '', '', '', y.actor, COALESCE(y.actor_token_id, ''), y.recorded_at, y.source, y.command_id, y.position,
+		CASE y.kind WHEN 'frozen' THEN 'open' WHEN 'reopened' THEN 'frozen' ELSE '' END,
+		CASE y.kind WHEN 'frozen' THEN 'frozen' WHEN 'reopened' THEN 'open' ELSE '' END
+		FROM year_changes y JOIN indicators i ON i.year = y.year WHERE i.id = ?
+		ORDER BY position, event_id`, indicatorID, indicatorID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +184,7 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		var c FigureChange
 		if err := rows.Scan(&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
 			&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
-			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position); err != nil {
+			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position, &c.OldState, &c.NewState); err != nil {
 			return nil, err
 		}
 		out = append(out, c)

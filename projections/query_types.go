@@ -94,6 +94,8 @@ type Indicator struct {
 	Position             uint64 `json:"position,omitempty"`
 	Version              uint64 `json:"version"`
 	UpdatedAt            string `json:"updated_at"`
+	// ReviewState is the review state of the figure Value comes from.
+	ReviewState string `json:"review_state,omitempty"`
 }
 
 type Problem struct {
@@ -135,6 +137,13 @@ type Figure struct {
 	RecordedAt  string `json:"recorded_at"`
 	Actor       string `json:"actor"`
 	Position    uint64 `json:"position"`
+	// Review: reported, submitted, approved, returned, reopened.
+	ReviewState  string `json:"review_state"`
+	SubmittedBy  string `json:"submitted_by,omitempty"`
+	SubmittedAt  string `json:"submitted_at,omitempty"`
+	ReviewedBy   string `json:"reviewed_by,omitempty"`
+	ReviewedAt   string `json:"reviewed_at,omitempty"`
+	ReviewReason string `json:"review_reason,omitempty"`
 }
 
 type IndicatorYear struct {
@@ -160,6 +169,18 @@ type IndicatorYear struct {
 	ChangePctDisplay string `json:"change_pct_display,omitempty"`
 	ChangePP         string `json:"change_pp,omitempty"`
 	IsNew            bool   `json:"is_new"`
+	// ReviewState is the review state of the figure Value comes from; the
+	// Approved columns are year over year on approved figures alone.
+	ReviewState              string `json:"review_state,omitempty"`
+	ApprovedValue            string `json:"approved_value,omitempty"`
+	ApprovedValueWindow      string `json:"approved_value_window,omitempty"`
+	ApprovedBase             string `json:"approved_base,omitempty"`
+	ApprovedBaseSource       string `json:"approved_base_source,omitempty"`
+	ApprovedChangeAbs        string `json:"approved_change_abs,omitempty"`
+	ApprovedChangePct        string `json:"approved_change_pct,omitempty"`
+	ApprovedChangePctDisplay string `json:"approved_change_pct_display,omitempty"`
+	ApprovedChangePP         string `json:"approved_change_pp,omitempty"`
+	ApprovedIsNew            bool   `json:"approved_is_new"`
 }
 
 type FigureChange struct {
@@ -185,6 +206,9 @@ type FigureChange struct {
 	Source       string `json:"source"`
 	CommandID    string `json:"command_id"`
 	Position     uint64 `json:"position"`
+	// OldState and NewState are a review step's or a proposal's states.
+	OldState string `json:"old_state,omitempty"`
+	NewState string `json:"new_state,omitempty"`
 }
 
 type DeadLetter struct {

@@ -276,7 +276,7 @@ func (p *projector) finishBuild(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	b := newBatchTx(context.WithoutCancel(ctx), tx)
+	b := newBatchTx(context.WithoutCancel(ctx), tx, p.db.kept)
 	st := p.build.state
 	if err := p.derive(b, st, p.today()); err != nil {
 		return fmt.Errorf("derive: %w", err)

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"os/exec"
@@ -44,7 +45,7 @@ func TestCrashBeforeCommitResumesExactly(t *testing.T) {
 	r := NewRunner(db, store, RunnerOptions{BatchSize: 4, Now: fixedNow})
 	errCrash := errors.New("crash")
 	batches := 0
-	r.proj.beforeCommit = func(Applied) error {
+	r.proj.beforeCommit = func(Applied, *sql.Tx) error {
 		if batches++; batches == 3 {
 			return errCrash
 		}
@@ -112,7 +113,7 @@ func crashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := NewRunner(db, sliceStore{msgs: msgs}, RunnerOptions{BatchSize: 5, Now: fixedNow})
-	r.proj.beforeCommit = func(a Applied) error {
+	r.proj.beforeCommit = func(a Applied, _ *sql.Tx) error {
 		if a.From > 10 {
 			os.Exit(3) // no rollback, no close: the process is simply gone
 		}

@@ -58,6 +58,18 @@ func (a *admin) Snapshot(ctx context.Context, year int, note string) (httpapi.Sn
 	if pos == 0 {
 		return httpapi.SnapshotResult{}, domain.RuleViolation("position", "empty_log", "there is nothing to snapshot yet")
 	}
+	// A snapshot freezes its year, and the freeze comes first: nothing can
+	// change the year between the two, and the frozen read models show it
+	// frozen. A year frozen already (a second snapshot) stays as it is.
+	freeze := domain.Meta{Actor: p.Actor(), ActorTokenID: p.TokenID, CommandID: fmt.Sprintf("freeze-%d-%d", year, pos), Source: "api"}
+	if _, err := a.sys.Service.Execute(ctx, freeze, domain.FreezeYear{Year: year, Note: note}, app.Options{}); err != nil {
+		if e, ok := domain.AsError(err); !ok || e.Rule != "already_frozen" {
+			return httpapi.SnapshotResult{}, err
+		}
+	}
+	if pos, err = a.sys.Store.LastPosition(ctx); err != nil {
+		return httpapi.SnapshotResult{}, err
+	}
 	dir := filepath.Join(a.dataDir, "snapshots")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return httpapi.SnapshotResult{}, err

@@ -165,6 +165,26 @@ func TestAsyncAPIMatchesRealMessages(t *testing.T) {
 	corrected := c.ok("indicator.correct_figure", office, `{"indicator_id":"firms","corrects":"`+firstID+`","value":"607","quality":"revised","reason":"市科委复核"}`)
 	correctionID := corrected["event_ids"].([]any)[0].(string)
 	c.ok("indicator.retract_figure", office, `{"indicator_id":"firms","retracts":"`+correctionID+`","reason":"误报"}`)
+	// The figure's life: the year's calendar; a department submits, the
+	// office returns, the department submits again, the office approves
+	// and reopens; a base and a target proposed and decided; a warning
+	// explained. Review steps go as people do them: a reporter of the lead
+	// department, the office.
+	reporter := s.token("区科委填报员", "reporter", "区科委")
+	c.ok("year.set_calendar", office, `{"year":2022,"monthly_due_day":5,"quarterly_due_day":10,"yearly_due":"2023-01-31","reason":"月督办、季调度"}`)
+	figure := `{"indicator_id":"firms","figure":"` + firstID + `","reason":"报考评办审核"}`
+	c.ok("indicator.submit_figure", reporter, figure)
+	c.send(true, 403, "indicator.approve_figure", reporter, figure)
+	c.ok("indicator.return_figure", office, `{"indicator_id":"firms","figure":"`+firstID+`","reason":"与市科委名单不一致，请核对"}`)
+	c.ok("indicator.submit_figure", reporter, figure)
+	c.ok("indicator.approve_figure", office, `{"indicator_id":"firms","figure":"`+firstID+`","reason":"与市科委认定名单一致"}`)
+	c.ok("indicator.reopen_figure", office, `{"indicator_id":"firms","figure":"`+firstID+`","reason":"市科委补报延长批认定结果"}`)
+	base := c.ok("indicator.propose_base", reporter, `{"indicator_id":"firms","window":{"year":2021},"value":"655","quality":"final",
+		"source":{"kind":"statistics_bureau","name":"区统计局"},"reason":"按可比口径"}`)
+	c.ok("indicator.approve_proposal", office, `{"indicator_id":"firms","proposal":"`+base["event_ids"].([]any)[0].(string)+`","reason":"口径说明充分"}`)
+	target := c.ok("indicator.propose_target", reporter, `{"indicator_id":"firms","value":"650","reason":"市科委调整下达任务"}`)
+	c.ok("indicator.reject_proposal", office, `{"indicator_id":"firms","proposal":"`+target["event_ids"].([]any)[0].(string)+`","reason":"市级任务未调整"}`)
+	c.ok("indicator.explain_warning", reporter, `{"indicator_id":"firms","rule":"outlier","figure":"`+firstID+`","reason":"延长批认定集中在年底"}`)
 	c.ok("indicator.withdraw", office, `{"indicator_id":"rate","reason":"口径调整"}`)
 	c.ok("task.complete", office, `{"task_id":"hitech","completed_on":"2022-12-30","note":"按期完成"}`)
 	c.ok("task.withdraw", office, `{"task_id":"hills","reason":"并入其他任务"}`)
@@ -195,6 +215,9 @@ func TestAsyncAPIMatchesRealMessages(t *testing.T) {
 	// A year-end snapshot over HTTP, and the checkpointer's own command:
 	// the remaining aggregates of the log.
 	s.mustDo(201, "POST", "/v1/snapshots", adminToken, map[string]any{"year": 2022, "note": "年终封存"})
+	// The snapshot froze 2022 (year.frozen); the office reopens it.
+	c.send(true, 422, "indicator.report_figure", office, `{"indicator_id":"firms","window":{"year":2022},"value":"628","quality":"final","source":{"kind":"agency"}}`)
+	c.ok("year.reopen", office, `{"year":2022,"reason":"市科委补报延长批认定结果"}`)
 	// An auditor's acknowledgement and a key rotation (HTTP only): the
 	// audit and keyring aggregates.
 	s.mustDo(201, "POST", "/v1/audit/acknowledgements", s.token("审计", "auditor"), map[string]any{"position": 1, "kind": "foreign", "reason": "已核实：测试数据"})

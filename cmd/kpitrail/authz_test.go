@@ -17,6 +17,9 @@ import (
 type authzFixture struct {
 	s      *testServer
 	office string
+	// second is another office token: what it submits or proposes, the
+	// office under test may approve.
+	second string
 	n      atomic.Int64
 }
 
@@ -39,6 +42,21 @@ func (f *authzFixture) indicator(lead string) string {
 func (f *authzFixture) figure(lead string) (string, string) {
 	ind := f.indicator(lead)
 	m := f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/figures", f.office, figureBody("13"))
+	return ind, m["event_ids"].([]any)[0].(string)
+}
+
+// submitted is a figure the second office token submitted.
+func (f *authzFixture) submitted(lead string) (string, string) {
+	ind, ev := f.figure(lead)
+	f.s.mustDo(http.StatusOK, "POST", "/v1/indicators/"+ind+"/figures/"+ev+"/submit", f.second, map[string]any{})
+	return ind, ev
+}
+
+// proposal is a base the second office token proposed.
+func (f *authzFixture) proposal(lead string) (string, string) {
+	ind := f.indicator(lead)
+	m := f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/proposals/bases", f.second, map[string]any{
+		"window": map[string]any{"year": 2021, "from_month": 1, "to_month": 11}, "value": "16", "quality": "final", "reason": "按可比口径"})
 	return ind, m["event_ids"].([]any)[0].(string)
 }
 
@@ -85,6 +103,37 @@ func operations() []operation {
 			ind, ev := f.figure(lead)
 			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/retraction", map[string]any{"reason": "重复填报"}
 		}},
+		{"propose base", func(f *authzFixture, lead string) (string, string, any) {
+			return "POST", "/v1/indicators/" + f.indicator(lead) + "/proposals/bases", map[string]any{"window": map[string]any{"year": 2021, "from_month": 1, "to_month": 11}, "value": "16", "quality": "final", "reason": "按可比口径"}
+		}},
+		{"propose target", func(f *authzFixture, lead string) (string, string, any) {
+			return "POST", "/v1/indicators/" + f.indicator(lead) + "/proposals/target", map[string]any{"value": "14", "reason": "任务调整"}
+		}},
+		{"submit figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.figure(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/submit", map[string]any{}
+		}},
+		{"approve figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/approve", map[string]any{}
+		}},
+		{"return figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/return", map[string]any{"reason": "请核对"}
+		}},
+		{"reopen figure", func(f *authzFixture, lead string) (string, string, any) {
+			ind, ev := f.submitted(lead)
+			f.s.mustDo(http.StatusOK, "POST", "/v1/indicators/"+ind+"/figures/"+ev+"/approve", f.office, map[string]any{})
+			return "POST", "/v1/indicators/" + ind + "/figures/" + ev + "/reopen", map[string]any{"reason": "数据更正"}
+		}},
+		{"approve proposal", func(f *authzFixture, lead string) (string, string, any) {
+			ind, pid := f.proposal(lead)
+			return "POST", "/v1/indicators/" + ind + "/proposals/" + pid + "/approve", map[string]any{}
+		}},
+		{"reject proposal", func(f *authzFixture, lead string) (string, string, any) {
+			ind, pid := f.proposal(lead)
+			return "POST", "/v1/indicators/" + ind + "/proposals/" + pid + "/reject", map[string]any{"reason": "口径不可比"}
+		}},
 		{"withdraw indicator", func(f *authzFixture, lead string) (string, string, any) {
 			return "POST", "/v1/indicators/" + f.indicator(lead) + "/withdraw", map[string]any{"reason": "指标取消"}
 		}},
@@ -130,16 +179,17 @@ func operations() []operation {
 // reporter's own department; on another department's task every reporter
 // write is forbidden (checked separately below).
 var allowed = map[string]map[string]bool{
-	"admin":    {"issue token": true, "list tokens": true, "read events": true},
-	"office":   {"read events": true},
-	"reporter": {"report figure": true, "correct figure": true, "retract figure": true, "record base": true, "record narrative": true, "record milestone": true, "record problem": true, "progress rectification": true, "read events": true},
-	"auditor":  {"read events": true},
-	"analyst":  {"read events": true},
+	"admin":  {"issue token": true, "list tokens": true, "read events": true},
+	"office": {"read events": true},
+	"reporter": {"report figure": true, "correct figure": true, "retract figure": true, "propose base": true, "propose target": true, "submit figure": true,
+		"record narrative": true, "record milestone": true, "record problem": true, "progress rectification": true, "read events": true},
+	"auditor": {"read events": true},
+	"analyst": {"read events": true},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
 	s := startTestServer(t)
-	f := &authzFixture{s: s, office: s.token("考评办", "office")}
+	f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 	for _, op := range operations() {
 		if op.name != "issue token" && op.name != "list tokens" && op.name != "read events" {
 			allowed["office"][op.name] = true
@@ -198,9 +248,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-// readFixture is one department's task, with an indicator that has a
-// figure, so every read route has something of it to show or hide.
-type readFixture struct{ task, indicator string }
+// readFixture is one department's task, with an indicator that has
+// figures, so every read route has something of it to show or hide: a
+// 1-11月 figure still to submit, a 1-6月 estimate submitted and awaiting
+// approval (overdue for its final figure), a warning (1-11月 13 below
+// 1-6月 20, cumulative) and a yearly reporting period missing.
+type readFixture struct {
+	task, indicator, lead string
+	events                int
+}
 
 func (f *authzFixture) readable(lead string, co ...string) readFixture {
 	task := f.id("rt")
@@ -209,9 +265,14 @@ func (f *authzFixture) readable(lead string, co ...string) readFixture {
 	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, map[string]any{"task_id": task, "year": 2022, "title": "安全生产 " + task,
 		"lead_department": lead, "co_departments": co, "deadline": "2022-12-31"})
 	ind := f.id("ri")
-	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks/"+task+"/indicators", f.office, map[string]any{"indicator_id": ind, "name": "生产安全事故", "unit": "起", "direction": "lower", "formula": "cap"})
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks/"+task+"/indicators", f.office, map[string]any{"indicator_id": ind, "name": "生产安全事故",
+		"unit": "起", "direction": "lower", "formula": "cap", "additive": true, "cadence": "yearly"})
 	f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/figures", f.office, figureBody("13"))
-	return readFixture{task: task, indicator: ind}
+	half := f.s.mustDo(http.StatusCreated, "POST", "/v1/indicators/"+ind+"/figures", f.office, map[string]any{
+		"window": map[string]any{"year": 2022, "from_month": 1, "to_month": 6}, "value": "20", "quality": "estimate",
+		"final_due": "2022-08-31", "source": map[string]any{"kind": "self_reported"}})["event_ids"].([]any)[0].(string)
+	f.s.mustDo(http.StatusOK, "POST", "/v1/indicators/"+ind+"/figures/"+half+"/submit", f.second, map[string]any{"reason": "报考评办审核"})
+	return readFixture{task: task, indicator: ind, lead: lead, events: 5}
 }
 
 // readRoute reads one thing about a fixture and says whether the caller
@@ -220,6 +281,9 @@ func (f *authzFixture) readable(lead string, co ...string) readFixture {
 type readRoute struct {
 	name string
 	read func(t *testing.T, s *testServer, token string, x readFixture) bool
+	// awaitsMe: the route lists what awaits the caller, and nothing of
+	// another department awaits a reporter, whatever it may read.
+	awaitsMe bool
 }
 
 func readRoutes(asOf string) []readRoute {
@@ -252,36 +316,70 @@ func readRoutes(asOf string) []readRoute {
 			return false
 		}
 	}
+	// mentioned lists the rows of a list route and says whether one is
+	// about the fixture's indicator.
+	mentioned := func(path string, keys ...string) func(*testing.T, *testServer, string, readFixture) bool {
+		return func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			m := s.mustDo(http.StatusOK, "GET", strings.NewReplacer("{as_of}", asOf).Replace(path), token, nil)
+			for _, key := range keys {
+				for _, v := range m[key].([]any) {
+					if v.(map[string]any)["indicator_id"] == x.indicator {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
 	return []readRoute{
-		{"task", one("/v1/tasks/{task}")},
-		{"task as of", one("/v1/tasks/{task}?as_of={as_of}")},
-		{"task board", listed("/v1/tasks", "tasks", "task")},
-		{"task board as of", listed("/v1/tasks?as_of={as_of}", "tasks", "task")},
-		{"indicators", listed("/v1/indicators", "indicators", "indicator")},
-		{"indicators of the task", listed("/v1/indicators?task_id={task}", "indicators", "indicator")},
-		{"indicator", one("/v1/indicators/{ind}")},
-		{"figures", one("/v1/indicators/{ind}/figures")},
-		{"history", one("/v1/indicators/{ind}/history")},
-		{"audit trail", one("/v1/indicators/{ind}/audit")},
-		{"audit trail as of", one("/v1/indicators/{ind}/audit?as_of={as_of}")},
-		{"self-check table of the task", one("/v1/tasks/{task}/selfcheck.xlsx")},
-		{"self-check table of the task as of", one("/v1/tasks/{task}/selfcheck.xlsx?as_of={as_of}")},
-		{"self-check table", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+		{name: "review queue", read: mentioned("/v1/review-queue", "items"), awaitsMe: true},
+		{name: "review queue as of", read: mentioned("/v1/review-queue?as_of={as_of}", "items"), awaitsMe: true},
+		{name: "warnings", read: mentioned("/v1/warnings", "warnings")},
+		{name: "warnings as of", read: mentioned("/v1/warnings?state=all&as_of={as_of}", "warnings")},
+		{name: "completeness", read: mentioned("/v1/completeness?year=2022", "periods")},
+		{name: "completeness as of", read: mentioned("/v1/completeness?year=2022&as_of={as_of}", "periods")},
+		{name: "estimates overdue", read: mentioned("/v1/completeness?year=2022", "overdue_finals")},
+		{name: "completeness summary", read: func(t *testing.T, s *testServer, token string, x readFixture) bool {
+			// The counts hold only what the caller may read: the
+			// fixture's department's missing period is counted or not.
+			m := s.mustDo(http.StatusOK, "GET", "/v1/completeness?year=2022&department="+url.QueryEscape(x.lead), token, nil)
+			n := 0.0
+			for _, v := range m["summary"].([]any) {
+				n += v.(map[string]any)["missing"].(float64)
+			}
+			return n > 0
+		}},
+		{name: "proposals", read: one("/v1/indicators/{ind}/proposals")},
+		{name: "proposals as of", read: one("/v1/indicators/{ind}/proposals?as_of={as_of}")},
+		{name: "task", read: one("/v1/tasks/{task}")},
+		{name: "task as of", read: one("/v1/tasks/{task}?as_of={as_of}")},
+		{name: "task board", read: listed("/v1/tasks", "tasks", "task")},
+		{name: "task board as of", read: listed("/v1/tasks?as_of={as_of}", "tasks", "task")},
+		{name: "indicators", read: listed("/v1/indicators", "indicators", "indicator")},
+		{name: "indicators of the task", read: listed("/v1/indicators?task_id={task}", "indicators", "indicator")},
+		{name: "indicator", read: one("/v1/indicators/{ind}")},
+		{name: "figures", read: one("/v1/indicators/{ind}/figures")},
+		{name: "history", read: one("/v1/indicators/{ind}/history")},
+		{name: "audit trail", read: one("/v1/indicators/{ind}/audit")},
+		{name: "audit trail as of", read: one("/v1/indicators/{ind}/audit?as_of={as_of}")},
+		{name: "self-check table of the task", read: one("/v1/tasks/{task}/selfcheck.xlsx")},
+		{name: "self-check table of the task as of", read: one("/v1/tasks/{task}/selfcheck.xlsx?as_of={as_of}")},
+		{name: "self-check table", read: func(t *testing.T, s *testServer, token string, x readFixture) bool {
 			return slices.Contains(selfCheckTitles(t, s.do("GET", "/v1/tasks/selfcheck.xlsx?year=2022", token, nil)), "安全生产 "+x.task)
 		}},
-		{"events", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+		{name: "events", read: func(t *testing.T, s *testServer, token string, x readFixture) bool {
 			n := 0
 			for _, v := range s.mustDo(http.StatusOK, "GET", "/v1/events?limit=1000", token, nil)["events"].([]any) {
 				if id := v.(map[string]any)["aggregate_id"]; id == x.task || id == x.indicator {
 					n++
 				}
 			}
-			if n != 0 && n != 3 {
-				t.Fatalf("events: %d of the fixture's 3", n)
+			if n != 0 && n != x.events {
+				t.Fatalf("events: %d of the fixture's %d", n, x.events)
 			}
-			return n == 3
+			return n == x.events
 		}},
-		{"changes", func(t *testing.T, s *testServer, token string, x readFixture) bool {
+		{name: "changes", read: func(t *testing.T, s *testServer, token string, x readFixture) bool {
 			r := s.do("GET", "/v1/changes?follow=false", token, nil)
 			if r.Status != http.StatusOK {
 				t.Fatalf("changes: %d %s", r.Status, r.Body)
@@ -299,7 +397,7 @@ func TestReadAuthorizationMatrix(t *testing.T) {
 	for _, mode := range []string{"own", "all"} {
 		t.Run("reporter-reads-"+mode, func(t *testing.T) {
 			s := startConfiguredServer(t, func(c *ServeConfig) { c.ReporterReads = mode })
-			f := &authzFixture{s: s, office: s.token("考评办", "office")}
+			f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 			fixtures := map[string]readFixture{
 				"own":      f.readable("区应急局"),
 				"co-owned": f.readable("区住建委", "区应急局"),
@@ -325,8 +423,8 @@ func TestReadAuthorizationMatrix(t *testing.T) {
 			}
 			for role, token := range tokens {
 				for which, x := range fixtures {
-					want := !(role == "reporter" && which == "other" && mode == "own")
 					for _, rt := range readRoutes(asOf) {
+						want := !(role == "reporter" && which == "other" && (mode == "own" || rt.awaitsMe))
 						t.Run(role+"/"+which+"/"+rt.name, func(t *testing.T) {
 							if got := rt.read(t, s, token, x); got != want {
 								t.Fatalf("read %v, want %v", got, want)

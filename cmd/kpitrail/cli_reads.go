@@ -57,6 +57,54 @@ func readCommands() map[string]readCommand {
 		"events":       {"raw events after a position (--after --limit)", eventsFlags, nil},
 		"dead-letters": {"events the read models could not apply (admin)", noArgs("/v1/admin/dead-letters"), nil},
 		"snapshots":    {"recorded year-end snapshots", noArgs("/v1/snapshots"), nil},
+		"review-queue": {"what awaits me: figures to submit (a department), to approve and proposals to decide (the office) (--year)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					return "/v1/review-queue?" + v.Encode(), nil
+				}
+			}, printReviewQueue},
+		"proposals": {"an indicator's proposed bases and targets and the office's decisions", oneArg("/v1/indicators/", "/proposals"), nil},
+		"overdue": {"reporting periods missing or late, and estimates overdue for their final figure (--year --department --on --all)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				dep := fs.String("department", "", "lead department")
+				on := fs.String("on", "", "the day to judge on, YYYY-MM-DD (default today)")
+				all := fs.Bool("all", false, "every period, reported and not due ones too")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					setIf(v, "department", *dep != "", *dep)
+					setIf(v, "on", *on != "", *on)
+					setIf(v, "status", !*all, "missing,late")
+					return "/v1/completeness?" + v.Encode(), nil
+				}
+			}, printOverdue},
+		"warnings": {"open warnings of the validation rules (--year --indicator --department --state open|explained|all)",
+			func(fs *flag.FlagSet) func([]string) (string, error) {
+				year := fs.Int("year", 0, "assessment year")
+				ind := fs.String("indicator", "", "indicator id")
+				dep := fs.String("department", "", "lead or co-department")
+				state := fs.String("state", "", "open (default), explained or all")
+				return func([]string) (string, error) {
+					v := url.Values{}
+					setIf(v, "year", *year != 0, strconv.Itoa(*year))
+					setIf(v, "indicator_id", *ind != "", *ind)
+					setIf(v, "department", *dep != "", *dep)
+					setIf(v, "state", *state != "", *state)
+					return "/v1/warnings?" + v.Encode(), nil
+				}
+			}, printWarnings},
+		"years": {"frozen years, with each freeze and reopen (--year)", func(fs *flag.FlagSet) func([]string) (string, error) {
+			year := fs.Int("year", 0, "assessment year")
+			return func([]string) (string, error) {
+				v := url.Values{}
+				setIf(v, "year", *year != 0, strconv.Itoa(*year))
+				return "/v1/years?" + v.Encode(), nil
+			}
+		}, nil},
 	}
 }
 
@@ -188,6 +236,54 @@ func printAudit(m *Main, raw json.RawMessage) error {
 			strconv.FormatUint(c.Position, 10))
 	}
 	t.write(m.Stdout)
+	return nil
+}
+
+func printReviewQueue(m *Main, raw json.RawMessage) error {
+	var res struct{ Items []projections.ReviewItem }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"待办", "对象", "编号", "指标", "牵头单位", "口径", "数值", "状态", "提交/提议人", "时间", "原因"}}
+	for _, x := range res.Items {
+		t.add(x.Action, x.Kind, x.EventID, x.IndicatorName, x.LeadDepartment, x.Window, x.Value, x.State, x.By, x.Since, x.Reason)
+	}
+	t.write(m.Stdout)
+	return nil
+}
+
+func printWarnings(m *Main, raw json.RawMessage) error {
+	var res struct{ Warnings []projections.Warning }
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	t := &table{header: []string{"年度", "指标", "牵头单位", "规则", "级别", "口径", "说明", "状态", "解释"}}
+	for _, w := range res.Warnings {
+		t.add(strconv.Itoa(w.Year), w.IndicatorName, w.LeadDepartment, w.Rule, w.Severity, w.Window, w.Message, w.State, w.Explanation)
+	}
+	t.write(m.Stdout)
+	return nil
+}
+
+func printOverdue(m *Main, raw json.RawMessage) error {
+	var res projections.Completeness
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "截至 %s\n", res.On)
+	t := &table{header: []string{"牵头单位", "报送期", "截止", "指标", "状态", "报送时间"}}
+	for _, p := range res.Periods {
+		t.add(p.Department, p.Period, p.Due, p.IndicatorName, p.Status, p.ReportedAt)
+	}
+	t.write(m.Stdout)
+	if len(res.OverdueFinals) > 0 {
+		fmt.Fprintln(m.Stdout)
+		f := &table{header: []string{"牵头单位", "指标", "口径", "数值", "质量", "最终数应于"}}
+		for _, o := range res.OverdueFinals {
+			f.add(o.Department, o.IndicatorName, o.Window, o.Value, o.Quality, o.FinalDue)
+		}
+		f.write(m.Stdout)
+	}
 	return nil
 }
 

@@ -174,6 +174,24 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	u.screenshot("task")
 
+	// 2022 is frozen and its figures approved: the page says so and
+	// offers no correction until the office reopens the year (through the
+	// API, with a reason) and then the figure (here, with a reason).
+	u.open(hitech, "#frozen")
+	if n := eval[int](u, `document.querySelectorAll('#correct-form, #report-form').length`); n != 0 {
+		t.Fatal("a frozen year's indicator page offers a write")
+	}
+	s.mustDo(http.StatusOK, "POST", "/v1/years/2022/reopen", office, map[string]any{"reason": "市科委反馈高新技术企业保有量有误，解封更正"})
+	if err := s.live.Wait(u.ctx, s.lastPosition()); err != nil {
+		t.Fatal(err)
+	}
+	u.open(hitech, `#figures form[id^="reopen-"]`)
+	u.do(chromedp.SendKeys(chromedp.CSS(`#figures form[id^="reopen-"] input[name=reason]`), "市科委反馈，重新打开更正"),
+		chromedp.Click(chromedp.CSS(`#figures form[id^="reopen-"] button`)), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n := u.text("p.notice"); !strings.Contains(n, "已重新打开") {
+		t.Fatalf("reopening the figure: %q", n)
+	}
+
 	// A correction, then the page as of just before it: the old value,
 	// under the banner.
 	before := time.Now()
@@ -230,15 +248,77 @@ func TestConsoleInABrowser(t *testing.T) {
 	if q := u.text("#final"); !strings.Contains(q, "地区生产总值") {
 		t.Errorf("the queue of estimates lacks 地区生产总值: %q", q)
 	}
+
+	// The review queue: a department reports its half-year figure and
+	// submits it from its queue; the office returns it with a reason; the
+	// department submits it again; the office approves it.
+	r := newUser(t, s.base)
+	r.signIn(reporter)
+	plan := tasks["城市总体规划实施"].ID
+	masterPlan := "/console/indicators/i2022-master-plan-tasks"
+	r.open(masterPlan, "#report-form")
+	r.do(chromedp.SetValue(chromedp.CSS(`#report-form select[name=to_month]`), "6"),
+		chromedp.SetValue(chromedp.CSS(`#report-form select[name=quality]`), "final"),
+		chromedp.SendKeys(chromedp.CSS(`#report-form input[name=value]`), "9"),
+		chromedp.Click(chromedp.CSS(`#report-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	mine := `#review form[action^="` + masterPlan + `/"][action$="/submit"]`
+	r.open("/console/queues", mine)
+	fig := strings.TrimPrefix(eval[string](r, `document.querySelector('`+mine+`').id`), "submit-")
+	r.do(chromedp.SendKeys(chromedp.CSS(mine+` input[name=reason]`), "上半年完成9项"),
+		chromedp.Click(chromedp.CSS(mine+` button`)), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n := r.text("p.notice"); !strings.Contains(n, "已提交考评办审核") {
+		t.Fatalf("submitting from the queue: %q", n)
+	}
+	// A reporter is offered no approval, and a forged one is refused.
+	if n := eval[int](r, `document.querySelectorAll('form[action$="/approve"], form[action$="/return"]').length`); n != 0 {
+		t.Errorf("a reporter is offered %d approvals", n)
+	}
+	approveURL := masterPlan + "/figures/" + fig + "/approve"
+	r.log.allow(approveURL)
+	pos = s.lastPosition()
+	status := eval[int](r, `fetch('`+approveURL+`', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+		body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value, key: '0123456789abcdef0123456789abcdee'})}).then(r => r.status)`, chromedp.EvalAwaitPromise)
+	if status != http.StatusForbidden || s.lastPosition() != pos {
+		t.Fatalf("a reporter's forged approval: status %d, log %d → %d", status, pos, s.lastPosition())
+	}
+
+	u.open("/console/queues", "#return-"+fig)
+	if q := u.text("#review"); !strings.Contains(q, "市级下发总体规划实施任务完成数") || !strings.Contains(q, "1-6月 9（最终）") || !strings.Contains(q, "怀柔区政府填报员") {
+		t.Fatalf("the office's review queue: %q", q)
+	}
+	u.do(chromedp.SendKeys(chromedp.CSS("#return-"+fig+" input[name=reason]"), "请附季度调度记录"),
+		chromedp.Click(chromedp.CSS("#return-"+fig+" button")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n, left := u.text("p.notice"), eval[int](u, `document.querySelectorAll('#review form[id$="`+fig+`"]').length`); !strings.Contains(n, "已退回") || left != 0 {
+		t.Fatalf("after returning: notice %q, %d forms left for the figure", n, left)
+	}
+	r.open("/console/queues", "#submit-"+fig)
+	if q := r.text("#review"); !strings.Contains(q, "已退回：请附季度调度记录") {
+		t.Fatalf("the department's queue after the return: %q", q)
+	}
+	r.do(chromedp.SendKeys(chromedp.CSS("#submit-"+fig+" input[name=reason]"), "已补季度调度记录"),
+		chromedp.Click(chromedp.CSS("#submit-"+fig+" button")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	u.open("/console/queues", "#approve-"+fig)
 	u.screenshot("queues")
+	u.do(chromedp.SendKeys(chromedp.CSS("#approve-"+fig+" input[name=reason]"), "与调度记录一致"),
+		chromedp.Click(chromedp.CSS("#approve-"+fig+" button")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if n, left := u.text("p.notice"), eval[int](u, `document.querySelectorAll('#review form[id$="`+fig+`"]').length`); !strings.Contains(n, "已审核通过") || left != 0 {
+		t.Fatalf("after approving: notice %q, %d forms left for the figure", n, left)
+	}
+	u.open(masterPlan, "#reopen-"+fig)
+	if row := eval[string](u, `document.getElementById('reopen-`+fig+`').closest('tr').textContent`); !strings.Contains(row, "已审核") ||
+		!strings.Contains(row, "提交 reporter:怀柔区政府填报员") || !strings.Contains(row, "审核 office:考评办") || !strings.Contains(row, "与调度记录一致") {
+		t.Fatalf("the approved figure's row: %q", row)
+	}
+	if st := u.text("#review-state"); st != "已审核" {
+		t.Errorf("the indicator's review state %q", st)
+	}
 	u.do(chromedp.Click(chromedp.CSS(`form[action="/console/logout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
 	u.open("/console/board", "#token") // signed out: back to the sign-in form
 	u.log.check(t, s.base)
 
 	// A department's reporter: no administration, no closing of problems
 	// (the office's sign-off), even with a forged form.
-	r := newUser(t, s.base)
-	r.signIn(reporter)
+	r.open("/console/board", "#board")
 	if n := eval[int](r, `document.querySelectorAll('a[href="/console/admin"]').length`); n != 0 {
 		t.Error("a reporter is shown the administration link")
 	}
@@ -247,7 +327,6 @@ func TestConsoleInABrowser(t *testing.T) {
 	if h := r.text("section.problem h1"); h != "无权操作" {
 		t.Fatalf("a reporter opening /console/admin got %q", h)
 	}
-	plan := tasks["城市总体规划实施"].ID
 	r.open("/console/tasks/"+plan, "#problems")
 	if n := eval[int](r, `document.querySelectorAll('form[action$="/rectification"]').length`); n != 1 {
 		t.Errorf("the reporter is offered %d rectification forms, want 1 (its own task)", n)
@@ -259,7 +338,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	closeURL := "/console/tasks/" + plan + "/problems/" + pid + "/close"
 	r.log.allow(closeURL)
 	pos = s.lastPosition()
-	status := eval[int](r, `fetch('`+closeURL+`', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+	status = eval[int](r, `fetch('`+closeURL+`', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},
 		body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value, key: '0123456789abcdef0123456789abcdef', outcome: 'rectified'})}).then(r => r.status)`, chromedp.EvalAwaitPromise)
 	if status != http.StatusForbidden || s.lastPosition() != pos {
 		t.Fatalf("a reporter's forged close: status %d, log %d → %d", status, pos, s.lastPosition())
@@ -274,7 +353,7 @@ func TestConsoleScreenshotsAreCommitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"board", "indicator", "task", "asof", "audit"} {
+	for _, name := range []string{"board", "indicator", "task", "asof", "audit", "queues"} {
 		path := "docs/screenshots/" + name + ".png"
 		if !strings.Contains(string(readme), path) {
 			t.Errorf("README does not show %s", path)

@@ -131,7 +131,7 @@ func TestConsoleReadScope(t *testing.T) {
 	for _, mode := range []string{"own", "all"} {
 		t.Run("reporter-reads-"+mode, func(t *testing.T) {
 			s := startConfiguredServer(t, func(c *ServeConfig) { c.ReporterReads = mode })
-			f := &authzFixture{s: s, office: s.token("考评办", "office")}
+			f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 			fixtures := map[string]readFixture{
 				"own":      f.readable("区应急局"),
 				"co-owned": f.readable("区住建委", "区应急局"),
@@ -188,7 +188,7 @@ func TestConsoleReadScope(t *testing.T) {
 // token's burst, the console refuses that token's pages with 429 too.
 func TestConsoleWritesStampTheTokenAndShareTheRateLimit(t *testing.T) {
 	s := startConfiguredServer(t, func(c *ServeConfig) { c.RatePerSecond, c.RateBurst = 0.2, 30 })
-	f := &authzFixture{s: s, office: s.token("考评办", "office")}
+	f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 	x := f.readable("区应急局")
 	reporter := s.token("区应急局填报员", "reporter", "区应急局")
 	waitForReadModels(t, s)
@@ -248,7 +248,7 @@ func TestConsoleWritesStampTheTokenAndShareTheRateLimit(t *testing.T) {
 // its cause on the page, nothing is written, and reads go on.
 func TestConsoleWriteWhileTheStreamGuardFails(t *testing.T) {
 	s := startTestServer(t)
-	f := &authzFixture{s: s, office: s.token("考评办", "office")}
+	f := &authzFixture{s: s, office: s.token("考评办", "office"), second: s.token("考评办复核", "office")}
 	x := f.readable("区应急局")
 	waitForReadModels(t, s)
 	cc := newConsoleClient(t, s, f.office)

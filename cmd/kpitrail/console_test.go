@@ -76,7 +76,11 @@ func (cc *consoleClient) upload(fields map[string]string, name string, file []by
 // the check.
 func TestConsoleImportChecksThenApplies(t *testing.T) {
 	s := startDemoServer(t)
-	cc := newConsoleClient(t, s, s.token("考评办", "office"))
+	office := s.token("考评办", "office")
+	// The demo's 2022 is frozen: the office reopens it, with a reason,
+	// before a sheet adds to it.
+	s.mustDo(http.StatusOK, "POST", "/v1/years/2022/reopen", office, map[string]any{"reason": "补录新认定高新技术企业"})
+	cc := newConsoleClient(t, s, office)
 	task := importer.TaskID(2022, "高效率落实", "国际科技创新中心建设和高新技术企业发展")
 	header := strings.Join(importer.FigureColumns, ",")
 	bad := header + "\n" + figureRow(map[string]string{"indicator_id": "console-firms", "task_id": task, "name": "新认定高新技术企业",

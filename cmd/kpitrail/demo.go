@@ -8,15 +8,18 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/demo"
+	"kpitrail/projections"
 )
 
 // loadDemo loads the seed data set into an empty store. It runs through the
-// command service like any client, as the office, so the demo's events are
-// stamped, chained and authorized like every other. It returns once the
-// read models hold the whole demo (wait), so the server is ready only when
-// its first reader sees every task with its indicators, not a board half
-// projected.
-func loadDemo(ctx context.Context, sys *System, wait func(context.Context, uint64) error, log *slog.Logger) error {
+// command service like any client: the office registers, defines, sets
+// targets and approves, each department's reporter submits its figures, so
+// the demo's events are stamped, chained and authorized like every other.
+// The demo freezes 2022; the year's snapshot is then taken as kpitrail
+// snapshot takes it. It returns once the read models hold the whole demo,
+// so the server is ready only when its first reader sees every task with
+// its indicators, not a board half projected.
+func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir string, log *slog.Logger) error {
 	last, err := sys.Store.LastPosition(ctx)
 	if err != nil {
 		return err
@@ -25,8 +28,13 @@ func loadDemo(ctx context.Context, sys *System, wait func(context.Context, uint6
 		log.Info("demo data not loaded: the store is not empty", "position", last)
 		return nil
 	}
-	p := auth.Principal{TokenID: "demo", Name: "demo", Role: auth.RoleOffice}
-	if err := demo.Run(auth.WithPrincipal(ctx, p), sys.Service, demo.SeedYear, p.Attribution()); err != nil {
+	office := auth.Principal{TokenID: "demo", Name: "demo", Role: auth.RoleOffice}
+	if err := demo.Run(ctx, sys.Service, demo.SeedYear, demo.Staff(office)); err != nil {
+		return err
+	}
+	a := &admin{dataDir: dataDir, sys: sys, live: live}
+	snap, err := a.Snapshot(auth.WithPrincipal(ctx, office), demo.SeedYear, "演示数据：2022年度年终封存")
+	if err != nil {
 		return err
 	}
 	if last, err = sys.Store.LastPosition(ctx); err != nil {
@@ -34,9 +42,9 @@ func loadDemo(ctx context.Context, sys *System, wait func(context.Context, uint6
 	}
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := wait(wctx, last); err != nil {
+	if err := live.Wait(wctx, last); err != nil {
 		return fmt.Errorf("demo data: the read models did not reach position %d: %w", last, err)
 	}
-	log.Info("demo data loaded", "year", demo.SeedYear, "position", last)
+	log.Info("demo data loaded", "year", demo.SeedYear, "position", last, "snapshot", snap.File)
 	return nil
 }

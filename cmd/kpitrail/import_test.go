@@ -117,6 +117,30 @@ func TestServeDemoShowsTheDocumentsPercentages(t *testing.T) {
 			t.Errorf("no indicator shows %s%%; shown: %v", want, pct)
 		}
 	}
+	// Its figures approved, 2022 frozen by a snapshot; the seed's numbers
+	// on approved figures: 84.8% (an estimate, not met), −18.8% accidents.
+	hitech := s.mustDo(200, "GET", "/v1/indicators/i2022-hitech-stock", analyst, nil)
+	if hitech["completion_pct_display"] != "84.8" || hitech["quality"] != "estimate" || hitech["status"] != "not_met" || hitech["review_state"] != "approved" {
+		t.Errorf("高新技术企业保有量: %v", hitech)
+	}
+	hist := s.mustDo(200, "GET", "/v1/indicators/i2022-accidents/history", analyst, nil)["years"].([]any)
+	if y := hist[0].(map[string]any); y["approved_change_pct_display"] != "-18.8" || y["change_pct_display"] != "-18.8" {
+		t.Errorf("accidents year over year: %v", y)
+	}
+	if y := s.mustDo(200, "GET", "/v1/years?year=2022", analyst, nil)["years"].([]any); len(y) != 1 || y[0].(map[string]any)["state"] != "frozen" {
+		t.Errorf("2022: %v", y)
+	}
+	if list := s.mustDo(200, "GET", "/v1/snapshots?year=2022", analyst, nil)["snapshots"].([]any); len(list) != 1 {
+		t.Errorf("snapshots: %v", list)
+	}
+	office := s.token("考评办", "office")
+	if r := s.do("PUT", "/v1/indicators/i2022-hitech-stock/target", office, map[string]any{"value": "650", "reason": "调整"}); r.Status != 422 ||
+		r.json(t)["rule"] != "year_frozen" {
+		t.Errorf("a target revision in the frozen year: %d %s", r.Status, r.Body)
+	}
+	if q := s.mustDo(200, "GET", "/v1/review-queue", office, nil)["items"].([]any); len(q) != 0 {
+		t.Errorf("nothing awaits the office: %v", q)
+	}
 	// A restart with --demo on a non-empty store loads nothing again.
 	srv.Close()
 	srv2, err := StartServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -19,6 +19,7 @@ import (
 	"kpitrail/domain"
 	"kpitrail/httpapi"
 	"kpitrail/importer"
+	"kpitrail/projections"
 )
 
 // imports keeps every uploaded file under <data>/imports/<batch>/ so a
@@ -41,6 +42,9 @@ type imports struct {
 	// settleWait returns once the read models include a position: whoever
 	// imported a table lists its tasks next.
 	settleWait func(ctx context.Context, position uint64) error
+	// warnings finds the read models' warnings about figures, to report
+	// them with the rows that reported the figures.
+	warnings func(ctx context.Context, figures []string) ([]projections.Warning, error)
 }
 
 // Begin waits up to im.wait for the running import to finish.
@@ -172,6 +176,9 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 		return nil, withDetails(err, ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
 	}
 	im.settle(ctx)
+	if err := im.attachWarnings(ctx, report); err != nil {
+		return nil, err
+	}
 	return ImportResult{BatchID: batch, Summary: plan.Summary, Report: report}, nil
 }
 
@@ -266,4 +273,55 @@ func writeFileSync(path string, data []byte) error {
 		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// attachWarnings puts the warnings about each reported figure on the result
+// of the command (the row, or an indicator's rows) that reported it.
+func (im *imports) attachWarnings(ctx context.Context, report *importer.ApplyReport) error {
+	if im.warnings == nil || report == nil {
+		return nil
+	}
+	var figures []string
+	for _, r := range report.Results {
+		if r.Command == "indicator.report_figure" || r.Command == "indicator.report_figures" {
+			figures = append(figures, r.EventIDs...)
+		}
+	}
+	if len(figures) == 0 {
+		return nil
+	}
+	list, err := im.warnings(ctx, figures)
+	if err != nil {
+		return err
+	}
+	byFigure := map[string][]importer.RowWarning{}
+	for _, w := range list {
+		byFigure[w.Figure] = append(byFigure[w.Figure], importer.RowWarning{Rule: w.Rule, Severity: w.Severity, Figure: w.Figure,
+			Window: w.Window, Message: w.Message})
+	}
+	for i, r := range report.Results {
+		for _, id := range r.EventIDs {
+			report.Results[i].Warnings = append(report.Results[i].Warnings, byFigure[id]...)
+		}
+	}
+	return nil
+}
+
+// liveWarnings reads the warnings about figures from the live read models,
+// explained ones included.
+func liveWarnings(live *projections.Live) func(ctx context.Context, figures []string) ([]projections.Warning, error) {
+	return func(ctx context.Context, figures []string) ([]projections.Warning, error) {
+		var out []projections.Warning
+		err := live.With(ctx, nil, func(db *projections.DB) error {
+			for start := 0; start < len(figures); start += 500 {
+				list, err := db.Warnings(ctx, projections.WarningFilter{State: "all", Figures: figures[start:min(start+500, len(figures))]})
+				if err != nil {
+					return err
+				}
+				out = append(out, list...)
+			}
+			return nil
+		})
+		return out, err
+	}
 }

@@ -525,8 +525,9 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "PUT", "/v1/indicators/firms/target"+w, office, map[string]any{"value": "719", "source": src("agency", "市科委")})
 	c.do(409, "PUT", "/v1/indicators/firms/target", office, map[string]any{"value": "720", "reason": "市级调整"}, "If-Match", `"1"`)
 	c.do(400, "PUT", "/v1/indicators/firms/target", office, map[string]any{"value": "730"}) // a revision needs a reason
-	c.do(201, "POST", "/v1/indicators/firms/bases"+w, kewei, map[string]any{"window": year(2021), "value": 570, "quality": "final",
+	c.do(201, "POST", "/v1/indicators/firms/bases"+w, office, map[string]any{"window": year(2021), "value": 570, "quality": "final",
 		"source": src("agency", "市科委")})
+	c.do(403, "POST", "/v1/indicators/firms/bases", kewei, map[string]any{"window": year(2021), "value": 571, "quality": "final", "reason": "部门只能提议"})
 	c.do(201, "POST", "/v1/indicators/firms/figures"+w, kewei, map[string]any{"window": year(2022), "value": "610",
 		"quality": "estimate", "source": src("agency", "市科委"), "final_due": "2023-03-31", "note": "本数据为年度数据，预计2023年初由市科委反馈"})
 	between := time.Now().UTC()
@@ -553,14 +554,55 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		"value": "83.8", "numerator": "280", "denominator": "334", "quality": "provisional", "source": src("statistics_bureau", "区统计局")})))
 	c.do(200, "POST", "/v1/indicators/good-days/figures/"+later+"/retraction"+w, office, map[string]any{"reason": "误报为全区数据，撤回"})
 	c.do(422, "POST", "/v1/indicators/good-days/figures/"+later+"/retraction", office, map[string]any{"reason": "已撤回"})
+	// A share above 100%: accepted, flagged, explained.
+	over := eventID(c.json(c.do(201, "POST", "/v1/indicators/good-days/figures"+w, yingji, map[string]any{"window": months(2022, 1, 6),
+		"numerator": "150", "denominator": "100", "quality": "provisional", "source": src("statistics_bureau", "区统计局")})))
+	if ws := c.json(c.do(200, "GET", "/v1/warnings?indicator_id=good-days", analyst, nil))["warnings"].([]any); len(ws) != 2 {
+		t.Errorf("warnings on 150 of 100: %v", ws)
+	}
+	c.do(201, "POST", "/v1/indicators/good-days/warnings/explain"+w, yingji, map[string]any{"rule": "share_range", "figure": over,
+		"reason": "含跨区监测点位，口径待市局确认"})
+	c.do(200, "GET", "/v1/warnings?state=explained&year=2022", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/warnings?state=closed", analyst, nil)
+	c.doInvalid(400, "POST", "/v1/indicators/good-days/warnings/explain", yingji, map[string]any{"rule": "gut_feeling", "reason": "x"})
+	c.do(404, "POST", "/v1/indicators/good-days/warnings/explain", yingji, map[string]any{"rule": "outlier", "figure": "no-such-figure", "reason": "x"})
+	c.do(403, "POST", "/v1/indicators/good-days/warnings/explain", kewei, map[string]any{"rule": "share_range", "figure": over, "reason": "不是本部门"})
 	// Lower is better with the reduction formula and its baseline.
 	c.do(201, "POST", "/v1/tasks/safety/indicators"+w, office, map[string]any{"indicator_id": "accidents", "key": "生产安全事故起数",
 		"name": "生产安全事故起数", "unit": "起", "direction": "lower", "formula": "reduction", "baseline": 16})
 	c.do(200, "PUT", "/v1/indicators/accidents/target"+w, office, map[string]any{"value": "12"})
-	c.do(201, "POST", "/v1/indicators/accidents/bases"+w, yingji, map[string]any{"window": months(2021, 1, 11), "value": "16",
-		"quality": "final", "source": src("self_reported", "区应急局")})
-	c.do(201, "POST", "/v1/indicators/accidents/figures"+w, yingji, map[string]any{"window": months(2022, 1, 11), "value": "13",
-		"quality": "provisional", "source": src("self_reported", "区应急局")})
+	// A department proposes its base; the office decides.
+	based := eventID(c.json(c.do(201, "POST", "/v1/indicators/accidents/proposals/bases"+w, yingji, map[string]any{"window": months(2021, 1, 11),
+		"value": "16", "quality": "final", "source": src("self_reported", "区应急局"), "reason": "同比事故减少3起，上年同期16起"})))
+	c.do(403, "POST", "/v1/indicators/accidents/proposals/"+based+"/approve", yingji, map[string]any{})
+	c.do(200, "POST", "/v1/indicators/accidents/proposals/"+based+"/approve"+w, office, map[string]any{"reason": "口径说明充分"})
+	c.do(422, "POST", "/v1/indicators/accidents/proposals/"+based+"/reject", office, map[string]any{"reason": "已批准"})
+	c.do(404, "POST", "/v1/indicators/accidents/proposals/no-such-proposal/approve", office, map[string]any{})
+	raised := eventID(c.json(c.do(201, "POST", "/v1/indicators/accidents/proposals/target"+w, yingji, map[string]any{"value": "14",
+		"reason": "上级下达任务调整"})))
+	c.do(200, "POST", "/v1/indicators/accidents/proposals/"+raised+"/reject"+w, office, map[string]any{"reason": "市级任务未调整"})
+	c.do(400, "POST", "/v1/indicators/accidents/proposals/target", yingji, map[string]any{"low": "1", "reason": "缺目标值"})
+	c.do(200, "GET", "/v1/indicators/accidents/proposals", analyst, nil)
+	c.do(404, "GET", "/v1/indicators/nope/proposals", analyst, nil)
+	accidents := eventID(c.json(c.do(201, "POST", "/v1/indicators/accidents/figures"+w, yingji, map[string]any{"window": months(2022, 1, 11),
+		"value": "13", "quality": "provisional", "source": src("self_reported", "区应急局")})))
+	// Review: submitted, returned, submitted again, approved, locked, reopened.
+	review := "/v1/indicators/accidents/figures/" + accidents
+	c.do(200, "POST", review+"/submit"+w, yingji, map[string]any{"reason": "报考评办审核"})
+	c.do(200, "GET", "/v1/review-queue?year=2022", office, nil)
+	c.do(200, "POST", review+"/return"+w, office, map[string]any{"reason": "请附区统计局数据"})
+	c.do(200, "GET", "/v1/review-queue", yingji, nil)
+	c.do(200, "POST", review+"/submit"+w, yingji, map[string]any{})
+	c.do(403, "POST", review+"/approve", yingji, map[string]any{})
+	c.do(200, "POST", review+"/approve"+w, office, map[string]any{"reason": "与区统计局数据一致"})
+	c.do(422, "POST", "/v1/indicators/accidents/figures/"+accidents+"/corrections", yingji, map[string]any{"value": "12", "reason": "已批准的数不能直接更正"})
+	c.do(403, "POST", review+"/reopen", yingji, map[string]any{"reason": "部门不能重开"})
+	c.do(200, "POST", review+"/reopen"+w, office, map[string]any{"reason": "区应急局更正统计口径"})
+	c.do(422, "POST", review+"/approve", office, map[string]any{})
+	c.do(404, "POST", "/v1/indicators/accidents/figures/no-such-figure/submit", yingji, map[string]any{})
+	// An approver never approves its own submission.
+	c.do(200, "POST", review+"/submit"+w, office, map[string]any{})
+	c.do(403, "POST", review+"/approve", office, map[string]any{})
 	// Qualitative and range targets.
 	c.do(201, "POST", "/v1/tasks/hitech/indicators"+w, office, map[string]any{"indicator_id": "policy", "name": "出台高新技术企业扶持政策",
 		"direction": "qualitative"})
@@ -600,6 +642,15 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		{"POST", "/v1/indicators/firms/withdraw", office, "WithdrawIndicator", map[string]any{"reason": "撤销"}},
 		{"POST", "/v1/tokens", adminToken, "TokenRequest", map[string]any{"name": "新用户", "role": "analyst"}},
 		{"POST", "/v1/snapshots", office, "SnapshotRequest", map[string]any{"year": 2022}},
+		{"POST", "/v1/indicators/accidents/figures/" + final + "/return", office, "ReturnFigure", map[string]any{"reason": "退回"}},
+		{"POST", "/v1/indicators/accidents/figures/" + final + "/reopen", office, "ReopenFigure", map[string]any{"reason": "重开"}},
+		{"POST", "/v1/indicators/accidents/proposals/bases", yingji, "ProposeBase", map[string]any{"window": months(2021, 1, 10),
+			"value": "15", "quality": "final", "reason": "按可比口径"}},
+		{"POST", "/v1/indicators/accidents/proposals/target", yingji, "ProposeTarget", map[string]any{"value": "14", "reason": "调整"}},
+		{"POST", "/v1/indicators/accidents/proposals/" + final + "/reject", office, "RejectProposal", map[string]any{"reason": "不同意"}},
+		{"POST", "/v1/years/2022/reopen", office, "ReopenYear", map[string]any{"reason": "解冻"}},
+		{"POST", "/v1/indicators/accidents/warnings/explain", yingji, "ExplainWarning", map[string]any{"rule": "outlier", "reason": "解释"}},
+		{"PUT", "/v1/years/2021/calendar", office, "SetCalendar", map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2022-01-31"}},
 	} {
 		schema := doc.Components.Schemas[tc.schema]
 		if schema == nil || len(schema.Value.Required) == 0 {
@@ -656,6 +707,21 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.doInvalid(400, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "signed_by": "考评办"})
 	snap := c.json(c.do(201, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "note": "2022年度年终封存"}))
 	c.do(200, "GET", "/v1/snapshots?year=2022", analyst, nil)
+	// The snapshot froze 2022 until the office reopens it.
+	c.do(422, "POST", "/v1/indicators/firms/figures", office, map[string]any{"window": months(2022, 1, 6), "value": "590",
+		"quality": "provisional", "source": src("agency", "市科委")})
+	c.do(200, "GET", "/v1/years?year=2022", analyst, nil)
+	c.do(403, "POST", "/v1/years/2022/reopen", kewei, map[string]any{"reason": "部门不能解冻"})
+	c.doInvalid(400, "POST", "/v1/years/2022/reopen", office, map[string]any{})
+	c.do(200, "POST", "/v1/years/2022/reopen"+w, office, map[string]any{"reason": "市科委补报认定结果，重新核定"})
+	c.do(422, "POST", "/v1/years/2022/reopen", office, map[string]any{"reason": "已解冻"})
+	// The year's reporting calendar, and who reported what by when.
+	c.do(200, "PUT", "/v1/years/2022/calendar"+w, office, map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2023-01-31"})
+	c.do(403, "PUT", "/v1/years/2022/calendar", kewei, map[string]any{"monthly_due_day": 5, "quarterly_due_day": 10, "yearly_due": "2023-01-31", "reason": "x"})
+	c.do(400, "PUT", "/v1/years/2022/calendar", office, map[string]any{"monthly_due_day": 6, "quarterly_due_day": 10, "yearly_due": "2023-01-31"})
+	c.do(200, "GET", "/v1/completeness?year=2022&on=2023-02-01", analyst, nil)
+	c.do(200, "GET", "/v1/completeness?status=missing,late&department="+url.QueryEscape("区科委"), analyst, nil)
+	c.doInvalid(400, "GET", "/v1/completeness?status=lost", analyst, nil)
 	verifyQ := url.Values{"root": {snap["root"].(string)}, "position": {fmt.Sprint(snap["position"])}, "aggregates": {fmt.Sprint(snap["aggregates"])}}
 	if rep := c.json(c.do(200, "GET", "/v1/audit/verify?"+verifyQ.Encode(), auditor, nil)); !givenRootHolds(rep) {
 		t.Errorf("the snapshot's root does not verify: %v", rep)
@@ -697,6 +763,10 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 		"/v1/indicators/policy",
 		"/v1/status",
 		"/v1/snapshots",
+		"/v1/years",
+		"/v1/review-queue",
+		"/v1/warnings?state=all",
+		"/v1/indicators/accidents/proposals",
 		"/v1/admin/dead-letters?limit=10",
 	}
 	for _, p := range reads {

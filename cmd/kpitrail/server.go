@@ -159,6 +159,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	s.live.LimitAsOf(cfg.Limits.AsOf)
 	registerGauges(sys.Metrics, s.live, sys.Embedded)
+	wireControl(sys, s.live)
 	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
 	asyncAPI, err := asyncapi.Document()
 	if err != nil {
@@ -166,7 +167,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
-		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait()}
+		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(),
+		warnings: liveWarnings(s.live)}
 	exps := s.exports
 	// One budget per token, whether it comes to the API or the console.
 	limiter := httpapi.NewRateLimiter(cfg.RatePerSecond, cfg.RateBurst)
@@ -228,7 +230,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 	}()
 	if cfg.Demo && sys.Guard.Err() == nil {
-		if err := loadDemo(ctx, sys, s.live.Wait, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
 			s.Close()
 			return nil, err
 		}

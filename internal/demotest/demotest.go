@@ -60,7 +60,7 @@ func Start(t testing.TB) *Fixture {
 		}
 		return a.(*domain.Task), nil
 	})
-	if err := demo.Run(auth.WithPrincipal(ctx, Office), svc, demo.SeedYear, Office.Attribution()); err != nil {
+	if err := demo.Run(ctx, svc, demo.SeedYear, demo.Staff(Office)); err != nil {
 		t.Fatal(err)
 	}
 	live, err := projections.OpenLive(ctx, filepath.Join(dir, "readmodels.db"), store, projections.RunnerOptions{},

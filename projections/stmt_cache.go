@@ -1,0 +1,68 @@
+package projections
+
+import (
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// stmtCache keeps the writer's statements prepared across batches: a live
+// runner's batch is often a message or two, and preparing its few dozen
+// statements anew was a third of its time. The writer has one connection,
+// on which database/sql reuses a statement's prepared form inside any
+// transaction (Tx.StmtContext). That connection is the transaction's while
+// a batch runs, so a statement seen for the first time is prepared for the
+// batch alone and kept only after the commit (fill). Bounded, because the
+// row buffers' multi-row inserts come in many sizes.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool
+}
+
+const maxKeptStmts = 256
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// get returns q prepared on the writer, or nil when it is not kept (yet).
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[q]; ok {
+		return s
+	}
+	if len(c.m)+len(c.wanted) < maxKeptStmts {
+		c.wanted[q] = true
+	}
+	return nil
+}
+
+// fill prepares the statements batches asked for; call it with no
+// transaction open on the writer.
+func (c *stmtCache) fill() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.wanted {
+		if s, err := c.db.Prepare(q); err == nil {
+			c.m[q] = s
+		}
+		delete(c.wanted, q)
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, s := range c.m {
+		errs = append(errs, s.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
