@@ -1,9 +1,10 @@
 package main
 
 import (
-	"flag"
 	"runtime/debug"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"kpitrail/httpapi"
 	"kpitrail/importer"
@@ -31,7 +32,7 @@ type Limits struct {
 }
 
 // flags registers the budgets on serve's flag set.
-func (l *Limits) flags(fs *flag.FlagSet) {
+func (l *Limits) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&l.Streams.Max, "max-streams", 256, "change streams (GET /v1/changes) open at once, over all tokens")
 	fs.IntVar(&l.Streams.PerToken, "max-streams-per-token", 8, "change streams one token may hold open")
 	fs.IntVar(&l.Streams.Buffer, "stream-buffer", 256, "changes buffered for one change stream")
