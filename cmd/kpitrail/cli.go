@@ -89,7 +89,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		c.GroupID = groupCommands
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{m.importCommand(), m.exportCommand(), m.rebuildCommand(), m.replayCommand()} {
+	for _, c := range []*cobra.Command{m.importCommand(), m.exportCommand(), m.rebuildCommand(), m.replayCommand(), m.jobCommand()} {
 		c.GroupID = groupJobs
 		root.AddCommand(c)
 	}

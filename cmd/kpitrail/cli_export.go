@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -24,6 +27,7 @@ func (m *Main) exportCommand() *cobra.Command {
 	tables := fs.String("tables", "", "the tables, comma-separated (default: all)")
 	position := fs.Uint64("position", 0, "export as of this log position (default: now)")
 	bom := fs.Bool("bom", false, "start CSV files with a UTF-8 BOM (for Excel)")
+	reason := fs.String("reason", "", "why the export is made, recorded with its job")
 	newClient := m.clientFlags(fs)
 	_ = c.MarkFlagDirname("dir")
 	c.RunE = func(c *cobra.Command, _ []string) error {
@@ -39,11 +43,15 @@ func (m *Main) exportCommand() *cobra.Command {
 			req["tables"] = splitList(*tables)
 		}
 		cl := newClient()
-		var res exportCreated
-		if err := cl.do(ctx, "POST", "/v1/exports", req, &res); err != nil {
+		j, err := m.startJob(ctx, cl, "POST", "/v1/exports"+reasonQuery(*reason), req)
+		if err != nil {
 			return err
 		}
-		if err := m.download(c, cl, res, *dir); err != nil {
+		var res exportCreated
+		if err := json.Unmarshal(j.Result, &res); err != nil {
+			return err
+		}
+		if err := m.download(ctx, cl, res, *dir); err != nil {
 			return err
 		}
 		return m.printJSONOr(cl.asJSON, res, func() {
@@ -67,7 +75,7 @@ type exportCreated struct {
 
 // download fetches an export's files into dir and checks them against its
 // manifest.
-func (m *Main) download(c *cobra.Command, cl *client, res exportCreated, dir string) error {
+func (m *Main) download(ctx context.Context, cl *client, res exportCreated, dir string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
@@ -76,7 +84,7 @@ func (m *Main) download(c *cobra.Command, cl *client, res exportCreated, dir str
 		names = append(names, f.Name)
 	}
 	for _, name := range names {
-		data, err := cl.raw(c.Context(), "GET", "/v1/exports/"+res.ID+"/"+name)
+		data, err := cl.raw(ctx, "GET", "/v1/exports/"+res.ID+"/"+name)
 		if err != nil {
 			return err
 		}
@@ -88,4 +96,47 @@ func (m *Main) download(c *cobra.Command, cl *client, res exportCreated, dir str
 		return fmt.Errorf("downloaded export does not verify: %w", err)
 	}
 	return nil
+}
+
+// reasonQuery passes a job's reason to the server.
+func reasonQuery(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return "?reason=" + url.QueryEscape(reason)
+}
+
+// replayOnServer has the server replay as a job, then downloads the file
+// and checks it against the replay's manifest.
+func (m *Main) replayOnServer(ctx context.Context, cl *client, out, asOf string, position uint64, reason string) error {
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("%s exists; replay writes a new file", out)
+	}
+	req := map[string]any{}
+	if position > 0 {
+		req["position"] = position
+	} else {
+		req["as_of"] = asOf
+	}
+	j, err := m.startJob(ctx, cl, "POST", "/v1/replays"+reasonQuery(reason), req)
+	if err != nil {
+		return err
+	}
+	var res exportCreated
+	if err := json.Unmarshal(j.Result, &res); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".replay-download-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := m.download(ctx, cl, res, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(tmp, replayFile), out); err != nil {
+		return err
+	}
+	return m.printJSONOr(cl.asJSON, map[string]any{"file": out, "job": j.ID, "export": res.ID, "position": res.Manifest.Position},
+		func() { fmt.Fprintf(m.Stdout, "wrote %s (replayed on the server, job %s)\n", out, j.ID) })
 }

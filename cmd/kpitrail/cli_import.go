@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -27,6 +29,7 @@ func (m *Main) importCommand() *cobra.Command {
 	year := fs.Int("year", 0, "the assessment year, when the table's title names none")
 	lead := fs.String("lead", "", "the lead department of rows that name none")
 	key := fs.String("idempotency-key", "", "retry-safe key: a retried upload is the same batch")
+	reason := fs.String("reason", "", "why this import is run, recorded with its job")
 	newClient := m.clientFlags(fs)
 	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"table", "figures"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"tsv", "csv", "xlsx"}, cobra.ShellCompDirectiveNoFileComp))
@@ -49,17 +52,41 @@ func (m *Main) importCommand() *cobra.Command {
 		if *lead != "" {
 			q += "&lead_department=" + url.QueryEscape(*lead)
 		}
+		if *reason != "" {
+			q += "&reason=" + url.QueryEscape(*reason)
+		}
 		cl := newClient()
 		var res ImportResult
+		if *dry {
+			if err := cl.send(c.Context(), "POST", q, bytes.NewReader(data), "application/octet-stream", &res); err != nil {
+				return err
+			}
+			return m.printJSONOr(cl.asJSON, res, func() { m.printImport(res) })
+		}
 		var body io.Reader = bytes.NewReader(data)
 		if m.interactive() {
-			// The bar follows the upload; the server answers once the batch is
-			// applied and visible in the read models.
-			bar := progressbar.DefaultBytes(int64(len(data)), "importing "+filepath.Base(file))
+			bar := progressbar.DefaultBytes(int64(len(data)), "uploading "+filepath.Base(file))
 			r := progressbar.NewReader(body, bar)
 			body = &r
 		}
-		if err := cl.send(c.Context(), "POST", q, body, "application/octet-stream", &res, "Idempotency-Key", *key); err != nil {
+		// The server runs the import as a job; this command follows it
+		// (Ctrl-C detaches, the import runs on).
+		var j jobRecord
+		if err := cl.send(c.Context(), "POST", q, body, "application/octet-stream", &j, "Idempotency-Key", *key, "Prefer", "respond-async"); err != nil {
+			return m.interrupted(c.Context(), err)
+		}
+		fmt.Fprintf(m.Stderr, "import running as job %s\n", j.ID)
+		j, err = m.follow(c.Context(), cl, j.ID)
+		if err != nil {
+			var p *apiError
+			if errors.As(err, &p) && p.Rule == "cancelled" && !cl.asJSON {
+				// What a cancelled import stored, and what it did not, is in
+				// the problem's text; the lines applied are in its details.
+				return fmt.Errorf("%s\nrun the same command again to import the rest", p.Detail)
+			}
+			return err
+		}
+		if err := json.Unmarshal(j.Result, &res); err != nil {
 			return err
 		}
 		return m.printJSONOr(cl.asJSON, res, func() { m.printImport(res) })

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -103,14 +104,19 @@ func (m *Main) rebuildCommand() *cobra.Command {
 		Args: exactArgs(0),
 	}
 	fs := c.Flags()
+	reason := fs.String("reason", "", "why the rebuild is run, recorded with its job")
 	off := addOfflineFlags(fs)
 	newClient := m.clientFlags(fs)
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx := c.Context()
 		cl := newClient()
 		if !off.set() {
+			j, err := m.startJob(ctx, cl, "POST", "/v1/admin/rebuild"+reasonQuery(*reason), nil)
+			if err != nil {
+				return err
+			}
 			var res map[string]any
-			if err := cl.do(ctx, "POST", "/v1/admin/rebuild", nil, &res); err != nil {
+			if err := json.Unmarshal(j.Result, &res); err != nil {
 				return err
 			}
 			return m.printJSONOr(cl.asJSON, res, func() {
@@ -140,21 +146,27 @@ func (m *Main) replayCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "replay --out <file> (--as-of <instant> | --position <n>)",
 		Short: "Write the read models as known at an instant (or up to a log position) to a new SQLite file",
-		Args:  exactArgs(0),
+		Long: "Write the read models as known at an instant of record time (or up to a log position) to a new SQLite\n" +
+			"file. Without --data or --nats-url the running server replays as a job and this command downloads\n" +
+			"the file and checks it against its manifest.",
+		Args: exactArgs(0),
 	}
 	fs := c.Flags()
 	asOf := fs.String("as-of", "", "the instant of record time to replay to (RFC 3339), e.g. 2022-12-31T23:59:59+08:00")
 	position := fs.Uint64("position", 0, "replay to this log position instead")
 	out := fs.String("out", "", "the read-model file to write (must not exist)")
+	reason := fs.String("reason", "", "why the replay is run, recorded with its job (on the server)")
 	off := addOfflineFlags(fs)
-	asJSON := jsonFlag(fs)
+	newClient := m.clientFlags(fs)
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx := c.Context()
 		if *out == "" || (*asOf == "") == (*position == 0) {
 			return usageErrorf(c, "replay needs --out and exactly one of --as-of or --position")
 		}
+		cl := newClient()
+		asJSON := &cl.asJSON
 		if !off.set() {
-			return usageErrorf(c, "replay reads the log directly: give --data DIR (no server running on it) or --nats-url (e.g. a server's --nats-listen)")
+			return m.replayOnServer(ctx, cl, *out, *asOf, *position, *reason)
 		}
 		store, closeFn, err := m.openOffline(ctx, off, "replay", false, "read the log through the running server's NATS with --nats-url (its --nats-listen)")
 		if err != nil {

@@ -152,7 +152,7 @@ func (e *exports) create(ctx context.Context, id string, req httpapi.ExportReque
 }
 
 var exportIDPattern = regexp.MustCompile(`^x-[0-9a-f]{16}$`)
-var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json|sql)$`)
+var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json|sql|db)$`)
 
 func (e *exports) File(id, name string) (string, error) {
 	e.sweep(e.limits.MaxBytes, "")
