@@ -195,8 +195,6 @@ func (m *Main) jobCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "job",
 		Short: "Follow, cancel, list and show the server's jobs (imports, rebuilds, exports, replays)",
-		Args:  exactArgs(0),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(m.jobListCommand(), m.jobShowCommand(), m.jobFollowCommand(), m.jobCancelCommand())
 	return c
