@@ -82,7 +82,7 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
 
 	// An import run as a job: 202, a Location, the job's record.
-	r := s.do("POST", "/v1/imports?kind=figures&format=csv&reason="+"年中补录", office, figureSheet(1800), "Prefer", "respond-async")
+	r := s.do("POST", "/v1/imports?kind=figures&format=csv&reason="+"年中补录", office, figureSheet(1200), "Prefer", "respond-async")
 	job := r.json(t)
 	if r.Status != 202 || r.Header.Get("Location") != "/v1/jobs/"+job["id"].(string) || job["kind"] != "import" {
 		t.Fatalf("import job: %d %s", r.Status, r.Body)
@@ -106,8 +106,8 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 		}
 	}
 	total := last.job["progress"].(map[string]any)["total"].(float64)
-	if len(seen) < 2 || total != 3600 || progressDone(last.job) != total {
-		t.Fatalf("progress must advance in steps to the total (3600 commands): %v of %v", seen, total)
+	if len(seen) < 2 || total != 2400 || progressDone(last.job) != total {
+		t.Fatalf("progress must advance in steps to the total (2400 commands): %v of %v", seen, total)
 	}
 	for i := 1; i < len(seen); i++ {
 		if seen[i] <= seen[i-1] {
@@ -115,7 +115,7 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 		}
 	}
 	res := last.job["result"].(map[string]any)["report"].(map[string]any)
-	if res["applied"].(float64) != 3600 {
+	if res["applied"].(float64) != 2400 {
 		t.Fatalf("result: %v", res)
 	}
 
@@ -169,11 +169,11 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 }
 
 func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
-	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = 400 * time.Millisecond })
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = time.Second })
 	office := s.token("考评办", "office")
 	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
 	file := filepath.Join(t.TempDir(), "figures.csv")
-	if err := os.WriteFile(file, []byte(figureSheet(2500)), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(figureSheet(1500)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	before := s.lastPosition()
@@ -227,12 +227,12 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 	report := prob["details"].(map[string]any)["report"].(map[string]any)
 	ran := len(report["results"].([]any))
 	notRun := int(report["not_run"].(float64))
-	if rec["state"] != "cancelled" || prob["rule"] != "cancelled" || notRun == 0 || ran == 0 || ran+notRun != 5000 ||
+	if rec["state"] != "cancelled" || prob["rule"] != "cancelled" || notRun == 0 || ran == 0 || ran+notRun != 3000 ||
 		int(report["applied"].(float64)) != ran {
 		t.Fatalf("a cancelled import's record: %v", rec)
 	}
 	next := int(report["next_line"].(float64))
-	want := fmt.Sprintf("%d of 5000 commands ran", ran)
+	want := fmt.Sprintf("%d of 3000 commands ran", ran)
 	if d := prob["detail"].(string); !strings.Contains(d, want) || !strings.Contains(d, fmt.Sprintf("from line %d on were not run", next)) {
 		t.Fatalf("the problem must say what ran and where the rest begins: %s", d)
 	}
@@ -251,7 +251,7 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil {
 		t.Fatalf("resume output: %v\n%s", err, out)
 	}
-	if res.Report.AlreadyPresent != ran || res.Report.Applied != notRun || s.lastPosition()-before != 5000 {
+	if res.Report.AlreadyPresent != ran || res.Report.Applied != notRun || s.lastPosition()-before != 3000 {
 		t.Fatalf("resume: %d already present (want %d), %d applied (want %d), %d stored in all",
 			res.Report.AlreadyPresent, ran, res.Report.Applied, notRun, s.lastPosition()-before)
 	}
