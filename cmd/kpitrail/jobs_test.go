@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,6 +129,18 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 	if ev := readJobStream(t, s.base, analyst, replay); ev[len(ev)-1].job["state"] != "succeeded" {
 		t.Fatalf("replay: %+v", ev[len(ev)-1])
 	}
+	// An export run as a job counts its rows: every table's, then the log's.
+	r = s.do("POST", "/v1/exports", analyst, map[string]any{"formats": []string{"csv"}}, "Prefer", "respond-async")
+	if r.Status != 202 {
+		t.Fatalf("export job: %d %s", r.Status, r.Body)
+	}
+	exportJob := r.json(t)["id"].(string)
+	ev := readJobStream(t, s.base, analyst, exportJob)
+	end := ev[len(ev)-1].job
+	prog := end["progress"].(map[string]any)
+	if end["state"] != "succeeded" || prog["unit"] != "rows" || prog["total"].(float64) < float64(s.lastPosition()) || prog["done"] != prog["total"] {
+		t.Fatalf("export job: %v", end)
+	}
 	// Scoping: a token sees its own jobs; the office sees all; another
 	// token finds nothing, not even by id, and cannot cancel.
 	ids := func(token string) []string {
@@ -137,10 +150,10 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 		}
 		return out
 	}
-	if got := ids(analyst); len(got) != 1 || got[0] != replay {
+	if got := ids(analyst); len(got) != 2 || got[1] != replay {
 		t.Fatalf("the analyst's jobs: %v", got)
 	}
-	if got := ids(office); len(got) != 2 {
+	if got := ids(office); len(got) != 3 {
 		t.Fatalf("the office sees every job: %v", got)
 	}
 	if got := ids(other); len(got) != 0 {
@@ -254,5 +267,64 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 	if res.Report.AlreadyPresent != ran || res.Report.Applied != notRun || s.lastPosition()-before != 3000 {
 		t.Fatalf("resume: %d already present (want %d), %d applied (want %d), %d stored in all",
 			res.Report.AlreadyPresent, ran, res.Report.Applied, notRun, s.lastPosition()-before)
+	}
+}
+
+// TestCtrlCDetachesTheCLIProcess runs the real binary as a shell would and
+// interrupts it as Ctrl-C does: it detaches, says so with the job's id,
+// exits 130, and the job runs on until it is cancelled.
+func TestCtrlCDetachesTheCLIProcess(t *testing.T) {
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = time.Second })
+	office := s.token("考评办", "office")
+	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "figures.csv")
+	if err := os.WriteFile(file, []byte(figureSheet(1500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "kpitrail")
+	if out, err := exec.Command("go", "build", "-o", bin, "kpitrail/cmd/kpitrail").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "import", "--kind", "figures", "--reason", "补录", file)
+	cmd.Env = append(os.Environ(), "KPITRAIL_SERVER="+s.base, "KPITRAIL_TOKEN="+office)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var id string
+	for deadline := time.Now().Add(time.Minute); id == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, j := range s.mustDo(200, "GET", "/v1/jobs?state=running", office, nil)["jobs"].([]any) {
+			if progressDone(j.(map[string]any)) > 0 {
+				id = j.(map[string]any)["id"].(string)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("no import job made progress")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	msg := stderr.String()
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 || !strings.Contains(msg, "detached from job "+id) ||
+		!strings.Contains(msg, "kpitrail job cancel "+id) || strings.Contains(msg, "cannot reach") {
+		t.Fatalf("Ctrl-C: %v\nstderr:\n%s", err, msg)
+	}
+	// Not a terminal: plain progress lines, none of a bar's redraws.
+	if !strings.Contains(msg, "job "+id+" (import): running") || strings.Contains(msg, "\r") {
+		t.Fatalf("plain progress lines expected:\n%q", msg)
+	}
+	j := s.mustDo(200, "GET", "/v1/jobs/"+id, office, nil)
+	if j["state"] != "running" || j["reason"] != "补录" {
+		t.Fatalf("the job runs on after the client detached: %v", j)
+	}
+	s.mustDo(202, "POST", "/v1/jobs/"+id+"/cancel", office, nil)
+	if ev := readJobStream(t, s.base, office, id); ev[len(ev)-1].job["state"] != "cancelled" {
+		t.Fatalf("after cancel: %v", ev[len(ev)-1].job)
 	}
 }
