@@ -168,7 +168,7 @@ func (m *Main) replayCommand() *cobra.Command {
 		if !off.set() {
 			return m.replayOnServer(ctx, cl, *out, *asOf, *position, *reason)
 		}
-		store, closeFn, err := m.openOffline(ctx, off, "replay", false, "read the log through the running server's NATS with --nats-url (its --nats-listen)")
+		store, closeFn, err := m.openOffline(ctx, off, "replay", false, "run `kpitrail replay` without --data to have the running server replay")
 		if err != nil {
 			return err
 		}
