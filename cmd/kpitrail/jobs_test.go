@@ -171,6 +171,16 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"state": "succeeded"`) || !strings.Contains(out, `"reason": "对账"`) {
 		t.Fatalf("job show: %v\n%s", err, out)
 	}
+	// The CLI's rebuild runs as a job counted in log events.
+	out, err = s.runCLI(adminToken, "rebuild", "--reason", "核对")
+	if err != nil || !strings.Contains(out, "rebuilt to position") || !strings.Contains(out, "(rebuild): succeeded") {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	rebuilt := s.mustDo(200, "GET", "/v1/jobs?state=succeeded", adminToken, nil)["jobs"].([]any)[0].(map[string]any)
+	if p := rebuilt["progress"].(map[string]any); rebuilt["kind"] != "rebuild" || rebuilt["reason"] != "核对" || p["unit"] != "events" ||
+		p["total"].(float64) != float64(s.lastPosition()) || p["done"] != p["total"] {
+		t.Fatalf("rebuild job: %v", rebuilt)
+	}
 	// The CLI's replay runs on the server and checks what it downloads.
 	file := filepath.Join(t.TempDir(), "p2.db")
 	if out, err = s.runCLI(analyst, "replay", "--position", "2", "--out", file); err != nil || !strings.Contains(out, "replayed on the server") {
