@@ -137,7 +137,8 @@ const jobEventGap = 250 * time.Millisecond
 
 // streamJob sends a job's record as server-sent events, each time it
 // changes (at most every jobEventGap): "job" while it runs, then one "end"
-// with the final record, and the stream closes. A stream counts against
+// with the final state (without the result and the problem's details,
+// which GET /v1/jobs/{id} has), and the stream closes. A stream counts against
 // the same per-token and total caps, write deadline and keep-alive as the
 // change streams; a watcher holds one wake-up, never a queue, so a slow
 // client costs the same as a fast one and sees the latest record.
@@ -165,7 +166,17 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	send := func(event string, s jobs.Snapshot) error {
-		b, _ := json.Marshal(viewJob(s))
+		// The result and the problem's details (an import's report: a line
+		// per command) can be megabytes; the stream says how the job
+		// ended, and GET /v1/jobs/{id} has the rest.
+		v := viewJob(s)
+		v.Result = nil
+		if v.Problem != nil {
+			p := *v.Problem
+			p.Details = nil
+			v.Problem = &p
+		}
+		b, _ := json.Marshal(v)
 		_ = rc.SetWriteDeadline(time.Now().Add(lim.WriteTimeout))
 		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", s.Version, event, b); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -90,6 +91,10 @@ type Limits struct {
 	KeepFinished int
 	// KeepFor is how long a finished job is remembered. Default 24 h.
 	KeepFor time.Duration
+	// KeepBytes bounds the memory the finished jobs' results and problems
+	// hold (an import's report has a line per command): past it the
+	// oldest are forgotten, the newest always kept. Default 64 MiB.
+	KeepBytes int64
 }
 
 func (l *Limits) setDefaults() {
@@ -105,6 +110,9 @@ func (l *Limits) setDefaults() {
 	if l.KeepFor <= 0 {
 		l.KeepFor = 24 * time.Hour
 	}
+	if l.KeepBytes <= 0 {
+		l.KeepBytes = 64 << 20
+	}
 }
 
 type job struct {
@@ -112,6 +120,8 @@ type job struct {
 	cancel  context.CancelFunc
 	watch   map[chan struct{}]struct{}
 	started time.Time
+	// size is what the finished record's result and error weigh, as JSON.
+	size int64
 }
 
 // Manager runs jobs and keeps their records.
@@ -211,7 +221,24 @@ func (m *Manager) finishLocked(j *job, res any, err error) {
 	default:
 		j.snap.State = Failed
 	}
+	j.size = weigh(res, err)
 	m.changedLocked(j)
+}
+
+// weigh is the size of a finished job's result and error as JSON, the
+// form every reader gets them in.
+func weigh(res any, err error) int64 {
+	n := int64(0)
+	if b, jerr := json.Marshal(res); jerr == nil {
+		n += int64(len(b))
+	}
+	if e, ok := domain.AsError(err); ok {
+		if b, jerr := json.Marshal(e.Details); jerr == nil {
+			n += int64(len(b))
+		}
+		n += int64(len(e.Message))
+	}
+	return n
 }
 
 func cancelled(err error) bool {
@@ -314,12 +341,23 @@ func (m *Manager) sweepLocked() {
 			finished++
 		}
 	}
+	var weight int64
+	newest := ""
+	for _, id := range m.order {
+		if j := m.jobs[id]; j.snap.State.Finished() {
+			weight += j.size
+			newest = id
+		}
+	}
 	cutoff := m.now().Add(-m.limits.KeepFor)
 	kept := m.order[:0]
 	for _, id := range m.order {
-		s := m.jobs[id].snap
-		if s.State.Finished() && (finished > m.limits.KeepFinished || s.FinishedAt.Before(cutoff)) {
+		j := m.jobs[id]
+		s := j.snap
+		heavy := weight > m.limits.KeepBytes && id != newest
+		if s.State.Finished() && (finished > m.limits.KeepFinished || s.FinishedAt.Before(cutoff) || heavy) {
 			finished--
+			weight -= j.size
 			delete(m.jobs, id)
 			continue
 		}

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +157,29 @@ func TestCloseCancelsRunningJobsAndRefusesNewOnes(t *testing.T) {
 	}
 	if _, err := m.Start(owner, "rebuild", "", nil); domain.ErrorCode(err) != domain.EUNAVAILABLE {
 		t.Fatalf("start after Close: %v", err)
+	}
+}
+
+func TestHeavyResultsAreForgottenOldestFirst(t *testing.T) {
+	m := New(Limits{KeepBytes: 2500})
+	defer m.Close()
+	heavy := func(context.Context) (any, error) { return strings.Repeat("行", 300), nil } // ~900 bytes of JSON
+	var ids []string
+	for range 4 {
+		j, _ := m.Start(owner, "import", "", heavy)
+		waitState(t, m, j.ID, Succeeded)
+		ids = append(ids, j.ID)
+	}
+	got := m.List(func(Snapshot) bool { return true })
+	if len(got) != 2 || got[0].ID != ids[3] || got[1].ID != ids[2] {
+		t.Fatalf("within 2500 bytes the two newest results are kept: %d kept", len(got))
+	}
+	// The newest is kept whatever it weighs.
+	m2 := New(Limits{KeepBytes: 10})
+	defer m2.Close()
+	j, _ := m2.Start(owner, "import", "", heavy)
+	waitState(t, m2, j.ID, Succeeded)
+	if got := m2.List(func(Snapshot) bool { return true }); len(got) != 1 {
+		t.Fatalf("the newest finished job is kept: %v", got)
 	}
 }

@@ -114,6 +114,11 @@ func (m *Main) follow(ctx context.Context, cl *client, id string) (jobRecord, er
 			return j, &DetachedError{JobID: id}
 		}
 		if err == nil && j.finished() {
+			// The stream's last event says how the job ended; the result
+			// (and a problem's details) come with the record.
+			if err := cl.do(ctx, "GET", "/v1/jobs/"+url.PathEscape(id), nil, &j); err != nil {
+				return j, err
+			}
 			if bar != nil {
 				_ = bar.Finish()
 			}

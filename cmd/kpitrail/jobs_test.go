@@ -115,7 +115,10 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 			t.Fatalf("progress went back: %v", seen)
 		}
 	}
-	res := last.job["result"].(map[string]any)["report"].(map[string]any)
+	if last.job["result"] != nil {
+		t.Fatalf("the stream leaves the result to the record: %v", last.job)
+	}
+	res := s.mustDo(200, "GET", "/v1/jobs/"+id, office, nil)["result"].(map[string]any)["report"].(map[string]any)
 	if res["applied"].(float64) != 2400 {
 		t.Fatalf("result: %v", res)
 	}

@@ -55,6 +55,7 @@ func (l *Limits) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&l.Jobs.Queued, "job-queue", 16, "jobs waiting to run; past it a new job is refused with 429")
 	fs.IntVar(&l.Jobs.KeepFinished, "job-keep", 200, "finished jobs remembered (GET /v1/jobs)")
 	fs.DurationVar(&l.Jobs.KeepFor, "job-keep-for", 24*time.Hour, "how long a finished job is remembered")
+	fs.Int64Var(&l.Jobs.KeepBytes, "job-keep-bytes", 64<<20, "memory the finished jobs' results may hold, in bytes; past it the oldest are forgotten")
 	fs.DurationVar(&l.ImportPace, "import-pace", 0, "pause between import slices (for tests)")
 	_ = fs.MarkHidden("import-pace")
 	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
