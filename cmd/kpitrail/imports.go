@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -45,6 +46,9 @@ type imports struct {
 	// pace slows every slice of an import by this much; tests set it to
 	// cancel an import part-way at a moment they can rely on.
 	pace time.Duration
+	// slice is how many commands run between two chances to stop (0:
+	// importSlice); tests make it small.
+	slice int
 }
 
 // Begin waits up to im.wait for the running import to finish.
@@ -177,7 +181,7 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	total := len(plan.Commands)
 	jobs.Report(ctx, 0, int64(total), "commands")
 	report, err := importer.ApplyWith(context.WithoutCancel(ctx), im.svc, plan, batch, p.Attribution(), importer.ApplyOptions{
-		Slice:    importSlice,
+		Slice:    cmp.Or(im.slice, importSlice),
 		Progress: func(done, total int) { jobs.Report(ctx, int64(done), int64(total), "commands") },
 		Stop: func() bool {
 			if im.pace > 0 {

@@ -17,7 +17,7 @@ import (
 )
 
 // figureSheet is a figure sheet of n indicators on task gdp, one figure
-// each: 2n commands, several import slices.
+// each: 2n commands.
 func figureSheet(n int) string {
 	var b strings.Builder
 	b.WriteString("indicator_id,task_id,name,unit,direction,window_year,from_month,to_month,value,quality,source_kind\n")
@@ -76,14 +76,14 @@ func progressDone(j map[string]any) float64 {
 }
 
 func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
-	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = 150 * time.Millisecond })
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace, c.Limits.ImportSlice = 150*time.Millisecond, 40 })
 	office := s.token("考评办", "office")
 	analyst := s.token("分析员", "analyst")
 	other := s.token("另一个分析员", "analyst")
 	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
 
 	// An import run as a job: 202, a Location, the job's record.
-	r := s.do("POST", "/v1/imports?kind=figures&format=csv&reason="+"年中补录", office, figureSheet(1200), "Prefer", "respond-async")
+	r := s.do("POST", "/v1/imports?kind=figures&format=csv&reason="+"年中补录", office, figureSheet(100), "Prefer", "respond-async")
 	job := r.json(t)
 	if r.Status != 202 || r.Header.Get("Location") != "/v1/jobs/"+job["id"].(string) || job["kind"] != "import" {
 		t.Fatalf("import job: %d %s", r.Status, r.Body)
@@ -107,8 +107,8 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 		}
 	}
 	total := last.job["progress"].(map[string]any)["total"].(float64)
-	if len(seen) < 2 || total != 2400 || progressDone(last.job) != total {
-		t.Fatalf("progress must advance in steps to the total (2400 commands): %v of %v", seen, total)
+	if len(seen) < 2 || total != 200 || progressDone(last.job) != total {
+		t.Fatalf("progress must advance in steps to the total (200 commands): %v of %v", seen, total)
 	}
 	for i := 1; i < len(seen); i++ {
 		if seen[i] <= seen[i-1] {
@@ -119,7 +119,7 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 		t.Fatalf("the stream leaves the result to the record: %v", last.job)
 	}
 	res := s.mustDo(200, "GET", "/v1/jobs/"+id, office, nil)["result"].(map[string]any)["report"].(map[string]any)
-	if res["applied"].(float64) != 2400 {
+	if res["applied"].(float64) != 200 {
 		t.Fatalf("result: %v", res)
 	}
 
@@ -195,11 +195,11 @@ func TestJobProgressStreamEndsOnCompletionAndJobsAreScoped(t *testing.T) {
 }
 
 func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
-	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = time.Second })
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace, c.Limits.ImportSlice = time.Second, 50 })
 	office := s.token("考评办", "office")
 	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
 	file := filepath.Join(t.TempDir(), "figures.csv")
-	if err := os.WriteFile(file, []byte(figureSheet(1500)), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(figureSheet(150)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	before := s.lastPosition()
@@ -253,12 +253,12 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 	report := prob["details"].(map[string]any)["report"].(map[string]any)
 	ran := len(report["results"].([]any))
 	notRun := int(report["not_run"].(float64))
-	if rec["state"] != "cancelled" || prob["rule"] != "cancelled" || notRun == 0 || ran == 0 || ran+notRun != 3000 ||
+	if rec["state"] != "cancelled" || prob["rule"] != "cancelled" || notRun == 0 || ran == 0 || ran+notRun != 300 ||
 		int(report["applied"].(float64)) != ran {
 		t.Fatalf("a cancelled import's record: %v", rec)
 	}
 	next := int(report["next_line"].(float64))
-	want := fmt.Sprintf("%d of 3000 commands ran", ran)
+	want := fmt.Sprintf("%d of 300 commands ran", ran)
 	if d := prob["detail"].(string); !strings.Contains(d, want) || !strings.Contains(d, fmt.Sprintf("from line %d on were not run", next)) {
 		t.Fatalf("the problem must say what ran and where the rest begins: %s", d)
 	}
@@ -277,7 +277,7 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil {
 		t.Fatalf("resume output: %v\n%s", err, out)
 	}
-	if res.Report.AlreadyPresent != ran || res.Report.Applied != notRun || s.lastPosition()-before != 3000 {
+	if res.Report.AlreadyPresent != ran || res.Report.Applied != notRun || s.lastPosition()-before != 300 {
 		t.Fatalf("resume: %d already present (want %d), %d applied (want %d), %d stored in all",
 			res.Report.AlreadyPresent, ran, res.Report.Applied, notRun, s.lastPosition()-before)
 	}
@@ -287,20 +287,17 @@ func TestCancelledImportSaysWhatItStoredAndResumes(t *testing.T) {
 // interrupts it as Ctrl-C does: it detaches, says so with the job's id,
 // exits 130, and the job runs on until it is cancelled.
 func TestCtrlCDetachesTheCLIProcess(t *testing.T) {
-	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace = time.Second })
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace, c.Limits.ImportSlice = time.Second, 50 })
 	office := s.token("考评办", "office")
 	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
-	dir := t.TempDir()
-	file := filepath.Join(dir, "figures.csv")
-	if err := os.WriteFile(file, []byte(figureSheet(1500)), 0o644); err != nil {
+	file := filepath.Join(t.TempDir(), "figures.csv")
+	if err := os.WriteFile(file, []byte(figureSheet(150)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "kpitrail")
-	if out, err := exec.Command("go", "build", "-o", bin, "kpitrail/cmd/kpitrail").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "import", "--kind", "figures", "--reason", "补录", file)
-	cmd.Env = append(os.Environ(), "KPITRAIL_SERVER="+s.base, "KPITRAIL_TOKEN="+office)
+	// The test binary runs main() itself when asked (TestMain): the same
+	// program as the built kpitrail, signals and exit codes included.
+	cmd := exec.Command(os.Args[0], "import", "--kind", "figures", "--reason", "补录", file)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "KPITRAIL_SERVER="+s.base, "KPITRAIL_TOKEN="+office)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

@@ -27,9 +27,10 @@ type Limits struct {
 	AsOf              projections.AsOfLimits
 	// Jobs bound the long operations run as jobs (/v1/jobs).
 	Jobs jobs.Limits
-	// ImportPace slows each slice of an import (a hidden flag for tests
-	// that cancel an import part-way).
-	ImportPace time.Duration
+	// ImportPace slows each slice of an import, and ImportSlice sets its
+	// size (hidden flags for tests that cancel an import part-way).
+	ImportPace  time.Duration
+	ImportSlice int
 	// MemoryLimit is Go's soft memory limit for the serve process (0: none;
 	// GOMEMLIMIT in the environment wins). The budgets above are what keep
 	// memory bounded; the soft limit makes the collector work harder and
@@ -58,6 +59,8 @@ func (l *Limits) flags(fs *pflag.FlagSet) {
 	fs.Int64Var(&l.Jobs.KeepBytes, "job-keep-bytes", 64<<20, "memory the finished jobs' results may hold, in bytes; past it the oldest are forgotten")
 	fs.DurationVar(&l.ImportPace, "import-pace", 0, "pause between import slices (for tests)")
 	_ = fs.MarkHidden("import-pace")
+	fs.IntVar(&l.ImportSlice, "import-slice", 0, "commands per import slice (for tests; default 1000)")
+	_ = fs.MarkHidden("import-slice")
 	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
 	fs.Int64Var(&l.AsOf.CacheBytes, "asof-cache-bytes", 2<<30, "disk kept for finished as-of replays, least recently read removed first, in bytes")
 	fs.Int64Var(&l.MemoryLimit, "memory-limit", 1<<30, "Go's soft memory limit for serve, in bytes (0: none; GOMEMLIMIT wins)")

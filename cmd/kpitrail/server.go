@@ -168,7 +168,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
-		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(), pace: cfg.Limits.ImportPace}
+		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(), pace: cfg.Limits.ImportPace, slice: cfg.Limits.ImportSlice}
 	s.jobs = jobs.New(cfg.Limits.Jobs)
 	exps := s.exports
 	// One budget per token, whether it comes to the API or the console.
