@@ -211,13 +211,13 @@ func stoppedText(rep *importer.ApplyReport, total int) string {
 	if rep.NotRun == 0 {
 		return fmt.Sprintf("import cancelled after all %d commands had run", total)
 	}
-	first := "the first line"
-	if n := len(rep.Results); n > 0 {
-		first = fmt.Sprintf("lines up to %d", rep.Results[n-1].Line)
+	if len(rep.Results) == 0 {
+		return fmt.Sprintf("import cancelled before any command ran: nothing was stored; "+
+			"all %d commands, from line %d on, were not run; import the same file again to run them", total, rep.NextLine)
 	}
-	return fmt.Sprintf("import cancelled: %d of %d commands ran (%s; %d applied now, %d already present, %d existing); "+
+	return fmt.Sprintf("import cancelled: %d of %d commands ran (lines up to %d; %d applied now, %d already present, %d existing); "+
 		"%d commands from line %d on were not run; import the same file again to run them (nothing is applied twice)",
-		run, total, first, rep.Applied, rep.AlreadyPresent, rep.Existing, rep.NotRun, rep.NextLine)
+		run, total, rep.Results[len(rep.Results)-1].Line, rep.Applied, rep.AlreadyPresent, rep.Existing, rep.NotRun, rep.NextLine)
 }
 
 var batchIDPattern = regexp.MustCompile(`^b-[0-9a-f]{16}$`)
