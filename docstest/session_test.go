@@ -145,7 +145,8 @@ func consoleSteps(t *testing.T, md, start string) []step {
 // what the previous command printed, as the reader would.
 type resolver func(last string) (string, error)
 
-var tokenRe = regexp.MustCompile(`"token": "(kpt_[0-9a-f]{64})"`)
+// The token is on its own line of `token issue`'s output (or its JSON).
+var tokenRe = regexp.MustCompile(`"?token"?:?\s+"?(kpt_[0-9a-f]{64})`)
 
 // tokenAbove is the token `kpitrail token issue` printed.
 func tokenAbove(last string) (string, error) {

@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
+
+	"kpitrail/projections"
 )
 
 // ManifestName is the manifest's file name inside an export directory.
@@ -115,4 +118,25 @@ func verifyFile(dir string, f File) error {
 		return fmt.Errorf("sha256 %s, manifest says %s", got, f.SHA256)
 	}
 	return nil
+}
+
+// WriteFileManifest writes the manifest of a directory holding one file
+// written by something other than Run (a read-model replay), so the same
+// VerifyManifest checks its download.
+func WriteFileManifest(dir, name, table, format string, position uint64) (*Manifest, error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{ManifestVersion: manifestVersion, Kpitrail: readBuildInfo(), SchemaVersion: projections.SchemaVersion(),
+		Position: position, Replayed: true, GeneratedAt: time.Now().UTC().Format(time.RFC3339),
+		Files: []File{{Name: name, Table: table, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}}}
+	return m, writeManifest(dir, m)
 }

@@ -40,6 +40,9 @@ type Options struct {
 	TempDir string
 	// Now is the clock of generated_at. Default time.Now.
 	Now func() time.Time
+	// Progress, when set, is told now and then how many rows are written
+	// of how many: the tables' rows, then the log's events.
+	Progress func(done, total int64)
 }
 
 func (o *Options) setDefaults() {

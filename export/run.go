@@ -112,13 +112,17 @@ func writeAll(ctx context.Context, opts Options, stage, parent string) (*Manifes
 	if err != nil {
 		return nil, err
 	}
+	count, err := progressCounter(ctx, tx, opts, tables, withLog, m.Position)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range tables {
 		cols, pk, err := describe(ctx, tx, t)
 		if err != nil {
 			return nil, err
 		}
 		err = writeFiles(m, stage, t, cols, opts, func(emit func([]any) error) (int64, error) {
-			return scanTable(ctx, tx, t, cols, pk, emit)
+			return scanTable(ctx, tx, t, cols, pk, count(emit))
 		})
 		if err != nil {
 			return nil, err
@@ -136,7 +140,7 @@ func writeAll(ctx context.Context, opts Options, stage, parent string) (*Manifes
 			return nil, fmt.Errorf("export: the log ends at position %d, before the read models' %d: not the log they were built from", last, m.Position)
 		}
 		err = writeFiles(m, stage, StoredEvents, storedEventColumns, opts, func(emit func([]any) error) (int64, error) {
-			return readStoredEvents(ctx, opts.Log, m.Position, emit)
+			return readStoredEvents(ctx, opts.Log, m.Position, count(emit))
 		})
 		if err != nil {
 			return nil, err
@@ -170,4 +174,35 @@ func selectTables(requested, available []string) (tables []string, withLog bool,
 	}
 	slices.Sort(tables)
 	return tables, withLog, nil
+}
+
+// progressCounter counts the rows to write (in the export's read
+// transaction, so the count is of what is written) and returns a wrapper
+// of emit that tells opts.Progress, every thousand rows, how far it is.
+func progressCounter(ctx context.Context, tx *sql.Tx, opts Options, tables []string, withLog bool, position uint64) (func(func([]any) error) func([]any) error, error) {
+	if opts.Progress == nil {
+		return func(emit func([]any) error) func([]any) error { return emit }, nil
+	}
+	var total int64
+	for _, t := range tables {
+		var n int64
+		// t is one of listTables' names, not the caller's text.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM "`+t+`"`).Scan(&n); err != nil {
+			return nil, fmt.Errorf("export: count %s: %w", t, err)
+		}
+		total += n
+	}
+	if withLog {
+		total += int64(position)
+	}
+	var done int64
+	opts.Progress(0, total)
+	return func(emit func([]any) error) func([]any) error {
+		return func(row []any) error {
+			if done++; done%1000 == 0 || done == total {
+				opts.Progress(done, total)
+			}
+			return emit(row)
+		}
+	}, nil
 }

@@ -38,6 +38,12 @@ type snapshotRequest struct {
 
 func (s *Server) adminRoutes() {
 	s.handle("POST /v1/admin/rebuild", "admin", func(w http.ResponseWriter, r *http.Request) error {
+		if wantsJob(r) {
+			p, _ := authPrincipal(r)
+			return s.startJob(w, r, "rebuild", func(ctx context.Context) (any, error) {
+				return s.cfg.Admin.Rebuild(auth.WithPrincipal(ctx, p))
+			})
+		}
 		res, err := s.cfg.Admin.Rebuild(r.Context())
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"kpitrail/domain"
 )
@@ -23,6 +24,16 @@ type Exports interface {
 	File(id, name string) (path string, err error)
 	// List returns the finished exports and the budget they live in.
 	List(ctx context.Context) (any, error)
+	// Replay writes the read models as of a position or an instant to a
+	// SQLite file, served like an export's files, and returns its manifest.
+	Replay(ctx context.Context, req ReplayRequest) (id string, manifest any, err error)
+}
+
+// ReplayRequest is the body of POST /v1/replays: exactly one of Position
+// and AsOf (RFC 3339 record time).
+type ReplayRequest struct {
+	Position uint64 `json:"position,omitempty"`
+	AsOf     string `json:"as_of,omitempty"`
 }
 
 // ExportRequest is the body of POST /v1/exports.
@@ -79,6 +90,15 @@ func (s *Server) exportRoutes() {
 		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
+		if wantsJob(r) {
+			return s.startJob(w, r, "export", func(ctx context.Context) (any, error) {
+				id, manifest, err := s.cfg.Exports.Create(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"id": id, "manifest": manifest}, nil
+			})
+		}
 		id, manifest, err := s.cfg.Exports.Create(r.Context(), req)
 		if err != nil {
 			retryLater(w, err)
@@ -87,6 +107,31 @@ func (s *Server) exportRoutes() {
 		w.Header().Set("Location", "/v1/exports/"+id+"/manifest.json")
 		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "manifest": manifest})
 		return nil
+	})
+	// A replay is always a job: it reads the whole log up to its point.
+	s.handle("POST /v1/replays", "read", func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.wholeTables(r); err != nil {
+			return err
+		}
+		var req ReplayRequest
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+		if (req.Position == 0) == (req.AsOf == "") {
+			return domain.Invalid("position", "one_of", "give exactly one of position and as_of")
+		}
+		if req.AsOf != "" {
+			if _, err := time.Parse(time.RFC3339Nano, req.AsOf); err != nil {
+				return domain.Invalid("as_of", "rfc3339", "must be an RFC 3339 instant, got %q", req.AsOf)
+			}
+		}
+		return s.startJob(w, r, "replay", func(ctx context.Context) (any, error) {
+			id, manifest, err := s.cfg.Exports.Replay(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"id": id, "manifest": manifest}, nil
+		})
 	})
 	s.handle("GET /v1/exports/{id}/{name}", "read", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.wholeTables(r); err != nil {

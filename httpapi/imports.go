@@ -114,6 +114,10 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) (err error) 
 	if r.ContentLength > limit {
 		return importTooLarge(limit)
 	}
+	if wantsJob(r) && !dry {
+		return s.importJob(w, r, ImportRequest{Kind: kind, Format: q.Get("format"), Filename: q.Get("filename"),
+			Year: year, Lead: q.Get("lead_department"), Key: r.Header.Get("Idempotency-Key")})
+	}
 	release, err := s.beginImport(w, r)
 	if err != nil {
 		return err
@@ -151,4 +155,35 @@ func (s *Server) beginImport(w http.ResponseWriter, r *http.Request) (func(), er
 func importTooLarge(limit int64) error {
 	return &domain.Error{Code: domain.ETOOLARGE, Field: "body", Rule: "max_bytes",
 		Message: fmt.Sprintf("an import file may be at most %d MiB", limit>>20)}
+}
+
+// importJob reads the file and runs the import as a job. The job waits
+// for the import turn as long as it takes (it is queued, not refused); a
+// queued import holds its file in memory, so the jobs' queue bounds that
+// at Limits.Queued times ImportMaxBytes.
+func (s *Server) importJob(w http.ResponseWriter, r *http.Request, req ImportRequest) error {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.cfg.ImportMaxBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return importTooLarge(s.cfg.ImportMaxBytes)
+		}
+		return domain.Invalid("body", "readable", "cannot read the file: %v", err)
+	}
+	req.Data = data
+	p, _ := authPrincipal(r)
+	return s.startJob(w, r, "import", func(ctx context.Context) (any, error) {
+		ctx = auth.WithPrincipal(ctx, p)
+		for {
+			release, err := s.cfg.Imports.Begin(ctx)
+			if err == nil {
+				defer release()
+				break
+			}
+			if domain.ErrorCode(err) != domain.EBUSY {
+				return nil, err
+			}
+		}
+		return s.cfg.Imports.Import(ctx, req)
+	})
 }

@@ -10,6 +10,10 @@ import (
 //go:embed openapi.json
 var openapiDoc []byte
 
+// OpenAPIDocument is the API's document as served. The CLI takes its
+// flags' descriptions from it, so a field is described in one place.
+func OpenAPIDocument() []byte { return openapiDoc }
+
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, err := w.Write(openapiDoc)

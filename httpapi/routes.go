@@ -141,5 +141,6 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.importRoutes()
 	s.exportRoutes()
+	s.jobRoutes()
 	s.handle("GET /v1/changes", "read", s.streamChanges)
 }

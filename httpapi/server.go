@@ -15,6 +15,7 @@ import (
 	"kpitrail/app"
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/jobs"
 	"kpitrail/metrics"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Admin   Admin
 	Imports Imports
 	Exports Exports
+	// Jobs runs the long operations a client asks to run as jobs (Prefer:
+	// respond-async) and keeps their records (/v1/jobs).
+	Jobs    *jobs.Manager
 	Changes Changes
 	Waiter  Waiter
 	Metrics *metrics.Registry

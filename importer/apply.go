@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"kpitrail/app"
@@ -62,6 +63,11 @@ type ApplyReport struct {
 	AlreadyPresent int             `json:"already_present"`
 	Existing       int             `json:"existing"`
 	Results        []CommandResult `json:"results"`
+	// NotRun counts the plan's commands a stopped import did not run; they
+	// begin at line NextLine. Running the same import again runs them (and
+	// finds the ones in Results already present).
+	NotRun   int `json:"not_run,omitempty"`
+	NextLine int `json:"next_line,omitempty"`
 }
 
 // BulkExecutor runs many commands with few syncs; *app.Service satisfies
@@ -89,6 +95,29 @@ const bulkSlice = 20000
 // by one; commands after it in the same slice, on other indicators, may be
 // stored too, and the report lists each of them with its outcome.
 func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID string, by domain.Attribution) (*ApplyReport, error) {
+	return ApplyWith(ctx, exec, plan, batchID, by, ApplyOptions{})
+}
+
+// ApplyOptions shape a long import run as a job.
+type ApplyOptions struct {
+	// Slice is how many commands go to ExecuteMany at once (default
+	// bulkSlice). Smaller slices report progress, and can stop, more often.
+	Slice int
+	// Progress, when set, is told after each slice how many of the plan's
+	// commands have been run.
+	Progress func(done, total int)
+	// Stop, when set, is asked before each slice whether to stop there. A
+	// stop is clean: every slice run is wholly reported, none after it is
+	// begun, and the error returned is ErrStopped.
+	Stop func() bool
+}
+
+// ErrStopped ends an ApplyWith that opts.Stop stopped; the report says
+// which commands ran (Results) and where to continue (Next).
+var ErrStopped = errors.New("import stopped before it was complete")
+
+// ApplyWith is Apply with opts.
+func ApplyWith(ctx context.Context, exec Executor, plan *ImportPlan, batchID string, by domain.Attribution, opts ApplyOptions) (*ApplyReport, error) {
 	if err := checkBatch(batchID, by); err != nil {
 		return nil, err
 	}
@@ -102,6 +131,13 @@ func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID string,
 		n := 1
 		if isBulk {
 			n = bulkSlice
+			if opts.Slice > 0 {
+				n = opts.Slice
+			}
+		}
+		if opts.Stop != nil && opts.Stop() {
+			rep.stopAt(plan, start)
+			return rep, ErrStopped
 		}
 		cmds := plan.Commands[start:min(start+n, len(plan.Commands))]
 		start += len(cmds)
@@ -123,11 +159,23 @@ func Apply(ctx context.Context, exec Executor, plan *ImportPlan, batchID string,
 				firstErr = fmt.Errorf("import %s, line %d, %s: %w", batchID, res.Line, res.Command, o.Err)
 			}
 		}
+		if opts.Progress != nil {
+			opts.Progress(start, len(plan.Commands))
+		}
 		if firstErr != nil {
 			return rep, firstErr
 		}
 	}
 	return rep, nil
+}
+
+// stopAt records where a stopped import ends: the commands from index i
+// on were not run.
+func (rep *ApplyReport) stopAt(plan *ImportPlan, i int) {
+	rep.NotRun = len(plan.Commands) - i
+	if i < len(plan.Commands) {
+		rep.NextLine = plan.Commands[i].Line
+	}
 }
 
 // record classifies one command's outcome and adds it to the report.

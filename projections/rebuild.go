@@ -107,10 +107,15 @@ func asOfFilter(asOf time.Time) func(eventstore.Message) bool {
 
 // ReplayToPosition builds read models at outPath from positions 1..position.
 func ReplayToPosition(ctx context.Context, store Log, position uint64, outPath string) error {
+	return ReplayToPositionWith(ctx, store, position, outPath, RebuildOptions{})
+}
+
+// ReplayToPositionWith is ReplayToPosition with options (its progress).
+func ReplayToPositionWith(ctx context.Context, store Log, position uint64, outPath string, opts RebuildOptions) error {
 	if position == 0 {
 		return errors.New("replay: position must be at least 1")
 	}
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{upTo: position})
+	return build(ctx, store, outPath, opts, buildSpec{upTo: position})
 }
 
 func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions, spec buildSpec) (err error) {

@@ -40,11 +40,16 @@ type baseFile struct {
 // event is the log's own at that position; the one at the highest position
 // wins. With no usable base it replays from position 1.
 func ReplayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string) error {
+	return ReplayAsOfFromWith(ctx, store, asOf, outPath, bases, RebuildOptions{})
+}
+
+// ReplayAsOfFromWith is ReplayAsOfFrom with options (its progress).
+func ReplayAsOfFromWith(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string, opts RebuildOptions) error {
 	base, err := chooseBase(ctx, store, asOf, bases)
 	if err != nil {
 		return err
 	}
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
+	return build(ctx, store, outPath, opts, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
 }
 
 // SnapshotFiles lists the read-model files in dir (a data directory's

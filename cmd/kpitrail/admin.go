@@ -12,6 +12,7 @@ import (
 	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/httpapi"
+	"kpitrail/jobs"
 	"kpitrail/projections"
 )
 
@@ -27,11 +28,21 @@ var _ httpapi.Admin = (*admin)(nil)
 
 func (a *admin) Rebuild(ctx context.Context) (httpapi.RebuildResult, error) {
 	start := time.Now()
-	if err := a.live.Rebuild(ctx, projections.RebuildOptions{}); err != nil {
+	last, err := a.sys.Store.LastPosition(ctx)
+	if err != nil {
+		return httpapi.RebuildResult{}, err
+	}
+	progress := func(pos uint64) { jobs.Report(ctx, int64(pos), int64(last), "events") }
+	if err := a.live.Rebuild(ctx, projections.RebuildOptions{Progress: progress}); err != nil {
+		if ctx.Err() != nil {
+			// The live read models are untouched: a rebuild swaps its new
+			// file in only once it is complete.
+			return httpapi.RebuildResult{}, jobs.CancelledError("rebuild cancelled; the read models in use are unchanged", nil)
+		}
 		return httpapi.RebuildResult{}, domain.Internal(err, "rebuild")
 	}
 	var cp projections.Checkpoint
-	err := a.live.With(ctx, nil, func(db *projections.DB) error {
+	err = a.live.With(ctx, nil, func(db *projections.DB) error {
 		var err error
 		cp, err = db.Checkpoint(ctx)
 		return err

@@ -48,7 +48,7 @@ func TestRootFileRoundTrip(t *testing.T) {
 	if out, err := s.runCLI(auditor, "audit", "root", "--out", rootFile); err != nil {
 		t.Fatalf("audit root: %v\n%s", err, out)
 	}
-	out, err := s.runCLI(auditor, "audit", "keys")
+	out, err := s.runCLI(auditor, "audit", "keys", "--json")
 	if err != nil {
 		t.Fatalf("audit keys: %v\n%s", err, out)
 	}
@@ -117,7 +117,7 @@ func TestRotatedKeySurvivesRestart(t *testing.T) {
 	if out, err := s.runCLI(office, "keys", "rotate", "--reason", "年度轮换"); err == nil {
 		t.Fatalf("the office rotated the key: %s", out)
 	}
-	out, err := s.runCLI(adminToken, "keys", "rotate", "--reason", "年度密钥轮换")
+	out, err := s.runCLI(adminToken, "keys", "rotate", "--json", "--reason", "年度密钥轮换")
 	if err != nil {
 		t.Fatalf("keys rotate: %v\n%s", err, out)
 	}

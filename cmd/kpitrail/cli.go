@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
+	"strings"
 
-	"kpitrail/domain"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Main is the testable program: tests construct it with buffers and a fake
@@ -25,74 +25,154 @@ func NewMain(stdout, stderr io.Writer, getenv func(string) string) *Main {
 		Logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 }
 
-type subcommand struct {
-	summary string
-	run     func(m *Main, ctx context.Context, args []string) error
-}
+// Command groups, in the order the root's help lists them.
+const (
+	groupReads    = "reads"
+	groupCommands = "commands"
+	groupJobs     = "jobs"
+	groupOps      = "ops"
+)
 
-func (m *Main) commands() map[string]subcommand {
-	cmds := map[string]subcommand{
-		"serve":     {"run the server: embedded NATS, projections, the HTTP API and the web console", (*Main).runServe},
-		"rebuild":   {"rebuild the read models from position 1 (server, or --data offline)", (*Main).runRebuild},
-		"replay":    {"write the read models as known at --as-of (or --position) to --out", (*Main).runReplay},
-		"snapshot":  {"freeze the read models of --year and record their hash as an event", (*Main).runSnapshot},
-		"audit":     {"audit verify | root | keys | acknowledge: check the log's signatures, chains and roots; sign a root to keep", (*Main).runAudit},
-		"keys":      {"keys rotate: replace the instance's signing key (admin)", (*Main).runKeys},
-		"stream":    {"stream status | adopt: the event stream against its record (the restore runbook, docs/reliability.md)", (*Main).runStream},
-		"token":     {"token issue | list | revoke (admin)", (*Main).runToken},
-		"bench":     {"measure appends, import, rebuild, replay and queries next to the raw limits (--quick: under a minute)", (*Main).runBench},
-		"export":    {"export the read models and the event log as CSV, JSON Lines and Parquet with a manifest", (*Main).runExport},
-		"import":    {"import a self-check table or figure sheet (--dry-run); import undo BATCH; import template", (*Main).runImport},
-		"selfcheck": {"download the self-check table (自查表) as XLSX: --year ... --out FILE, or --task ID", (*Main).runSelfCheck},
-	}
-	for name, rc := range readCommands() {
-		cmds[name] = subcommand{rc.summary, func(m *Main, ctx context.Context, args []string) error {
-			return m.runRead(ctx, name, rc, args)
-		}}
-	}
-	return cmds
-}
-
-// Run dispatches a subcommand.
+// Run parses args as the shell gives them and runs the command. Help goes
+// to Stdout and is not an error; errors are returned for main to print.
 func (m *Main) Run(ctx context.Context, args []string) error {
-	cmds := m.commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		m.usage(cmds)
+	root := m.rootCommand()
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// rootCommand builds the whole command tree. Each Run builds its own, so
+// flag values never leak from one run to the next (tests run many).
+//
+// cobra replaces our own flag parsing and help: usage lines with their
+// positional arguments, help on stdout, `help <command>`, suggestions for
+// a mistyped command, and shell completion generated from the same tree.
+func (m *Main) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kpitrail",
+		Short: "Track performance-assessment tasks (专项任务) and indicators (指标) as events",
+		Long: "kpitrail tracks performance-assessment tasks (专项任务) and indicators (指标) as events.\n\n" +
+			"`kpitrail serve` runs the server; every other command talks to a running server (--server,\n" +
+			"KPITRAIL_SERVER; token in KPITRAIL_TOKEN) or, where it says so, works on a stopped server's data\n" +
+			"directory (--data). Reads print tables; --json prints the server's JSON instead.",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return errors.New("no command given")
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageErrorf(c, "%s", msg)
+	}
+	// Runnable, so that the check above runs: kpitrail alone prints help.
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	root.AddGroup(
+		&cobra.Group{ID: groupReads, Title: "Reads (from a running server):"},
+		&cobra.Group{ID: groupCommands, Title: "Domain commands (sent to a running server; --help on each lists its fields):"},
+		&cobra.Group{ID: groupJobs, Title: "Long operations (run on the server as jobs):"},
+		&cobra.Group{ID: groupOps, Title: "Operating:"},
+	)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf(c, "%v", err)
+	})
+	for _, c := range m.readCommandsCobra() {
+		c.GroupID = groupReads
+		root.AddCommand(c)
+	}
+	for _, c := range m.domainCommands() {
+		c.GroupID = groupCommands
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{m.importCommand(), m.exportCommand(), m.rebuildCommand(), m.replayCommand(), m.jobCommand()} {
+		c.GroupID = groupJobs
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{m.serveCommand(), m.snapshotCommand(), m.selfCheckCommand(), m.auditCommand(), m.keysCommand(),
+		m.streamCommand(), m.tokenCommand(), m.benchCommand()} {
+		c.GroupID = groupOps
+		root.AddCommand(c)
+	}
+	root.SetHelpCommandGroupID(groupOps)
+	root.SetCompletionCommandGroupID(groupOps)
+	forEachCommand(root, func(c *cobra.Command) {
+		// Flags keep the order they are registered in: the command's own
+		// first, then the shared ones (--server, --token, --json).
+		c.Flags().SortFlags = false
+		if c.Args != nil {
+			c.Args = withUsageHint(c.Args)
+		}
+	})
+	return root
+}
+
+// forEachCommand calls fn for c and every command below it.
+func forEachCommand(c *cobra.Command, fn func(*cobra.Command)) {
+	fn(c)
+	for _, sub := range c.Commands() {
+		forEachCommand(sub, fn)
+	}
+}
+
+// UsageError is a command line the command cannot run: a flag or an
+// argument wrong or missing. main exits 2 for it, as Go's flag package
+// does.
+type UsageError struct {
+	Err  error
+	Path string // the command, e.g. "kpitrail import"
+}
+
+func (e *UsageError) Error() string {
+	return fmt.Sprintf("%v\nrun '%s --help' for usage", e.Err, e.Path)
+}
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(c *cobra.Command, format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...), Path: c.CommandPath()}
+}
+
+func withUsageHint(validate cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := validate(c, args); err != nil {
+			var u *UsageError
+			if errors.As(err, &u) {
+				return err
+			}
+			return &UsageError{Err: err, Path: c.CommandPath()}
 		}
 		return nil
 	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		if _, isCommand := domain.NewCommand(args[0]); isCommand {
-			return helpIsNotAnError(m.runCommand(ctx, args[0], args[1:]))
-		}
-		m.usage(cmds)
-		return fmt.Errorf("unknown command %q", args[0])
-	}
-	return helpIsNotAnError(c.run(m, ctx, args[1:]))
 }
 
-func helpIsNotAnError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
+// exactArgs wants n positional arguments, named in the usage line.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf(c, "%s: want %d argument(s) (%s), got %d", c.CommandPath(), n, c.Use, len(args))
+		}
 		return nil
 	}
-	return err
 }
 
-func (m *Main) usage(cmds map[string]subcommand) {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintln(m.Stderr, "usage: kpitrail <command> [flags]\n\ncommands:")
-	for _, n := range names {
-		fmt.Fprintf(m.Stderr, "  %-28s %s\n", n, cmds[n].summary)
-	}
-	fmt.Fprintln(m.Stderr, "\ndomain commands (sent to a running server; --help on each lists its fields):")
-	for _, n := range domain.CommandNames() {
-		fmt.Fprintf(m.Stderr, "  %s\n", n)
-	}
+// jsonFlag adds --json: every command that prints a result prints JSON
+// with it, and a table or plain lines without.
+func jsonFlag(fs *pflag.FlagSet) *bool {
+	return fs.Bool("json", false, "print the result as JSON instead of a table or lines")
+}
+
+// DetachedError ends a command that Ctrl-C detached from a job it was
+// following: the job runs on, and the command has said how to follow or
+// cancel it.
+type DetachedError struct {
+	JobID string
+}
+
+func (e *DetachedError) Error() string {
+	return "detached from job " + e.JobID + "; it keeps running on the server"
 }

@@ -5,39 +5,28 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"kpitrail/audit"
 	"kpitrail/projections"
 	"kpitrail/signing"
 )
 
-const auditUsage = "usage: kpitrail audit verify [--root-file F] [--root R --position P --aggregates N] [--data DIR | --nats-url URL [--keyring F] [--record F]]\n" +
-	"       kpitrail audit root [--out F] [--data DIR]\n" +
-	"       kpitrail audit keys\n" +
-	"       kpitrail audit acknowledge --position P --kind K --reason R"
-
-func (m *Main) runAudit(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New(auditUsage)
+func (m *Main) auditCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "audit",
+		Short: "Check the log's signatures, chains and roots; sign a root to keep; acknowledge a finding",
 	}
-	switch args[0] {
-	case "verify":
-		return m.auditVerify(ctx, args[1:])
-	case "root":
-		return m.auditRoot(ctx, args[1:])
-	case "keys":
-		return m.auditKeys(ctx, args[1:])
-	case "acknowledge":
-		return m.auditAcknowledge(ctx, args[1:])
-	}
-	return errors.New(auditUsage)
+	c.AddCommand(m.auditVerifyCommand(), m.auditRootCommand(), m.auditKeysCommand(), m.auditAcknowledgeCommand())
+	return c
 }
 
 // offlineAuditor opens the log of a data directory or cluster with the
@@ -68,19 +57,39 @@ func (m *Main) offlineAuditor(ctx context.Context, off offlineFlags, record stri
 	return a, func() { db.Close(); closeFn() }, nil
 }
 
-func (m *Main) auditVerify(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	off := addOfflineFlags(fs)
+func (m *Main) auditVerifyCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify every message's signature, the hash chains and the checkpoint roots (exit 1 on a finding)",
+		Long: "Verify the log: on the running server, or offline on a stopped server's data directory (--data) or a\n" +
+			"cluster (--nats-url) with the keyring alone. --root-file or --root checks the log against a root kept\n" +
+			"outside the system.",
+		Args: exactArgs(0),
+	}
+	fs := c.Flags()
 	rootFile := fs.String("root-file", "", "a root statement from `kpitrail audit root`, kept outside the system, to check the log against")
 	root := fs.String("root", "", "a published checkpoint root to check the log against")
-	position := fs.Uint64("position", 0, "the checkpoint's position")
-	aggregates := fs.Int("aggregates", 0, "the checkpoint's aggregate count")
+	position := fs.Uint64("position", 0, "the checkpoint's position (with --root)")
+	aggregates := fs.Int("aggregates", 0, "the checkpoint's aggregate count (with --root)")
 	record := fs.String("record", "", "offline: the record of the last verification to check against and move on (default DATA/audit/verified.json)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	off := addOfflineFlags(fs)
+	newClient := m.clientFlags(fs)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		return m.auditVerify(cc.Context(), off, newClient(), verifyClaims{*rootFile, *root, *position, *aggregates}, *record)
 	}
+	return c
+}
+
+// verifyClaims are the roots kept outside the system to check the log
+// against.
+type verifyClaims struct {
+	rootFile, root string
+	position       uint64
+	aggregates     int
+}
+
+func (m *Main) auditVerify(ctx context.Context, off offlineFlags, c *client, v verifyClaims, record string) error {
+	rootFile, root, position, aggregates := &v.rootFile, &v.root, &v.position, &v.aggregates
 	var claims []audit.Claim
 	var statement []byte
 	if *rootFile != "" {
@@ -97,10 +106,9 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 		claims = append(claims, audit.Claim{Source: "--root", Checkpoint: audit.Checkpoint{Position: *position, Root: *root, Aggregates: *aggregates}})
 	}
 	var rep audit.Report
-	c := newClient()
 	switch {
 	case off.set():
-		a, closeFn, err := m.offlineAuditor(ctx, off, *record)
+		a, closeFn, err := m.offlineAuditor(ctx, off, record)
 		if err != nil {
 			return err
 		}
@@ -108,7 +116,7 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 		if rep, err = a.Verify(ctx, claims); err != nil {
 			return err
 		}
-	case *record != "" || *off.keyring != "":
+	case record != "" || *off.keyring != "":
 		return errors.New("--record and --keyring are for verifying offline (--data or --nats-url); a server verifies with its own")
 	case *rootFile != "" && *root != "":
 		return errors.New("give --root-file or --root, not both, to a server")
@@ -119,7 +127,7 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 	default:
 		path := "/v1/audit/verify"
 		if *root != "" {
-			path += fmt.Sprintf("?root=%s&position=%d&aggregates=%d", urlEscape(*root), *position, *aggregates)
+			path += fmt.Sprintf("?root=%s&position=%d&aggregates=%d", url.QueryEscape(*root), *position, *aggregates)
 		}
 		if err := c.do(ctx, "GET", path, nil, &rep); err != nil {
 			return err
@@ -150,15 +158,24 @@ func (m *Main) printReport(rep audit.Report) {
 	}
 }
 
-func (m *Main) auditRoot(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("audit root", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
+func (m *Main) auditRootCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "root",
+		Short: "Sign the log's current checkpoint root: a statement to keep outside the system",
+		Args:  exactArgs(0),
+	}
+	fs := c.Flags()
 	data := fs.String("data", "", "sign with the key of this data directory directly (no server may be running on it)")
 	out := fs.String("out", "", "write the statement to this file as well")
-	if err := fs.Parse(args); err != nil {
-		return err
+	newClient := m.clientFlags(fs)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		return m.auditRoot(cc.Context(), newClient(), *data, *out)
 	}
+	return c
+}
+
+func (m *Main) auditRoot(ctx context.Context, cl *client, dataDir, outFile string) error {
+	data, out := &dataDir, &outFile
 	var st audit.Statement
 	if *data != "" {
 		none := ""
@@ -175,7 +192,7 @@ func (m *Main) auditRoot(ctx context.Context, args []string) error {
 		if st, err = a.Root(ctx); err != nil {
 			return err
 		}
-	} else if err := newClient().do(ctx, "GET", "/v1/audit/root", nil, &st); err != nil {
+	} else if err := cl.do(ctx, "GET", "/v1/audit/root", nil, &st); err != nil {
 		return err
 	}
 	if *out != "" {
@@ -187,55 +204,80 @@ func (m *Main) auditRoot(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return m.printJSONOr(true, st, nil)
+	return m.printJSONOr(cl.asJSON, st, nil)
 }
 
-func (m *Main) auditKeys(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("audit keys", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+func (m *Main) auditKeysCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "keys",
+		Short: "List the keys trusted to have signed the log (the keyring)",
+		Args:  exactArgs(0),
 	}
-	var out any
-	if err := newClient().do(ctx, "GET", "/v1/audit/keys", nil, &out); err != nil {
-		return err
+	newClient := m.clientFlags(c.Flags())
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		cl := newClient()
+		var out json.RawMessage
+		if err := cl.do(cc.Context(), "GET", "/v1/audit/keys", nil, &out); err != nil {
+			return err
+		}
+		if cl.asJSON {
+			return m.printIndented(out)
+		}
+		return m.printGeneric(out)
 	}
-	return m.printJSONOr(true, out, nil)
+	return c
 }
 
-func (m *Main) auditAcknowledge(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("audit acknowledge", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	position := fs.Uint64("position", 0, "the finding's position")
-	kind := fs.String("kind", "", "the finding's kind")
+func (m *Main) auditAcknowledgeCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "acknowledge --position <n> --kind <kind> --reason <text>",
+		Short: "Accept a finding of verify, recorded with who and why (it then no longer fails verify)",
+		Args:  exactArgs(0),
+	}
+	fs := c.Flags()
+	position := fs.Uint64("position", 0, "the finding's log position")
+	kind := fs.String("kind", "", "the finding's kind, as verify names it")
 	reason := fs.String("reason", "", "why the finding is accepted")
-	if err := fs.Parse(args); err != nil {
-		return err
+	newClient := m.clientFlags(fs)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		cl := newClient()
+		var out json.RawMessage
+		body := map[string]any{"position": *position, "kind": *kind, "reason": *reason}
+		if err := cl.do(cc.Context(), "POST", "/v1/audit/acknowledgements", body, &out); err != nil {
+			return err
+		}
+		if cl.asJSON {
+			return m.printIndented(out)
+		}
+		return m.printGeneric(out)
 	}
-	var out any
-	body := map[string]any{"position": *position, "kind": *kind, "reason": *reason}
-	if err := newClient().do(ctx, "POST", "/v1/audit/acknowledgements", body, &out); err != nil {
-		return err
-	}
-	return m.printJSONOr(true, out, nil)
+	return c
 }
 
-func (m *Main) runKeys(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("usage: kpitrail keys rotate --reason R (admin)")
+func (m *Main) keysCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "keys",
+		Short: "Manage the instance's signing key (admin)",
 	}
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
+	rotate := &cobra.Command{
+		Use:   "rotate --reason <text>",
+		Short: "Replace the instance's signing key; the keyring keeps trusting the old one for what it signed",
+		Args:  exactArgs(0),
+	}
+	fs := rotate.Flags()
 	reason := fs.String("reason", "", "why the key is rotated")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	newClient := m.clientFlags(fs)
+	rotate.RunE = func(cc *cobra.Command, _ []string) error {
+		cl := newClient()
+		var out json.RawMessage
+		if err := cl.do(cc.Context(), "POST", "/v1/admin/keys/rotate", map[string]any{"reason": *reason}, &out); err != nil {
+			return err
+		}
+		if cl.asJSON {
+			return m.printIndented(out)
+		}
+		return m.printGeneric(out)
 	}
-	var out any
-	if err := newClient().do(ctx, "POST", "/v1/admin/keys/rotate", map[string]any{"reason": *reason}, &out); err != nil {
-		return err
-	}
-	return m.printJSONOr(true, out, nil)
+	c.AddCommand(rotate)
+	return c
 }

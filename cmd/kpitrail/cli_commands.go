@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"kpitrail/domain"
 )
@@ -24,7 +25,14 @@ type fieldSpec struct {
 	path string
 	kind reflect.Kind
 	list bool
+	// typ names the value in help: string, int, bool, decimal, date.
+	typ string
 }
+
+var (
+	decimalType = reflect.TypeOf(domain.Decimal{})
+	dateType    = reflect.TypeOf(domain.Date(""))
+)
 
 func walkFields(t reflect.Type, prefix string, out *[]fieldSpec) {
 	for t.Kind() == reflect.Pointer {
@@ -42,18 +50,31 @@ func walkFields(t reflect.Type, prefix string, out *[]fieldSpec) {
 			ft = ft.Elem()
 		}
 		switch {
-		case ft == reflect.TypeOf(domain.Decimal{}):
-			*out = append(*out, fieldSpec{path: path, kind: reflect.String})
+		case ft == decimalType:
+			*out = append(*out, fieldSpec{path: path, kind: reflect.String, typ: "decimal"})
+		case ft == dateType:
+			*out = append(*out, fieldSpec{path: path, kind: reflect.String, typ: "date"})
 		case ft.Kind() == reflect.Struct:
 			walkFields(ft, path+".", out)
 		case ft.Kind() == reflect.Slice:
-			*out = append(*out, fieldSpec{path: path, kind: ft.Elem().Kind(), list: true})
+			*out = append(*out, fieldSpec{path: path, kind: ft.Elem().Kind(), list: true, typ: typeName(ft.Elem().Kind())})
 		default:
-			*out = append(*out, fieldSpec{path: path, kind: ft.Kind()})
+			*out = append(*out, fieldSpec{path: path, kind: ft.Kind(), typ: typeName(ft.Kind())})
 		}
 	}
 }
 
+func typeName(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "int"
+	case reflect.Bool:
+		return "bool"
+	}
+	return "string"
+}
+
+// fieldValue is a pflag.Value that sets one field of the request body.
 type fieldValue struct {
 	spec fieldSpec
 	set  func(fieldSpec, string) error
@@ -61,16 +82,31 @@ type fieldValue struct {
 
 func (v *fieldValue) String() string     { return "" }
 func (v *fieldValue) Set(s string) error { return v.set(v.spec, s) }
+func (v *fieldValue) Type() string       { return v.spec.typ }
 
-func (c *commandFlags) register(fs *flag.FlagSet, cmd domain.Command) {
+// register adds one flag per field, described by the OpenAPI document.
+func (c *commandFlags) register(cc *cobra.Command, cmd domain.Command, doc commandDoc) {
 	var specs []fieldSpec
 	walkFields(reflect.TypeOf(cmd), "", &specs)
 	for _, spec := range specs {
-		usage := string(spec.kind.String())
-		if spec.list {
-			usage = "repeatable"
+		desc, enum, required := doc.fieldDoc(spec.path)
+		usage := desc
+		if len(enum) > 0 {
+			usage += " One of: " + strings.Join(enum, ", ") + "."
 		}
-		fs.Var(&fieldValue{spec: spec, set: c.set}, spec.path, usage)
+		if spec.list {
+			usage += " Repeat the flag for each value."
+		}
+		if required {
+			usage += " Required."
+		}
+		f := cc.Flags().VarPF(&fieldValue{spec: spec, set: c.set}, spec.path, "", strings.TrimSpace(usage))
+		if spec.kind == reflect.Bool {
+			f.NoOptDefVal = "true"
+		}
+		if len(enum) > 0 {
+			_ = cc.RegisterFlagCompletionFunc(spec.path, cobra.FixedCompletions(enum, cobra.ShellCompDirectiveNoFileComp))
+		}
 	}
 }
 
@@ -111,35 +147,76 @@ func (c *commandFlags) set(spec fieldSpec, s string) error {
 	return nil
 }
 
-// runCommand runs `kpitrail <command.name> [--field value ...]`.
-func (m *Main) runCommand(ctx context.Context, name string, args []string) error {
+// domainCommands are `kpitrail <command.name> [--field value ...]`, one per
+// command the domain registers: a command added there is a CLI command
+// with its flags, descriptions and completion, and no code here.
+func (m *Main) domainCommands() []*cobra.Command {
+	var out []*cobra.Command
+	for _, name := range domain.CommandNames() {
+		out = append(out, m.domainCommand(name))
+	}
+	return out
+}
+
+func (m *Main) domainCommand(name string) *cobra.Command {
 	cmd, _ := domain.NewCommand(name)
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	data := fs.String("data", "", "the whole request as JSON (flags override its fields)")
+	doc := commandDocOf(name)
+	short := doc.summary
+	if short == "" {
+		short = "run " + name
+	}
+	cc := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Long: short + ": the command " + name + ", sent to POST /v1/commands/" + name + ".\n\n" + commandNotes(name, doc) +
+			"Give the fields as flags (nested ones dotted: --window.year), or the whole command as JSON with --data.",
+		Args: exactArgs(0),
+	}
+	fs := cc.Flags()
+	cf := &commandFlags{values: map[string]any{}}
+	cf.register(cc, cmd, doc)
+	data := fs.String("data", "", "the whole command as a JSON object (flags override its fields)")
 	key := fs.String("idempotency-key", "", "retry-safe key: the same key never applies twice")
 	ifMatch := fs.String("if-match", "", "refuse unless the aggregate is at this version")
 	wait := fs.Bool("wait", true, "return once the read models include the write")
-	cf := &commandFlags{values: map[string]any{}}
-	cf.register(fs, cmd)
-	if err := fs.Parse(args); err != nil {
-		return err
+	newClient := m.clientFlags(fs)
+	cc.RunE = func(cc *cobra.Command, _ []string) error {
+		body := map[string]any{}
+		if *data != "" {
+			if err := json.Unmarshal([]byte(*data), &body); err != nil {
+				return usageErrorf(cc, "--data is not a JSON object: %v", err)
+			}
+		}
+		merge(body, cf.values)
+		return m.sendCommand(cc.Context(), newClient(), name, body, *key, *ifMatch, *wait)
 	}
-	body := map[string]any{}
-	if *data != "" {
-		if err := json.Unmarshal([]byte(*data), &body); err != nil {
-			return fmt.Errorf("--data is not a JSON object: %w", err)
+	return cc
+}
+
+// commandNotes is the schema's description without its leading name and
+// the sentences about the per-command route's path, which the CLI does not
+// use.
+func commandNotes(name string, doc commandDoc) string {
+	desc := strings.TrimPrefix(text(doc.schema, "description"), name)
+	var keep []string
+	for _, s := range strings.SplitAfter(strings.TrimLeft(desc, ". "), ". ") {
+		if s = strings.TrimSpace(s); s != "" && !strings.Contains(s, "path") && !strings.Contains(s, "the server names") {
+			keep = append(keep, s)
 		}
 	}
-	merge(body, cf.values)
-	c := newClient()
+	if len(keep) == 0 {
+		return ""
+	}
+	return strings.Join(keep, " ") + "\n\n"
+}
+
+func (m *Main) sendCommand(ctx context.Context, c *client, name string, body map[string]any, key, ifMatch string, wait bool) error {
 	var out json.RawMessage
 	path := "/v1/commands/" + name
-	if *wait {
+	if wait {
 		path += "?wait=true"
 	}
-	if err := c.do(ctx, "POST", path, body, &out, "Idempotency-Key", *key, "If-Match", *ifMatch); err != nil {
+	if err := c.do(ctx, "POST", path, body, &out, "Idempotency-Key", key, "If-Match", ifMatch); err != nil {
 		return err
 	}
 	if c.asJSON {

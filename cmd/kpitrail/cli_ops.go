@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"kpitrail/eventstore"
-	"kpitrail/export"
 	"kpitrail/internal/datadir"
 	"kpitrail/projections"
 )
@@ -29,7 +26,7 @@ type offlineFlags struct {
 	data, natsURL, keyring *string
 }
 
-func addOfflineFlags(fs *flag.FlagSet) offlineFlags {
+func addOfflineFlags(fs *pflag.FlagSet) offlineFlags {
 	return offlineFlags{
 		data:    fs.String("data", "", "work on this data directory directly (no server may be running on it)"),
 		natsURL: fs.String("nats-url", "", "work on the event log of this NATS cluster directly"),
@@ -98,284 +95,135 @@ func (m *Main) progress(ctx context.Context, store *eventstore.JetStream, what s
 	return func(position uint64) { _ = bar.Set64(int64(position)) }
 }
 
-func (m *Main) runRebuild(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	off := addOfflineFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+func (m *Main) rebuildCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Rebuild the read models from position 1 (on the server, or offline with --data)",
+		Long: "Rebuild the read models from the log's first position. Without --data the running server rebuilds\n" +
+			"its own and swaps them in; with --data, a stopped server's data directory is rebuilt in place.",
+		Args: exactArgs(0),
 	}
-	if !off.set() {
-		var res map[string]any
-		if err := newClient().do(ctx, "POST", "/v1/admin/rebuild", nil, &res); err != nil {
+	fs := c.Flags()
+	reason := fs.String("reason", "", "why the rebuild is run, recorded with its job")
+	off := addOfflineFlags(fs)
+	newClient := m.clientFlags(fs)
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx := c.Context()
+		cl := newClient()
+		if !off.set() {
+			j, err := m.startJob(ctx, cl, "POST", "/v1/admin/rebuild"+reasonQuery(*reason), nil)
+			if err != nil {
+				return err
+			}
+			var res map[string]any
+			if err := json.Unmarshal(j.Result, &res); err != nil {
+				return err
+			}
+			return m.printJSONOr(cl.asJSON, res, func() {
+				fmt.Fprintf(m.Stdout, "rebuilt to position %v in %.1fs\n", res["position"], res["seconds"])
+			})
+		}
+		if *off.data == "" {
+			return usageErrorf(c, "offline rebuild needs --data: the read models live in the data directory")
+		}
+		store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "rebuilt to position %v in %.1fs\n", res["position"], res["seconds"])
-		return nil
+		defer closeFn()
+		start := time.Now()
+		path := filepath.Join(*off.data, "readmodels.db")
+		if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild")}); err != nil {
+			return err
+		}
+		res := map[string]any{"file": path, "seconds": time.Since(start).Seconds()}
+		return m.printJSONOr(cl.asJSON, res, func() { fmt.Fprintf(m.Stdout, "rebuilt %s in %.1fs\n", path, res["seconds"]) })
 	}
-	if *off.data == "" {
-		return fmt.Errorf("offline rebuild needs --data: the read models live in the data directory")
-	}
-	store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	start := time.Now()
-	path := filepath.Join(*off.data, "readmodels.db")
-	if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild")}); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "rebuilt %s in %.1fs\n", path, time.Since(start).Seconds())
-	return nil
+	return c
 }
 
-func (m *Main) runReplay(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	off := addOfflineFlags(fs)
-	asOf := fs.String("as-of", "", "record time to replay to (RFC 3339), e.g. 2022-12-31T23:59:59+08:00")
+func (m *Main) replayCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "replay --out <file> (--as-of <instant> | --position <n>)",
+		Short: "Write the read models as known at an instant (or up to a log position) to a new SQLite file",
+		Long: "Write the read models as known at an instant of record time (or up to a log position) to a new SQLite\n" +
+			"file. Without --data or --nats-url the running server replays as a job and this command downloads\n" +
+			"the file and checks it against its manifest.",
+		Args: exactArgs(0),
+	}
+	fs := c.Flags()
+	asOf := fs.String("as-of", "", "the instant of record time to replay to (RFC 3339), e.g. 2022-12-31T23:59:59+08:00")
 	position := fs.Uint64("position", 0, "replay to this log position instead")
-	out := fs.String("out", "", "read-model file to write")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *out == "" || (*asOf == "") == (*position == 0) {
-		return fmt.Errorf("replay needs --out and exactly one of --as-of or --position")
-	}
-	if !off.set() {
-		return fmt.Errorf("replay reads the log directly: give --data DIR (no server running on it) or --nats-url (e.g. a server's --nats-listen)")
-	}
-	store, closeFn, err := m.openOffline(ctx, off, "replay", false, "read the log through the running server's NATS with --nats-url (its --nats-listen)")
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("%s exists; replay writes a new file", *out)
-	}
-	if *position > 0 {
-		err = projections.ReplayToPosition(ctx, store, *position, *out)
-	} else {
-		t, perr := time.Parse(time.RFC3339Nano, *asOf)
-		if perr != nil {
-			return fmt.Errorf("--as-of: %w", perr)
-		}
-		// Snapshots in the data directory spare the replay the history
-		// before them.
-		var bases []string
-		if *off.data != "" {
-			bases = projections.SnapshotFiles(filepath.Join(*off.data, "snapshots"))
-		}
-		err = projections.ReplayAsOfFrom(ctx, store, t, *out, bases)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "wrote %s\n", *out)
-	return nil
-}
-
-func (m *Main) runSnapshot(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("snapshot", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	out := fs.String("out", "", "the read-model file to write (must not exist)")
+	reason := fs.String("reason", "", "why the replay is run, recorded with its job (on the server)")
+	off := addOfflineFlags(fs)
 	newClient := m.clientFlags(fs)
-	year := fs.Int("year", 0, "assessment year")
-	note := fs.String("note", "", "note recorded with the snapshot")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *year == 0 {
-		return fmt.Errorf("snapshot needs --year")
-	}
-	c := newClient()
-	var res map[string]any
-	if err := c.do(ctx, "POST", "/v1/snapshots", map[string]any{"year": *year, "note": *note}, &res); err != nil {
-		return err
-	}
-	return m.printJSONOr(c.asJSON, res, func() {
-		fmt.Fprintf(m.Stdout, "snapshot of %d at position %v\ncontent hash %v\nroot %v over %v aggregates\nfile %v\n",
-			*year, res["position"], res["content_hash"], res["root"], res["aggregates"], res["file"])
-	})
-}
-
-type multiFlag []string
-
-func (f *multiFlag) String() string     { return strings.Join(*f, ",") }
-func (f *multiFlag) Set(s string) error { *f = append(*f, s); return nil }
-
-func (m *Main) printJSONOr(asJSON bool, v any, human func()) error {
-	if asJSON || human == nil {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	human()
-	return nil
-}
-
-func (m *Main) runImport(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "undo" {
-		fs := flag.NewFlagSet("import undo", flag.ContinueOnError)
-		fs.SetOutput(m.Stderr)
-		newClient := m.clientFlags(fs)
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx := c.Context()
+		if *out == "" || (*asOf == "") == (*position == 0) {
+			return usageErrorf(c, "replay needs --out and exactly one of --as-of or --position")
 		}
-		if fs.NArg() != 1 {
-			return fmt.Errorf("usage: kpitrail import undo BATCH_ID")
+		cl := newClient()
+		asJSON := &cl.asJSON
+		if !off.set() {
+			return m.replayOnServer(ctx, cl, *out, *asOf, *position, *reason)
 		}
-		var out any
-		if err := newClient().do(ctx, "POST", "/v1/imports/"+fs.Arg(0)+"/undo", nil, &out); err != nil {
-			return err
-		}
-		return m.printJSONOr(true, out, nil)
-	}
-	if len(args) > 0 && args[0] == "template" {
-		fs := flag.NewFlagSet("import template", flag.ContinueOnError)
-		fs.SetOutput(m.Stderr)
-		newClient := m.clientFlags(fs)
-		format := fs.String("format", "csv", "csv or xlsx")
-		out := fs.String("out", "", "file to write (default figures.<format>)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if *out == "" {
-			*out = "figures." + *format
-		}
-		data, err := newClient().raw(ctx, "GET", "/v1/imports/templates/figures."+*format)
+		store, closeFn, err := m.openOffline(ctx, off, "replay", false, "run `kpitrail replay` without --data to have the running server replay")
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*out, data, 0o644); err != nil {
-			return err
+		defer closeFn()
+		if _, err := os.Stat(*out); err == nil {
+			return fmt.Errorf("%s exists; replay writes a new file", *out)
 		}
-		fmt.Fprintf(m.Stdout, "wrote %s\n", *out)
-		return nil
-	}
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	dry := fs.Bool("dry-run", false, "show what the import would do and append nothing")
-	kind := fs.String("kind", "table", "table (自查表) or figures (structured figure sheet)")
-	format := fs.String("format", "", "tsv, csv or xlsx (default: from the file)")
-	year := fs.Int("year", 0, "assessment year when the title names none")
-	lead := fs.String("lead", "", "lead department for rows that name none")
-	key := fs.String("idempotency-key", "", "retry-safe key: a retried upload is the same batch")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: kpitrail import [--dry-run] [--kind table|figures] FILE | import undo BATCH | import template")
-	}
-	data, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	q := fmt.Sprintf("/v1/imports?kind=%s&dry_run=%t&filename=%s", *kind, *dry, urlEscape(filepath.Base(fs.Arg(0))))
-	if *format != "" {
-		q += "&format=" + *format
-	}
-	if *year != 0 {
-		q += fmt.Sprintf("&year=%d", *year)
-	}
-	if *lead != "" {
-		q += "&lead_department=" + urlEscape(*lead)
-	}
-	c := newClient()
-	var res ImportResult
-	var body io.Reader = bytes.NewReader(data)
-	if m.interactive() {
-		// The bar follows the upload; the server answers once the batch is
-		// applied and visible in the read models.
-		bar := progressbar.DefaultBytes(int64(len(data)), "importing "+filepath.Base(fs.Arg(0)))
-		r := progressbar.NewReader(body, bar)
-		body = &r
-	}
-	err = c.send(ctx, "POST", q, body, "application/octet-stream", &res, "Idempotency-Key", *key)
-	if err != nil {
-		return err
-	}
-	return m.printJSONOr(c.asJSON, res, func() {
-		s := res.Summary
-		if res.DryRun {
-			fmt.Fprintln(m.Stdout, "dry run: nothing was appended")
+		if *position > 0 {
+			err = projections.ReplayToPosition(ctx, store, *position, *out)
 		} else {
-			fmt.Fprintf(m.Stdout, "batch %s: %d applied, %d already present, %d existing\n", res.BatchID,
-				res.Report.Applied, res.Report.AlreadyPresent, res.Report.Existing)
+			t, perr := time.Parse(time.RFC3339Nano, *asOf)
+			if perr != nil {
+				return usageErrorf(c, "--as-of: %v", perr)
+			}
+			// Snapshots in the data directory spare the replay the history
+			// before them.
+			var bases []string
+			if *off.data != "" {
+				bases = projections.SnapshotFiles(filepath.Join(*off.data, "snapshots"))
+			}
+			err = projections.ReplayAsOfFrom(ctx, store, t, *out, bases)
 		}
-		fmt.Fprintf(m.Stdout, "dimensions %v\ntasks %d, narrative items %d, problems %d in %d tasks\n", s.Dimensions, s.Tasks,
-			s.NarrativeItems, s.Problems, s.TasksWithProblems)
-		if s.Indicators+s.Figures > 0 {
-			fmt.Fprintf(m.Stdout, "indicators %d, targets %d, figures %d\n", s.Indicators, s.Targets, s.Figures)
-		}
-		for _, w := range s.Warnings {
-			fmt.Fprintf(m.Stdout, "warning line %d [%s] %s\n", w.Line, w.Code, w.Message)
-		}
-	})
-}
-
-func urlEscape(s string) string { return url.QueryEscape(s) }
-
-func (m *Main) runExport(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
-	dir := fs.String("dir", "", "directory to write (must not exist or be empty)")
-	formats := fs.String("format", "csv,jsonl,parquet", "formats, comma-separated")
-	tables := fs.String("tables", "", "tables, comma-separated (default: all)")
-	position := fs.Uint64("position", 0, "export as of this log position (default: now)")
-	bom := fs.Bool("bom", false, "start CSV files with a UTF-8 BOM (for Excel)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *dir == "" {
-		return fmt.Errorf("export needs --dir")
-	}
-	if entries, err := os.ReadDir(*dir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("%s is not empty", *dir)
-	}
-	req := map[string]any{"formats": splitList(*formats), "position": *position, "csv_bom": *bom}
-	if *tables != "" {
-		req["tables"] = splitList(*tables)
-	}
-	c := newClient()
-	var res struct {
-		ID       string `json:"id"`
-		Manifest struct {
-			Position uint64 `json:"position"`
-			Files    []struct {
-				Name string `json:"name"`
-				Rows int64  `json:"rows"`
-			} `json:"files"`
-		} `json:"manifest"`
-	}
-	if err := c.do(ctx, "POST", "/v1/exports", req, &res); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*dir, 0o750); err != nil {
-		return err
-	}
-	names := []string{"manifest.json"}
-	for _, f := range res.Manifest.Files {
-		names = append(names, f.Name)
-	}
-	for _, name := range names {
-		data, err := c.raw(ctx, "GET", "/v1/exports/"+res.ID+"/"+name)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(*dir, name), data, 0o644); err != nil {
+		return m.printJSONOr(*asJSON, map[string]any{"file": *out}, func() { fmt.Fprintf(m.Stdout, "wrote %s\n", *out) })
+	}
+	return c
+}
+
+func (m *Main) snapshotCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "snapshot --year <year>",
+		Short: "Freeze the read models of a year and record their hash as an event (封存)",
+		Args:  exactArgs(0),
+	}
+	fs := c.Flags()
+	year := fs.Int("year", 0, "the assessment year to freeze")
+	note := fs.String("note", "", "a note recorded with the snapshot")
+	newClient := m.clientFlags(fs)
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if *year == 0 {
+			return usageErrorf(c, "snapshot needs --year")
+		}
+		cl := newClient()
+		var res map[string]any
+		if err := cl.do(c.Context(), "POST", "/v1/snapshots", map[string]any{"year": *year, "note": *note}, &res); err != nil {
 			return err
 		}
+		return m.printJSONOr(cl.asJSON, res, func() {
+			fmt.Fprintf(m.Stdout, "snapshot of %d at position %v\ncontent hash %v\nroot %v over %v aggregates\nfile %v\n",
+				*year, res["position"], res["content_hash"], res["root"], res["aggregates"], res["file"])
+		})
 	}
-	if err := export.VerifyManifest(*dir); err != nil {
-		return fmt.Errorf("downloaded export does not verify: %w", err)
-	}
-	fmt.Fprintf(m.Stdout, "exported %d files at position %d into %s (manifest verified)\n", len(res.Manifest.Files), res.Manifest.Position, *dir)
-	return nil
+	return c
 }
 
 func splitList(s string) []string {

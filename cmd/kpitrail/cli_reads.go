@@ -1,24 +1,33 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
 
 	"kpitrail/projections"
 )
 
-// readCommand is a CLI subcommand that reads from a running server.
+// readCommand is a CLI subcommand that reads from a running server. Each
+// entry of readCommands becomes a cobra command in readCommandsCobra, with
+// --as-of, --json and the client's flags: a read added here needs nothing
+// else.
 type readCommand struct {
 	summary string
 	// flags registers the command's own flags and returns a function that
-	// builds the request path from them and the positional arguments.
+	// builds the request path from them and the positional arguments. A
+	// command that takes positional arguments declares them with
+	// declareArgs (oneArg does), so its usage line names them.
 	flags func(fs *flag.FlagSet) func(args []string) (string, error)
-	// human prints the JSON answer for people; nil prints it indented.
+	// human prints the JSON answer for people; nil prints it as a table
+	// (printGeneric).
 	human func(m *Main, raw json.RawMessage) error
 }
 
@@ -40,9 +49,9 @@ func readCommands() map[string]readCommand {
 		}, printTasks},
 		"task": {"one task with its indicators and problems", oneArg("/v1/tasks/"), printTask},
 		"indicators": {"list indicators (--task --year --q)", func(fs *flag.FlagSet) func([]string) (string, error) {
-			task := fs.String("task", "", "task id")
+			task := fs.String("task", "", "only this task's indicators (a task id)")
 			year := fs.Int("year", 0, "assessment year")
-			q := fs.String("q", "", "name search")
+			q := fs.String("q", "", "only indicators whose name contains this text")
 			return func([]string) (string, error) {
 				v := url.Values{}
 				setIf(v, "task_id", *task != "", *task)
@@ -116,6 +125,7 @@ func setIf(q url.Values, k string, ok bool, v string) {
 
 func oneArg(prefix string, suffix ...string) func(fs *flag.FlagSet) func([]string) (string, error) {
 	return func(fs *flag.FlagSet) func([]string) (string, error) {
+		declareArgs(fs, argName(prefix))
 		return func(args []string) (string, error) {
 			if len(args) != 1 {
 				return "", fmt.Errorf("give exactly one id")
@@ -139,38 +149,69 @@ func eventsFlags(fs *flag.FlagSet) func([]string) (string, error) {
 	}
 }
 
-func (m *Main) runRead(ctx context.Context, name string, rc readCommand, args []string) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+// declared holds the positional arguments a read's flags function
+// declared, until readCommandsCobra picks them up for the usage line.
+var declared sync.Map // *flag.FlagSet -> []string
+
+// declareArgs names the positional arguments a read takes, in order:
+// exactly these, no more and no fewer.
+func declareArgs(fs *flag.FlagSet, names ...string) {
+	declared.Store(fs, names)
+}
+
+// argName names the argument of a path such as /v1/indicators/{id}:
+// "indicator-id".
+func argName(prefix string) string {
+	parts := strings.Split(strings.Trim(prefix, "/"), "/")
+	return strings.TrimSuffix(parts[len(parts)-1], "s") + "-id"
+}
+
+// readCommandsCobra turns every entry of readCommands into a command.
+func (m *Main) readCommandsCobra() []*cobra.Command {
+	var out []*cobra.Command
+	for name, rc := range readCommands() {
+		out = append(out, m.readCommand(name, rc))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+func (m *Main) readCommand(name string, rc readCommand) *cobra.Command {
+	own := flag.NewFlagSet(name, flag.ContinueOnError)
+	build := rc.flags(own)
+	names, _ := declared.LoadAndDelete(own)
+	args, _ := names.([]string)
+	use := name
+	for _, a := range args {
+		use += " <" + a + ">"
+	}
+	c := &cobra.Command{Use: use, Short: rc.summary, Args: exactArgs(len(args))}
+	fs := c.Flags()
+	fs.AddGoFlagSet(own)
+	asOf := fs.String("as-of", "", "read the data as known at this instant of record time (RFC 3339), e.g. 2022-12-31T23:59:59+08:00")
 	newClient := m.clientFlags(fs)
-	asOf := fs.String("as-of", "", "read the data as known at this time (RFC 3339)")
-	build := rc.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	path, err := build(fs.Args())
-	if err != nil {
-		return err
-	}
-	if *asOf != "" {
-		path += "&as_of=" + url.QueryEscape(*asOf)
-	}
-	c := newClient()
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", strings.TrimSuffix(strings.TrimSuffix(path, "?"), "&"), nil, &raw); err != nil {
-		return err
-	}
-	if c.asJSON || rc.human == nil {
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+	c.RunE = func(c *cobra.Command, args []string) error {
+		path, err := build(args)
+		if err != nil {
+			return usageErrorf(c, "%v", err)
+		}
+		if *asOf != "" {
+			path += "&as_of=" + url.QueryEscape(*asOf)
+		}
+		cl := newClient()
+		var raw json.RawMessage
+		if err := cl.do(c.Context(), "GET", strings.TrimSuffix(strings.TrimSuffix(path, "?"), "&"), nil, &raw); err != nil {
 			return err
 		}
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		if cl.asJSON {
+			return m.printIndented(raw)
+		}
+		if rc.human == nil {
+			return m.printGeneric(raw)
+		}
+		return rc.human(m, raw)
 	}
-	return rc.human(m, raw)
+	return c
 }
 
 func printTasks(m *Main, raw json.RawMessage) error {

@@ -118,7 +118,7 @@ func TestCLIReadsAndOperations(t *testing.T) {
 	if out, err = s.runCLI(adminToken, "rebuild"); err != nil || !strings.Contains(out, "rebuilt to position") {
 		t.Fatalf("rebuild: %v\n%s", err, out)
 	}
-	if out, err = s.runCLI(adminToken, "token", "issue", "--name", "区应急局填报员", "--role", "reporter", "--department", "区应急局"); err != nil || !strings.Contains(out, `"token": "kpt_`) {
+	if out, err = s.runCLI(adminToken, "token", "issue", "--json", "--name", "区应急局填报员", "--role", "reporter", "--department", "区应急局"); err != nil || !strings.Contains(out, `"token": "kpt_`) {
 		t.Fatalf("token issue: %v\n%s", err, out)
 	}
 

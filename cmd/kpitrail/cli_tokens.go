@@ -1,40 +1,49 @@
 package main
 
 import (
-	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-func (m *Main) runToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "issue" && args[0] != "list" && args[0] != "revoke") {
-		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] [--expires-in D] [--rotate [--grace D]] | list | revoke ID")
+func (m *Main) tokenCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "token",
+		Short: "Issue, list and revoke API tokens (admin)",
 	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	newClient := m.clientFlags(fs)
+	c.AddCommand(m.tokenIssueCommand(), m.tokenListCommand(), m.tokenRevokeCommand())
+	return c
+}
+
+func (m *Main) tokenIssueCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "issue --name <name> --role <role>",
+		Short: "Issue a token; its secret is shown once",
+		Args:  exactArgs(0),
+	}
+	fs := c.Flags()
 	name := fs.String("name", "", "who the token is for")
 	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
-	var deps multiFlag
-	fs.Var(&deps, "department", "a department the reporter reports for (repeatable)")
+	deps := fs.StringArray("department", nil, "a department the reporter reports for (repeat the flag for each)")
 	var ttl, grace time.Duration
 	fs.Var((*lifetimeFlag)(&ttl), "expires-in", "the token's lifetime, e.g. 30d or 720h (default: the server's --token-ttl; at most its --token-max-ttl)")
 	fs.Var((*lifetimeFlag)(&ttl), "ttl", "same as --expires-in")
 	rotate := fs.Bool("rotate", false, "the name already has a token: issue a new one and retire the old")
 	fs.Var((*lifetimeFlag)(&grace), "grace", "with --rotate: the old token keeps working this long (default: revoked at once)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if (ttl > 0 && ttl < time.Second) || (grace > 0 && grace < time.Second) {
-		return fmt.Errorf("--expires-in and --grace count whole seconds")
-	}
-	c := newClient()
-	var out any
-	var err error
-	switch args[0] {
-	case "issue":
-		body := map[string]any{"name": *name, "role": *role, "departments": []string(deps)}
+	newClient := m.clientFlags(fs)
+	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions([]string{"admin", "office", "reporter", "auditor", "analyst"}, cobra.ShellCompDirectiveNoFileComp))
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if (ttl > 0 && ttl < time.Second) || (grace > 0 && grace < time.Second) {
+			return usageErrorf(c, "--expires-in and --grace count whole seconds")
+		}
+		var departments []string // null when none, as the API has it
+		if len(*deps) > 0 {
+			departments = *deps
+		}
+		body := map[string]any{"name": *name, "role": *role, "departments": departments}
 		if ttl != 0 {
 			body["expires_in"] = int64(ttl / time.Second)
 		}
@@ -44,17 +53,48 @@ func (m *Main) runToken(ctx context.Context, args []string) error {
 		if grace != 0 {
 			body["rotate_grace"] = int64(grace / time.Second)
 		}
-		err = c.do(ctx, "POST", "/v1/tokens", body, &out)
-	case "list":
-		err = c.do(ctx, "GET", "/v1/tokens", nil, &out)
-	case "revoke":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("revoke needs the token id")
-		}
-		err = c.do(ctx, "DELETE", "/v1/tokens/"+fs.Arg(0), nil, nil)
+		return m.tokenCall(c, newClient(), "POST", "/v1/tokens", body)
 	}
-	if err != nil || out == nil {
+	return c
+}
+
+func (m *Main) tokenListCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the tokens (never their secrets)",
+		Args:  exactArgs(0),
+	}
+	newClient := m.clientFlags(c.Flags())
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return m.tokenCall(c, newClient(), "GET", "/v1/tokens", nil)
+	}
+	return c
+}
+
+func (m *Main) tokenRevokeCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "revoke <token-id>",
+		Short: "Revoke a token at once",
+		Args:  exactArgs(1),
+	}
+	newClient := m.clientFlags(c.Flags())
+	c.RunE = func(c *cobra.Command, args []string) error {
+		cl := newClient()
+		if err := cl.do(c.Context(), "DELETE", "/v1/tokens/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			return err
+		}
+		return m.printJSONOr(cl.asJSON, map[string]any{"revoked": args[0]}, func() { fmt.Fprintf(m.Stdout, "revoked %s\n", args[0]) })
+	}
+	return c
+}
+
+func (m *Main) tokenCall(c *cobra.Command, cl *client, method, path string, body any) error {
+	var out json.RawMessage
+	if err := cl.do(c.Context(), method, path, body, &out); err != nil {
 		return err
 	}
-	return m.printJSONOr(true, out, nil)
+	if cl.asJSON {
+		return m.printIndented(out)
+	}
+	return m.printGeneric(out)
 }

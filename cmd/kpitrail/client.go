@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // client talks to a running kpitrail server for the CLI subcommands.
@@ -22,10 +23,10 @@ type client struct {
 }
 
 // clientFlags adds the flags every client subcommand shares.
-func (m *Main) clientFlags(fs *flag.FlagSet) func() *client {
+func (m *Main) clientFlags(fs *pflag.FlagSet) func() *client {
 	server := fs.String("server", m.env("KPITRAIL_SERVER", "http://127.0.0.1:8080"), "kpitrail server URL [KPITRAIL_SERVER]")
 	token := fs.String("token", "", "API token (prefer the KPITRAIL_TOKEN environment variable)")
-	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	asJSON := jsonFlag(fs)
 	return func() *client {
 		tok := *token
 		if tok == "" {

@@ -20,7 +20,15 @@ import (
 	"kpitrail/projections"
 )
 
+// runMainEnv makes the test binary run main() instead of the tests, so a
+// test can start the CLI as a process of its own (jobs_test.go).
+const runMainEnv = "KPITRAIL_TEST_RUN_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
 	code := m.Run()
 	stopBrowser()
 	os.Exit(code)

@@ -15,6 +15,7 @@ import (
 	"kpitrail/domain"
 	"kpitrail/export"
 	"kpitrail/httpapi"
+	"kpitrail/jobs"
 	"kpitrail/projections"
 )
 
@@ -130,7 +131,8 @@ func (e *exports) create(ctx context.Context, id string, req httpapi.ExportReque
 		return nil, err
 	}
 	opts := export.Options{Dir: filepath.Join(e.dir, id), Log: e.log, Formats: req.Formats, Tables: req.Tables,
-		Position: req.Position, CSVBOM: req.CSVBOM, TempDir: e.dir}
+		Position: req.Position, CSVBOM: req.CSVBOM, TempDir: e.dir,
+		Progress: func(done, total int64) { jobs.Report(ctx, done, total, "rows") }}
 	var m *export.Manifest
 	var err error
 	if req.Position > 0 {
@@ -152,7 +154,7 @@ func (e *exports) create(ctx context.Context, id string, req httpapi.ExportReque
 }
 
 var exportIDPattern = regexp.MustCompile(`^x-[0-9a-f]{16}$`)
-var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json|sql)$`)
+var exportFilePattern = regexp.MustCompile(`^[a-z_]+\.(csv|jsonl|parquet|json|sql|db)$`)
 
 func (e *exports) File(id, name string) (string, error) {
 	e.sweep(e.limits.MaxBytes, "")

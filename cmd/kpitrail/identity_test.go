@@ -191,7 +191,7 @@ func TestTokenNamesAndRotation(t *testing.T) {
 
 func TestTokenRotationFromTheCLI(t *testing.T) {
 	s := startTestServer(t)
-	args := []string{"token", "issue", "--name", "区科委填报员", "--role", "reporter", "--department", "区科委", "--expires-in", "30d"}
+	args := []string{"token", "issue", "--json", "--name", "区科委填报员", "--role", "reporter", "--department", "区科委", "--expires-in", "30d"}
 	out, err := s.runCLI(adminToken, args...)
 	if err != nil || !strings.Contains(out, `"expires_at"`) {
 		t.Fatalf("token issue: %v\n%s", err, out)

@@ -42,7 +42,7 @@ func TestImportTheSeedTableThroughTheCLI(t *testing.T) {
 	if len(tasks) != 20 {
 		t.Fatalf("%d tasks after import", len(tasks))
 	}
-	if out, err = s.runCLI(office, "import", "undo", batch); err != nil || !strings.Contains(out, `"tasks_withdrawn": 20`) {
+	if out, err = s.runCLI(office, "import", "undo", "--json", batch); err != nil || !strings.Contains(out, `"tasks_withdrawn": 20`) {
 		t.Fatalf("undo: %v\n%s", err, out)
 	}
 	s.mustDo(200, "GET", "/v1/status", office, nil)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 	"kpitrail/domain"
 	"kpitrail/httpapi"
 	"kpitrail/importer"
+	"kpitrail/jobs"
 	"kpitrail/projections"
 )
 
@@ -45,6 +47,12 @@ type imports struct {
 	// warnings finds the read models' warnings about figures, to report
 	// them with the rows that reported the figures.
 	warnings func(ctx context.Context, figures []string) ([]projections.Warning, error)
+	// pace slows every slice of an import by this much; tests set it to
+	// cancel an import part-way at a moment they can rely on.
+	pace time.Duration
+	// slice is how many commands run between two chances to stop (0:
+	// importSlice); tests make it small.
+	slice int
 }
 
 // Begin waits up to im.wait for the running import to finish.
@@ -171,7 +179,25 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 	if err := writeFileSync(filepath.Join(dir, "batch.json"), mb); err != nil {
 		return nil, err
 	}
-	report, err := importer.Apply(ctx, im.svc, plan, batch, p.Attribution())
+	// The commands run in slices, each whole: a cancelled job (or a client
+	// gone) stops between two, so the report says exactly which commands
+	// are stored, and running the same import again runs the rest.
+	total := len(plan.Commands)
+	jobs.Report(ctx, 0, int64(total), "commands")
+	report, err := importer.ApplyWith(context.WithoutCancel(ctx), im.svc, plan, batch, p.Attribution(), importer.ApplyOptions{
+		Slice:    cmp.Or(im.slice, importSlice),
+		Progress: func(done, total int) { jobs.Report(ctx, int64(done), int64(total), "commands") },
+		Stop: func() bool {
+			if im.pace > 0 {
+				time.Sleep(im.pace)
+			}
+			return ctx.Err() != nil
+		},
+	})
+	if errors.Is(err, importer.ErrStopped) {
+		im.settle(context.WithoutCancel(ctx))
+		return nil, jobs.CancelledError(stoppedText(report, total), ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
+	}
 	if err != nil {
 		return nil, withDetails(err, ImportResult{BatchID: batch, Summary: plan.Summary, Report: report})
 	}
@@ -180,6 +206,25 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 		return nil, err
 	}
 	return ImportResult{BatchID: batch, Summary: plan.Summary, Report: report}, nil
+}
+
+// importSlice is how many commands run between two chances to stop: the
+// store's largest atomic batch, so slicing costs no extra syncs.
+const importSlice = 1000
+
+// stoppedText says what a stopped import stored and what it did not.
+func stoppedText(rep *importer.ApplyReport, total int) string {
+	run := total - rep.NotRun
+	if rep.NotRun == 0 {
+		return fmt.Sprintf("import cancelled after all %d commands had run", total)
+	}
+	if len(rep.Results) == 0 {
+		return fmt.Sprintf("import cancelled before any command ran: nothing was stored; "+
+			"all %d commands, from line %d on, were not run; import the same file again to run them", total, rep.NextLine)
+	}
+	return fmt.Sprintf("import cancelled: %d of %d commands ran (lines up to %d; %d applied now, %d already present, %d existing); "+
+		"%d commands from line %d on were not run; import the same file again to run them (nothing is applied twice)",
+		run, total, rep.Results[len(rep.Results)-1].Line, rep.Applied, rep.AlreadyPresent, rep.Existing, rep.NotRun, rep.NextLine)
 }
 
 var batchIDPattern = regexp.MustCompile(`^b-[0-9a-f]{16}$`)

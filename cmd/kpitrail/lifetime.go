@@ -28,7 +28,7 @@ func parseLifetime(s string) (time.Duration, error) {
 type lifetimeFlag time.Duration
 
 func (f *lifetimeFlag) String() string {
-	if f == nil {
+	if f == nil || *f == 0 {
 		return ""
 	}
 	return time.Duration(*f).String()
@@ -39,3 +39,5 @@ func (f *lifetimeFlag) Set(s string) error {
 	*f = lifetimeFlag(d)
 	return err
 }
+
+func (f *lifetimeFlag) Type() string { return "duration" }

@@ -1,12 +1,14 @@
 package main
 
 import (
-	"flag"
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"kpitrail/httpapi"
 	"kpitrail/importer"
+	"kpitrail/jobs"
 	"kpitrail/projections"
 )
 
@@ -23,6 +25,12 @@ type Limits struct {
 	ImportWait        time.Duration
 	Exports           ExportLimits
 	AsOf              projections.AsOfLimits
+	// Jobs bound the long operations run as jobs (/v1/jobs).
+	Jobs jobs.Limits
+	// ImportPace slows each slice of an import, and ImportSlice sets its
+	// size (hidden flags for tests that cancel an import part-way).
+	ImportPace  time.Duration
+	ImportSlice int
 	// MemoryLimit is Go's soft memory limit for the serve process (0: none;
 	// GOMEMLIMIT in the environment wins). The budgets above are what keep
 	// memory bounded; the soft limit makes the collector work harder and
@@ -31,7 +39,7 @@ type Limits struct {
 }
 
 // flags registers the budgets on serve's flag set.
-func (l *Limits) flags(fs *flag.FlagSet) {
+func (l *Limits) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&l.Streams.Max, "max-streams", 256, "change streams (GET /v1/changes) open at once, over all tokens")
 	fs.IntVar(&l.Streams.PerToken, "max-streams-per-token", 8, "change streams one token may hold open")
 	fs.IntVar(&l.Streams.Buffer, "stream-buffer", 256, "changes buffered for one change stream")
@@ -44,6 +52,15 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&l.Exports.MinKeep, "export-min-keep", time.Hour, "a finished export younger than this is not removed to make room for another")
 	fs.IntVar(&l.Exports.Concurrent, "export-concurrency", 2, "exports that run at once")
 	fs.IntVar(&l.AsOf.Concurrent, "asof-concurrency", 2, "as-of replays (?as_of=) built at once")
+	fs.IntVar(&l.Jobs.Concurrent, "job-concurrency", 2, "jobs (imports, rebuilds, exports, replays run with Prefer: respond-async) running at once")
+	fs.IntVar(&l.Jobs.Queued, "job-queue", 16, "jobs waiting to run; past it a new job is refused with 429")
+	fs.IntVar(&l.Jobs.KeepFinished, "job-keep", 200, "finished jobs remembered (GET /v1/jobs)")
+	fs.DurationVar(&l.Jobs.KeepFor, "job-keep-for", 24*time.Hour, "how long a finished job is remembered")
+	fs.Int64Var(&l.Jobs.KeepBytes, "job-keep-bytes", 64<<20, "memory the finished jobs' results may hold, in bytes; past it the oldest are forgotten")
+	fs.DurationVar(&l.ImportPace, "import-pace", 0, "pause between import slices (for tests)")
+	_ = fs.MarkHidden("import-pace")
+	fs.IntVar(&l.ImportSlice, "import-slice", 0, "commands per import slice (for tests; default 1000)")
+	_ = fs.MarkHidden("import-slice")
 	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
 	fs.Int64Var(&l.AsOf.CacheBytes, "asof-cache-bytes", 2<<30, "disk kept for finished as-of replays, least recently read removed first, in bytes")
 	fs.Int64Var(&l.MemoryLimit, "memory-limit", 1<<30, "Go's soft memory limit for serve, in bytes (0: none; GOMEMLIMIT wins)")

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,8 +15,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(os.Stdout, os.Stderr, os.Getenv)
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "kpitrail:", err)
-		os.Exit(1)
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err and says how to exit: 0 on success, 2 for a command
+// line the command cannot run (as Go's flag package), 130 for a client
+// that Ctrl-C detached from a job it was following (as a shell reports
+// SIGINT; what to do next is printed already), 1 otherwise.
+func exitCode(err error, stderr *os.File) int {
+	var usage *UsageError
+	var detached *DetachedError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &detached):
+		return 130
+	case errors.As(err, &usage):
+		fmt.Fprintln(stderr, "kpitrail:", err)
+		return 2
 	}
+	fmt.Fprintln(stderr, "kpitrail:", err)
+	return 1
 }

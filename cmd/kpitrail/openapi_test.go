@@ -926,6 +926,28 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(200, "GET", "/v1/exports", analyst, nil)
 	c.doInvalid(400, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"xls"}})
 
+	// Jobs: a rebuild, an export, an import and a replay run as jobs; the
+	// record, its stream (which ends with the job), the list, a cancel.
+	async := []string{"Prefer", "respond-async"}
+	rebuild := c.json(c.do(202, "POST", "/v1/admin/rebuild?reason="+url.QueryEscape("核对读模型"), adminToken, nil, async...))
+	jobID, _ := rebuild["id"].(string)
+	c.do(200, "GET", "/v1/jobs/"+jobID+"/events", adminToken, nil)
+	if j := c.json(c.do(200, "GET", "/v1/jobs/"+jobID, adminToken, nil)); j["state"] != "succeeded" || j["reason"] != "核对读模型" {
+		t.Errorf("rebuild job after its stream ended: %v", j)
+	}
+	c.do(202, "POST", "/v1/jobs/"+jobID+"/cancel", adminToken, nil)
+	c.do(404, "GET", "/v1/jobs/"+jobID, analyst, nil)
+	c.do(404, "GET", "/v1/jobs/"+jobID+"/events", analyst, nil)
+	c.do(404, "POST", "/v1/jobs/"+jobID+"/cancel", analyst, nil)
+	c.do(202, "POST", "/v1/exports", analyst, map[string]any{"formats": []string{"csv"}, "tables": []string{"tasks"}}, async...)
+	c.do(202, "POST", "/v1/imports?format=tsv", office, tsv, append(ct, async...)...)
+	replay := c.json(c.do(202, "POST", "/v1/replays", analyst, map[string]any{"position": 2}))
+	c.do(200, "GET", "/v1/jobs/"+replay["id"].(string)+"/events", analyst, nil)
+	c.do(200, "GET", "/v1/jobs?state=succeeded", analyst, nil)
+	c.do(200, "GET", "/v1/jobs", office, nil)
+	c.do(400, "POST", "/v1/replays", analyst, map[string]any{})
+	c.do(403, "POST", "/v1/replays", kewei, map[string]any{"position": 2})
+
 	c.requireCovered()
 }
 

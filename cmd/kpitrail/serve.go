@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.opentelemetry.io/otel/trace"
 
 	"kpitrail/app"
@@ -94,20 +95,52 @@ type ServeConfig struct {
 	Limits Limits
 }
 
+// serveFlags parses serve's command line alone (tests use it).
 func (m *Main) serveFlags(args []string) (ServeConfig, error) {
+	var c ServeConfig
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	finish := m.bindServeFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return ServeConfig{}, err
+	}
+	return c, finish()
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	var cfg ServeConfig
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server: embedded NATS, projections, the HTTP API and the web console",
+		Long: "Run the server. Flags win over the environment (KPITRAIL_*), which wins over the defaults. Secrets\n" +
+			"come from the environment only: KPITRAIL_ADMIN_TOKEN, KPITRAIL_NATS_PASSWORD, KPITRAIL_NATS_TOKEN.",
+		Args: exactArgs(0),
+	}
+	finish := m.bindServeFlags(c.Flags(), &cfg)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		if err := finish(); err != nil {
+			return usageErrorf(cc, "%v", err)
+		}
+		return m.runServe(cc.Context(), cfg)
+	}
+	return c
+}
+
+// bindServeFlags registers serve's flags on fs, writing into c; finish
+// checks what was given and reads the secrets from the environment.
+func (m *Main) bindServeFlags(fs *pflag.FlagSet, cp *ServeConfig) (finish func() error) {
 	env := func(k, def string) string {
 		if v := m.Getenv(k); v != "" {
 			return v
 		}
 		return def
 	}
+	var errs []error
 	replicas, err := strconv.Atoi(env("KPITRAIL_REPLICAS", "1"))
 	if err != nil {
-		return ServeConfig{}, fmt.Errorf("KPITRAIL_REPLICAS: %w", err)
+		errs = append(errs, fmt.Errorf("KPITRAIL_REPLICAS: %w", err))
 	}
-	var c ServeConfig
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	c := cp
 	fs.StringVar(&c.DataDir, "data", env("KPITRAIL_DATA", "./kpitrail-data"), "data directory (JetStream files, read models)")
 	fs.StringVar(&c.HTTPAddr, "http", env("KPITRAIL_HTTP", "127.0.0.1:8080"), "HTTP listen address")
 	fs.StringVar(&c.NATSURL, "nats-url", env("KPITRAIL_NATS_URL", ""), "external NATS URLs (comma-separated); empty runs NATS embedded")
@@ -145,7 +178,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	} {
 		if v := m.Getenv(d.ev); v != "" {
 			if *d.dst, err = parseLifetime(v); err != nil {
-				return ServeConfig{}, fmt.Errorf("%s: %w", d.ev, err)
+				errs = append(errs, fmt.Errorf("%s: %w", d.ev, err))
 			}
 		}
 		fs.Var((*lifetimeFlag)(d.dst), d.flag, d.usage)
@@ -155,22 +188,22 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.StringVar(&c.SigningKey, "signing-key", env("KPITRAIL_SIGNING_KEY", ""), "Ed25519 key file (PKCS#8 PEM, mode 600) that signs the log; made on the first start (default DATA/keys/signing.key)")
 	fs.StringVar(&c.Keyring, "keyring", env("KPITRAIL_KEYRING", ""), "keyring file of the keys trusted to have signed the log (default DATA/keys/keyring.json)")
 	c.Limits.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return ServeConfig{}, err
+	return func() error {
+		if c.ReporterReads != "own" && c.ReporterReads != "all" {
+			errs = append(errs, fmt.Errorf("--reporter-reads must be own or all, got %q", c.ReporterReads))
+		}
+		// Secrets come from the environment only, never from flags that
+		// show in the process list.
+		c.NATSPass = m.Getenv("KPITRAIL_NATS_PASSWORD")
+		c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
+		c.NATSIntakePass = m.Getenv("KPITRAIL_NATS_INTAKE_PASSWORD")
+		c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
+		var err error
+		if c.Tracing, err = tracing.ConfigFromEnv(m.Getenv); err != nil {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
 	}
-	if c.ReporterReads != "own" && c.ReporterReads != "all" {
-		return ServeConfig{}, fmt.Errorf("--reporter-reads must be own or all, got %q", c.ReporterReads)
-	}
-	// Secrets come from the environment only, never from flags that show in
-	// the process list.
-	c.NATSPass = m.Getenv("KPITRAIL_NATS_PASSWORD")
-	c.NATSToken = m.Getenv("KPITRAIL_NATS_TOKEN")
-	c.NATSIntakePass = m.Getenv("KPITRAIL_NATS_INTAKE_PASSWORD")
-	c.AdminToken = m.Getenv("KPITRAIL_ADMIN_TOKEN")
-	if c.Tracing, err = tracing.ConfigFromEnv(m.Getenv); err != nil {
-		return ServeConfig{}, err
-	}
-	return c, nil
 }
 
 // System is a running kpitrail: NATS, the event store and the command service.
@@ -339,11 +372,7 @@ func (s *System) Close() {
 	}
 }
 
-func (m *Main) runServe(ctx context.Context, args []string) error {
-	cfg, err := m.serveFlags(args)
-	if err != nil {
-		return err
-	}
+func (m *Main) runServe(ctx context.Context, cfg ServeConfig) error {
 	cfg.Limits.applyMemoryLimit(m.Getenv)
 	srv, err := StartServer(ctx, cfg, m.Logger)
 	if err != nil {
@@ -397,3 +426,4 @@ func (f listFlag) String() string {
 }
 
 func (f listFlag) Set(s string) error { *f.list = splitList(s); return nil }
+func (f listFlag) Type() string       { return "list" }

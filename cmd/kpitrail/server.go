@@ -24,6 +24,7 @@ import (
 	"kpitrail/idempotency"
 	"kpitrail/intake"
 	"kpitrail/internal/datadir"
+	"kpitrail/jobs"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
 	"kpitrail/projections"
@@ -83,6 +84,7 @@ type Server struct {
 	tokens *auth.Tokens
 	keys   *idempotency.Keys
 	live   *projections.Live
+	jobs   *jobs.Manager
 	intake *intake.Intake
 	feed   *feed.Feed
 	// feedConn is the feed's own connection; the feed never closes it.
@@ -168,7 +170,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
 		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(),
-		warnings: liveWarnings(s.live)}
+		warnings: liveWarnings(s.live), pace: cfg.Limits.ImportPace, slice: cfg.Limits.ImportSlice}
+	s.jobs = jobs.New(cfg.Limits.Jobs)
 	exps := s.exports
 	// One budget per token, whether it comes to the API or the console.
 	limiter := httpapi.NewRateLimiter(cfg.RatePerSecond, cfg.RateBurst)
@@ -180,6 +183,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		Admin:   &admin{dataDir: cfg.DataDir, sys: sys, live: s.live},
 		Imports: imps,
 		Exports: exps,
+		Jobs:    s.jobs,
 		Changes: changes{js: sys.Store.JetStreamContext()},
 		Metrics: sys.Metrics, AsyncAPI: asyncAPI, Logger: log, Limiter: limiter,
 		ReportersReadAll: cfg.ReporterReads == "all",
@@ -304,6 +308,11 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()
+	}
+	if s.jobs != nil {
+		// Running jobs stop at their next safe point (an import between two
+		// slices, a rebuild before its swap) before the store closes.
+		s.jobs.Close()
 	}
 	if s.intake != nil {
 		errs = append(errs, s.intake.Close())

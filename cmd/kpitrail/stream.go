@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,32 +13,53 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
 
 	"kpitrail/eventstore"
 	"kpitrail/internal/datadir"
 )
 
-// runStream is the operator's side of the stream guard: see what the guard
-// sees, and adopt a restored (or a new, empty) stream explicitly. Both work
-// on a stopped server's data directory, since adopting changes the
-// directory's record and may set its read models aside.
-func (m *Main) runStream(ctx context.Context, args []string) error {
-	usage := errors.New("usage: kpitrail stream status --data DIR | stream adopt --data DIR --reason TEXT [--empty]  [--nats-url URL]")
-	if len(args) == 0 || (args[0] != "status" && args[0] != "adopt") {
-		return usage
+// streamCommand is the operator's side of the stream guard: see what the
+// guard sees, and adopt a restored (or a new, empty) stream explicitly.
+// Both work on a stopped server's data directory, since adopting changes
+// the directory's record and may set its read models aside.
+func (m *Main) streamCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "stream",
+		Short: "The event stream against its record: status, and adopting a restored stream (docs/reliability.md)",
 	}
-	fs := flag.NewFlagSet("stream "+args[0], flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	off := addOfflineFlags(fs)
-	reason := fs.String("reason", "", "why the stream is adopted (recorded with who and when)")
-	empty := fs.Bool("empty", false, "adopt: the stream is lost and no backup exists; start a new, empty log")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	status := &cobra.Command{
+		Use:   "status --data <dir>",
+		Short: "Show the stream, its record, the read models' position and the guard's verdict",
+		Args:  exactArgs(0),
 	}
+	adopt := &cobra.Command{
+		Use:   "adopt --data <dir> --reason <text>",
+		Short: "Make the stream as it now is kpitrail's (after a restore; --empty for a lost one)",
+		Args:  exactArgs(0),
+	}
+	for _, sub := range []*cobra.Command{status, adopt} {
+		fs := sub.Flags()
+		var reason *string
+		var empty *bool
+		if sub == adopt {
+			reason = fs.String("reason", "", "why the stream is adopted (recorded with who and when)")
+			empty = fs.Bool("empty", false, "the stream is lost and no backup exists: start a new, empty log")
+		}
+		off := addOfflineFlags(fs)
+		sub.RunE = func(cc *cobra.Command, _ []string) error {
+			return m.runStream(cc.Context(), cc, cc.Name(), off, reason, empty)
+		}
+	}
+	c.AddCommand(status, adopt)
+	return c
+}
+
+func (m *Main) runStream(ctx context.Context, cc *cobra.Command, action string, off offlineFlags, reason *string, empty *bool) error {
 	if *off.data == "" {
-		return errors.New("kpitrail stream needs --data: the stream's record and the read models live in the data directory")
+		return usageErrorf(cc, "kpitrail stream needs --data: the stream's record and the read models live in the data directory")
 	}
-	lock, err := datadir.Acquire(*off.data, datadir.Holder{Command: "stream " + args[0]})
+	lock, err := datadir.Acquire(*off.data, datadir.Holder{Command: "stream " + action})
 	if err != nil {
 		if errors.Is(err, datadir.ErrHeld) {
 			return fmt.Errorf("%w; stop it first (/readyz on the running server names the stream's fault)", err)
@@ -60,11 +80,11 @@ func (m *Main) runStream(ctx context.Context, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	if args[0] == "status" {
+	if action == "status" {
 		return m.streamStatus(ctx, sys, *off.data)
 	}
 	if strings.TrimSpace(*reason) == "" {
-		return errors.New("stream adopt needs --reason: the record keeps who adopted the stream, when and why")
+		return usageErrorf(cc, "stream adopt needs --reason: the record keeps who adopted the stream, when and why")
 	}
 	return m.streamAdopt(ctx, sys, *off.data, *reason, *empty)
 }

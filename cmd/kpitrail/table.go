@@ -17,14 +17,19 @@ type table struct {
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
+// write prints the header (if any) and the rows.
 func (t *table) write(w io.Writer) {
-	widths := make([]int, len(t.header))
-	all := append([][]string{t.header}, t.rows...)
+	all := t.rows
+	if t.header != nil {
+		all = append([][]string{t.header}, t.rows...)
+	}
+	var widths []int
 	for _, r := range all {
 		for i, c := range r {
-			if i < len(widths) {
-				widths[i] = max(widths[i], runewidth.StringWidth(c))
+			if i == len(widths) {
+				widths = append(widths, 0)
 			}
+			widths[i] = max(widths[i], runewidth.StringWidth(c))
 		}
 	}
 	for _, r := range all {
