@@ -1,9 +1,9 @@
 package lease_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
-	"context"
 	"sync/atomic"
 	"testing"
 	"time"
