@@ -175,7 +175,9 @@ func (in *instance) must(want int, method, path, token string, body any, headers
 	return m
 }
 
-func position(m map[string]any) string { return strconv.FormatUint(uint64(m["position"].(float64)), 10) }
+func position(m map[string]any) string {
+	return strconv.FormatUint(uint64(m["position"].(float64)), 10)
+}
 
 // TestInstancesShareOneCluster is the acceptance test of many instances:
 // writes spread over three serve processes; a token issued on one works on
