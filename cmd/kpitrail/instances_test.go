@@ -32,29 +32,14 @@ import (
 
 const clusterPassword = "cluster-secret-1"
 
-var (
-	kpitrailBinMu sync.Mutex
-	kpitrailBin   string
-)
-
-// buildKpitrail builds this package's binary once per test process.
+// buildKpitrail builds this package's binary into the test's directory.
 func buildKpitrail(t *testing.T) string {
 	t.Helper()
-	kpitrailBinMu.Lock()
-	defer kpitrailBinMu.Unlock()
-	if kpitrailBin != "" {
-		return kpitrailBin
-	}
-	dir, err := os.MkdirTemp("", "kpitrail-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "kpitrail")
+	bin := filepath.Join(t.TempDir(), "kpitrail")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	kpitrailBin = bin
 	return bin
 }
 
@@ -374,7 +359,7 @@ func TestInstancesShareOneCluster(t *testing.T) {
 		board := in.must(200, "GET", "/v1/tasks?year=2023", office, nil, "X-Kpitrail-Min-Position", at)
 		have := map[string]bool{}
 		for _, task := range board["tasks"].([]any) {
-			have[task.(map[string]any)["task_id"].(string)] = true
+			have[task.(map[string]any)["id"].(string)] = true
 		}
 		for _, a := range acks {
 			if !have[a.task] {
