@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -108,6 +109,8 @@ type Server struct {
 	// instance's name in them.
 	leases *lease.Leases
 	holder string
+	// singletons are the running singleton jobs (shared.go).
+	singletons sync.WaitGroup
 }
 
 // StartServer opens everything and starts serving; tests call it with a
@@ -251,9 +254,11 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			log.Error("downstream feed stopped", "err", err)
 		}
 	})
-	s.singleton(bg, leaseCheckpointer, func(ctx context.Context) {
-		checkpointer(ctx, cfg.CheckpointEvery, s.live, sys.Service, log)
-	})
+	if cfg.CheckpointEvery > 0 {
+		s.singleton(bg, leaseCheckpointer, func(ctx context.Context) {
+			checkpointer(ctx, cfg.CheckpointEvery, s.live, sys.Service, log)
+		})
+	}
 	if err := lock.Update(func(h *datadir.Holder) {
 		h.HTTP = s.ln.Addr().String()
 		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
@@ -312,9 +317,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.background != nil {
-		s.background()
-	}
+	s.stopSingletons()
 	var errs []error
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

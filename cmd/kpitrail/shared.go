@@ -85,12 +85,34 @@ func (s *Server) openLeases(ctx context.Context) (err error) {
 
 // singleton runs job in the background: under the lease name on a shared
 // cluster, so one instance at a time runs it, or here directly.
+// Close waits for it (singletons), so a lease is released while the
+// connection is still open and another instance takes the job at once.
 func (s *Server) singleton(ctx context.Context, name string, job func(ctx context.Context)) {
-	if s.leases == nil {
-		go job(ctx)
+	s.singletons.Add(1)
+	go func() {
+		defer s.singletons.Done()
+		if s.leases == nil {
+			job(ctx)
+			return
+		}
+		s.leases.Run(ctx, name, 0, job)
+	}()
+}
+
+// stopSingletons ends the singleton jobs and waits, a bounded time, for
+// them to release their leases.
+func (s *Server) stopSingletons() {
+	if s.background == nil {
 		return
 	}
-	go s.leases.Run(ctx, name, 0, job)
+	s.background()
+	done := make(chan struct{})
+	go func() { s.singletons.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.log.Warn("singleton jobs did not stop within 10 s; their leases expire on their own")
+	}
 }
 
 // Lease names of the singleton jobs.
