@@ -18,10 +18,11 @@ FROM debian:trixie-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
-# /data exists and belongs to the service user before VOLUME, so a fresh
-# named volume is created writable for it.
+# /data (and /keys, where instances sharing a cluster keep the
+# deployment's signing key) exist and belong to the service user before
+# VOLUME, so a fresh named volume is created writable for it.
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home kpitrail \
- && mkdir /data && chown kpitrail:kpitrail /data
+ && mkdir /data /keys && chown kpitrail:kpitrail /data /keys
 COPY --from=build /out/kpitrail /usr/local/bin/kpitrail
 USER kpitrail
 ENV KPITRAIL_DATA=/data \

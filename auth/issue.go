@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -95,7 +93,6 @@ func (t *Tokens) Issue(ctx context.Context, by Principal, req IssueRequest) (Iss
 	}
 	token := tokenPrefix + hex.EncodeToString(secret)
 	sum := sha256.Sum256([]byte(token))
-	deps, _ := json.Marshal(req.Departments)
 	now := t.cfg.Now().UTC()
 	ttl := req.TTL
 	if ttl == 0 {
@@ -103,75 +100,42 @@ func (t *Tokens) Issue(ctx context.Context, by Principal, req IssueRequest) (Iss
 	}
 	out := Issued{Principal: Principal{TokenID: hex.EncodeToString(idb), Name: req.Name, Role: req.Role, Departments: req.Departments},
 		Token: token, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	// The connection string asks for BEGIN IMMEDIATE, so two issues of one
-	// name cannot both see it free.
-	tx, err := t.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Issued{}, err
+	row := tokenRow{ID: out.TokenID, Name: req.Name, Role: req.Role, Departments: req.Departments, Hash: hex.EncodeToString(sum[:]),
+		CreatedAt: now, CreatedBy: by.Actor(), CreatedByToken: by.TokenID, ExpiresAt: out.ExpiresAt}
+	if row.Departments == nil {
+		row.Departments = []string{}
 	}
-	defer tx.Rollback()
-	live, err := liveTokens(ctx, tx, req.Name, now)
-	if err != nil {
-		return Issued{}, err
-	}
-	if len(live) > 0 && !req.Rotate {
-		return Issued{}, &domain.Error{Code: domain.ECONFLICT, Field: "name", Rule: "in_use",
-			Message: fmt.Sprintf("token %s already holds the name %q until %s; rotate it (rotate: true) or revoke it first",
-				live[0].id, req.Name, live[0].expires.Format(time.RFC3339))}
-	}
-	for _, old := range live {
-		r := RotatedToken{TokenID: old.id, EndsAt: now}
-		if req.Grace > 0 {
-			r.EndsAt = now.Add(req.Grace)
-			if old.expires.Before(r.EndsAt) {
-				r.EndsAt = old.expires
+	err := t.store.issue(ctx, row, func(unrevoked []tokenRow) ([]tokenRow, error) {
+		out.Rotated = nil
+		var live []tokenRow
+		for _, r := range unrevoked {
+			if now.Before(r.ExpiresAt) {
+				live = append(live, r)
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE tokens SET expires_at = ?, replaced_by = ? WHERE id = ?`, formatTime(r.EndsAt), out.TokenID, old.id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, replaced_by = ? WHERE id = ?`, formatTime(now), out.TokenID, old.id)
 		}
-		if err != nil {
-			return Issued{}, fmt.Errorf("rotate token %s: %w", old.id, err)
+		if len(live) > 0 && !req.Rotate {
+			return nil, &domain.Error{Code: domain.ECONFLICT, Field: "name", Rule: "in_use",
+				Message: fmt.Sprintf("token %s already holds the name %q until %s; rotate it (rotate: true) or revoke it first",
+					live[0].ID, req.Name, live[0].ExpiresAt.Format(time.RFC3339))}
 		}
-		out.Rotated = append(out.Rotated, r)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, departments, hash, created_at, created_by, created_by_token, expires_at)
-		VALUES (?,?,?,?,?,?,?,?,?)`, out.TokenID, req.Name, string(req.Role), string(deps), hex.EncodeToString(sum[:]),
-		formatTime(now), by.Actor(), by.TokenID, formatTime(out.ExpiresAt))
+		for i, old := range live {
+			r := RotatedToken{TokenID: old.ID, EndsAt: now}
+			if req.Grace > 0 {
+				r.EndsAt = now.Add(req.Grace)
+				if old.ExpiresAt.Before(r.EndsAt) {
+					r.EndsAt = old.ExpiresAt
+				}
+				live[i].ExpiresAt = r.EndsAt
+			} else {
+				live[i].RevokedAt = now
+			}
+			live[i].ReplacedBy = out.TokenID
+			out.Rotated = append(out.Rotated, r)
+		}
+		return live, nil
+	})
 	if err != nil {
-		return Issued{}, fmt.Errorf("issue token: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Issued{}, fmt.Errorf("issue token: %w", err)
+		return Issued{}, err
 	}
 	return out, nil
-}
-
-type liveToken struct {
-	id      string
-	expires time.Time
-}
-
-// liveTokens are the tokens of a name that still authenticate at now.
-func liveTokens(ctx context.Context, tx *sql.Tx, name string, now time.Time) ([]liveToken, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, expires_at FROM tokens WHERE name = ? AND revoked_at IS NULL ORDER BY created_at`, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []liveToken
-	for rows.Next() {
-		var l liveToken
-		var exp string
-		if err := rows.Scan(&l.id, &exp); err != nil {
-			return nil, err
-		}
-		if l.expires, err = parseTime(exp); err != nil {
-			return nil, fmt.Errorf("token %s: expires_at: %w", l.id, err)
-		}
-		if now.Before(l.expires) {
-			out = append(out, l)
-		}
-	}
-	return out, rows.Err()
 }

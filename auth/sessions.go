@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,8 +15,8 @@ import (
 
 // Sessions are the console's sign-ins: a token given once on the sign-in
 // form becomes a random session id in an HttpOnly cookie, so the token
-// itself never has to be kept in the browser. The table lives in auth.db
-// beside the tokens and stores, like them, only hashes: the SHA-256 of the
+// itself never has to be kept in the browser. The sessions live beside
+// the tokens (auth.db, or the cluster's KV bucket) and are, like them, only hashes: the SHA-256 of the
 // session id (a stolen database cannot be replayed as a cookie) and the
 // SHA-256 of the token, which is how the tokens table finds it. Every use
 // of a session authenticates that token again, so revoking a token, or
@@ -85,9 +84,7 @@ func TokenExpired(err error) bool {
 // Sessions opens the session store in the token database.
 func (t *Tokens) Sessions(cfg SessionConfig) (*Sessions, error) {
 	cfg.setDefaults()
-	if _, err := t.db.Exec(`CREATE TABLE IF NOT EXISTS sessions (
-		id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, token_id TEXT NOT NULL,
-		created_at TEXT NOT NULL, seen_at TEXT NOT NULL, expires_at TEXT NOT NULL)`); err != nil {
+	if err := t.store.openSessions(context.Background(), cfg.Absolute); err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
 	}
 	return &Sessions{tokens: t, cfg: cfg}, nil
@@ -110,12 +107,11 @@ func (s *Sessions) Start(ctx context.Context, token string) (id string, sess Ses
 	sess = Session{Principal: p, CreatedAt: now, ExpiresAt: now.Add(s.cfg.Absolute), CSRF: csrfOf(id)}
 	// Sign-in is rare: clearing what has expired here keeps the table small
 	// without a background job.
-	if _, err := s.tokens.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR seen_at <= ?`,
-		stamp(now), stamp(now.Add(-s.cfg.Idle))); err != nil {
+	if err := s.tokens.store.sweepSessions(ctx, now, now.Add(-s.cfg.Idle)); err != nil {
 		return "", Session{}, fmt.Errorf("sessions: %w", err)
 	}
-	if _, err := s.tokens.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, token_hash, token_id, created_at, seen_at, expires_at)
-		VALUES (?,?,?,?,?,?)`, hashID(id), hex.EncodeToString(sum[:]), p.TokenID, stamp(now), stamp(now), stamp(sess.ExpiresAt)); err != nil {
+	if err := s.tokens.store.putSession(ctx, hashID(id), sessionRow{TokenHash: hex.EncodeToString(sum[:]), TokenID: p.TokenID,
+		CreatedAt: now, SeenAt: now, ExpiresAt: sess.ExpiresAt}); err != nil {
 		return "", Session{}, fmt.Errorf("sessions: %w", err)
 	}
 	return id, sess, nil
@@ -127,27 +123,13 @@ func (s *Sessions) Resolve(ctx context.Context, id string) (Session, error) {
 	if len(id) != 64 {
 		return Session{}, ErrNoSession
 	}
-	var tokenHash, created, seen, expires string
-	err := s.tokens.db.QueryRowContext(ctx, `SELECT token_hash, created_at, seen_at, expires_at FROM sessions WHERE id_hash = ?`,
-		hashID(id)).Scan(&tokenHash, &created, &seen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, ErrNoSession
-	}
+	row, err := s.tokens.store.session(ctx, hashID(id))
 	if err != nil {
 		return Session{}, err
 	}
 	now := s.tokens.cfg.Now().UTC()
-	sess := Session{CSRF: csrfOf(id)}
-	var seenAt time.Time
-	if sess.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
-		return Session{}, err
-	}
-	if sess.ExpiresAt, err = time.Parse(time.RFC3339Nano, expires); err != nil {
-		return Session{}, err
-	}
-	if seenAt, err = time.Parse(time.RFC3339Nano, seen); err != nil {
-		return Session{}, err
-	}
+	sess := Session{CSRF: csrfOf(id), CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt}
+	seenAt, tokenHash := row.SeenAt, row.TokenHash
 	if !now.Before(sess.ExpiresAt) || !now.Before(seenAt.Add(s.cfg.Idle)) {
 		_ = s.End(ctx, id)
 		return Session{}, ErrNoSession
@@ -170,7 +152,7 @@ func (s *Sessions) Resolve(ctx context.Context, id string) (Session, error) {
 		return Session{}, err
 	}
 	if now.Sub(seenAt) >= touchEvery {
-		if _, err := s.tokens.db.ExecContext(ctx, `UPDATE sessions SET seen_at = ? WHERE id_hash = ?`, stamp(now), hashID(id)); err != nil {
+		if err := s.tokens.store.touchSession(ctx, hashID(id), now); err != nil {
 			return Session{}, fmt.Errorf("sessions: %w", err)
 		}
 	}
@@ -179,8 +161,7 @@ func (s *Sessions) Resolve(ctx context.Context, id string) (Session, error) {
 
 // End signs a session out; ending one that is gone is not an error.
 func (s *Sessions) End(ctx context.Context, id string) error {
-	_, err := s.tokens.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashID(id))
-	return err
+	return s.tokens.store.endSession(ctx, hashID(id))
 }
 
 // Idle is the configured idle expiry, for the cookie's own lifetime.

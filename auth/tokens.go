@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3" // SQLite driver
 
 	"kpitrail/domain"
 )
@@ -25,7 +21,7 @@ import (
 // it lives in the server's environment rather than in a client's hands, and
 // it is retired by removing it from the environment and restarting.
 type Tokens struct {
-	db        *sql.DB
+	store     store
 	bootstrap []byte // hash of KPITRAIL_ADMIN_TOKEN, if set
 	cfg       TokenConfig
 }
@@ -82,67 +78,30 @@ func (c TokenConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// OpenTokens opens (or creates) the token database.
+// OpenTokens opens (or creates) the token database of a single instance,
+// a SQLite file.
 func OpenTokens(path string, cfg TokenConfig) (*Tokens, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate")
+	st, err := openSQLiteStore(path, cfg.DefaultTTL, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
-	t := &Tokens{db: db, cfg: cfg}
-	if err := t.migrate(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("tokens: %w", err)
-	}
+	return newTokens(st, cfg), nil
+}
+
+func newTokens(st store, cfg TokenConfig) *Tokens {
+	t := &Tokens{store: st, cfg: cfg}
 	if cfg.AdminToken != "" {
 		h := sha256.Sum256([]byte(cfg.AdminToken))
 		t.bootstrap = h[:]
 	}
-	return t, nil
+	return t
 }
 
-// migrate creates the table, and brings a table from before tokens expired
-// up to date: its tokens are given the default lifetime from now, so an
-// upgrade neither locks every department out at once nor leaves a token
-// valid for ever.
-func (t *Tokens) migrate() error {
-	if _, err := t.db.Exec(`CREATE TABLE IF NOT EXISTS tokens (
-		id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, departments TEXT NOT NULL,
-		hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, created_by TEXT NOT NULL, revoked_at TEXT)`); err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	rows, err := t.db.Query(`SELECT name FROM pragma_table_info('tokens')`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return err
-		}
-		have[c] = true
-	}
-	rows.Close()
-	for _, col := range []string{"expires_at", "created_by_token", "replaced_by"} {
-		if !have[col] {
-			if _, err := t.db.Exec(`ALTER TABLE tokens ADD COLUMN ` + col + ` TEXT`); err != nil {
-				return err
-			}
-		}
-	}
-	if _, err := t.db.Exec(`CREATE INDEX IF NOT EXISTS tokens_name ON tokens (name)`); err != nil {
-		return err
-	}
-	_, err = t.db.Exec(`UPDATE tokens SET expires_at = ? WHERE expires_at IS NULL`, formatTime(t.cfg.Now().Add(t.cfg.DefaultTTL)))
-	return err
-}
-
-func (t *Tokens) Close() error { return t.db.Close() }
+func (t *Tokens) Close() error { return t.store.close() }
 
 // ErrBadToken is returned for unknown or revoked tokens.
 var ErrBadToken = errors.New("unknown or revoked token")
@@ -161,78 +120,46 @@ func (t *Tokens) authenticateDigest(ctx context.Context, sum [sha256.Size]byte) 
 	if t.bootstrap != nil && subtle.ConstantTimeCompare(sum[:], t.bootstrap) == 1 {
 		return Principal{TokenID: BootstrapTokenID, Name: "admin", Role: RoleAdmin}, nil
 	}
-	var p Principal
-	var deps, role, stored, expires string
-	var revoked sql.NullString
-	err := t.db.QueryRowContext(ctx, `SELECT id, name, role, departments, hash, revoked_at, expires_at FROM tokens WHERE hash = ?`,
-		hex.EncodeToString(sum[:])).Scan(&p.TokenID, &p.Name, &role, &deps, &stored, &revoked, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Principal{}, ErrBadToken
-	}
+	row, err := t.store.tokenByHash(ctx, hex.EncodeToString(sum[:]))
 	if err != nil {
 		return Principal{}, err
 	}
-	// The index found the row by hash; compare again in constant time so the
-	// answer never depends on how much of a guess matched.
-	want, _ := hex.DecodeString(stored)
-	if subtle.ConstantTimeCompare(sum[:], want) != 1 || revoked.Valid {
+	// The store found the row by hash; compare again in constant time so
+	// the answer never depends on how much of a guess matched.
+	want, _ := hex.DecodeString(row.Hash)
+	if subtle.ConstantTimeCompare(sum[:], want) != 1 || row.revoked() {
 		return Principal{}, ErrBadToken
 	}
-	exp, err := parseTime(expires)
-	if err != nil {
-		return Principal{}, fmt.Errorf("token %s: expires_at: %w", p.TokenID, err)
-	}
-	if !t.cfg.Now().Before(exp) {
+	if !t.cfg.Now().Before(row.ExpiresAt) {
 		return Principal{}, &domain.Error{Code: domain.EUNAUTHORIZED, Field: "token", Rule: "expired",
-			Message: fmt.Sprintf("token %s expired at %s; ask an administrator for a new one", p.TokenID, exp.Format(time.RFC3339))}
+			Message: fmt.Sprintf("token %s expired at %s; ask an administrator for a new one", row.ID, row.ExpiresAt.Format(time.RFC3339))}
 	}
-	p.Role = Role(role)
-	if err := json.Unmarshal([]byte(deps), &p.Departments); err != nil {
-		return Principal{}, err
-	}
-	return p, nil
+	return Principal{TokenID: row.ID, Name: row.Name, Role: row.Role, Departments: row.Departments}, nil
 }
 
 // Revoke disables a token by id.
 func (t *Tokens) Revoke(ctx context.Context, id string) error {
-	res, err := t.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, formatTime(t.cfg.Now()), id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return domain.NotFound("token %s", id)
-	}
-	return nil
+	return t.store.revoke(ctx, id, t.cfg.Now())
 }
 
 // List returns all tokens (without secrets).
 func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
-	rows, err := t.db.QueryContext(ctx, `SELECT id, name, role, departments, created_at, created_by, COALESCE(created_by_token, ''),
-		COALESCE(revoked_at, ''), expires_at, COALESCE(replaced_by, '') FROM tokens ORDER BY created_at`)
+	rows, err := t.store.tokens(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []TokenInfo{}
 	now := t.cfg.Now()
-	for rows.Next() {
-		var ti TokenInfo
-		var deps, role, expires string
-		if err := rows.Scan(&ti.TokenID, &ti.Name, &role, &deps, &ti.CreatedAt, &ti.CreatedBy, &ti.CreatedByTokenID,
-			&ti.RevokedAt, &expires, &ti.ReplacedBy); err != nil {
-			return nil, err
+	for _, r := range rows {
+		ti := TokenInfo{Principal: Principal{TokenID: r.ID, Name: r.Name, Role: r.Role, Departments: r.Departments},
+			CreatedAt: formatTime(r.CreatedAt), CreatedBy: r.CreatedBy, CreatedByTokenID: r.CreatedByToken,
+			ExpiresAt: r.ExpiresAt.Format(time.RFC3339Nano), Expired: !now.Before(r.ExpiresAt), ReplacedBy: r.ReplacedBy}
+		if r.revoked() {
+			ti.RevokedAt = formatTime(r.RevokedAt)
 		}
-		ti.Role = Role(role)
-		_ = json.Unmarshal([]byte(deps), &ti.Departments)
-		exp, err := parseTime(expires)
-		if err != nil {
-			return nil, fmt.Errorf("token %s: expires_at: %w", ti.TokenID, err)
-		}
-		ti.ExpiresAt = exp.Format(time.RFC3339Nano)
-		ti.Expired = !now.Before(exp)
 		out = append(out, ti)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TokenInfo describes a stored token.

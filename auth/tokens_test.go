@@ -17,27 +17,26 @@ import (
 // back in); every stored token is not.
 func TestOnlyTheBootstrapTokenOutlivesTime(t *testing.T) {
 	var skew time.Duration
-	tokens, err := auth.OpenTokens(filepath.Join(t.TempDir(), "auth.db"), auth.TokenConfig{AdminToken: "boot",
-		Now: func() time.Time { return time.Now().Add(skew) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tokens.Close()
-	p, err := tokens.Authenticate(context.Background(), "boot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issued, err := tokens.Issue(context.Background(), p, auth.IssueRequest{Name: "分析员", Role: auth.RoleAnalyst, TTL: auth.DefaultTokenMaxTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	skew = 10 * auth.DefaultTokenMaxTTL
-	if p, err := tokens.Authenticate(context.Background(), "boot"); err != nil || p.TokenID != auth.BootstrapTokenID {
-		t.Fatalf("bootstrap after ten years: %+v %v", p, err)
-	}
-	if _, err := tokens.Authenticate(context.Background(), issued.Token); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
-		t.Fatalf("a stored token after ten years: %v", err)
-	}
+	auth.EachStore(t, func(t *testing.T, kind string) {
+		skew = 0
+		tokens := auth.OpenTestTokens(t, kind, auth.TokenConfig{AdminToken: "boot",
+			Now: func() time.Time { return time.Now().Add(skew) }})
+		p, err := tokens.Authenticate(context.Background(), "boot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		issued, err := tokens.Issue(context.Background(), p, auth.IssueRequest{Name: "分析员", Role: auth.RoleAnalyst, TTL: auth.DefaultTokenMaxTTL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		skew = 10 * auth.DefaultTokenMaxTTL
+		if p, err := tokens.Authenticate(context.Background(), "boot"); err != nil || p.TokenID != auth.BootstrapTokenID {
+			t.Fatalf("bootstrap after ten years: %+v %v", p, err)
+		}
+		if _, err := tokens.Authenticate(context.Background(), issued.Token); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+			t.Fatalf("a stored token after ten years: %v", err)
+		}
+	})
 }
 
 // A token store from before expiry: its tokens get the default lifetime

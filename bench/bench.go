@@ -45,7 +45,7 @@ type Options struct {
 }
 
 // Names are the measurements, in run order.
-var Names = []string{"append-durable", "append-concurrent", "import-durable", "append-nosync", "rebuild", "replay-asof", "queries", "pages"}
+var Names = []string{"append-durable", "append-concurrent", "append-instances", "import-durable", "append-nosync", "rebuild", "replay-asof", "queries", "pages"}
 
 // Report is the whole run.
 type Report struct {
@@ -173,6 +173,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}{
 		{"append-durable", r.appendDurable},
 		{"append-concurrent", r.appendConcurrent},
+		{"append-instances", r.appendInstances},
 		{"import-durable", r.importDurable},
 		{"append-nosync", r.appendNoSync},
 		{"rebuild", r.rebuild},

@@ -82,7 +82,9 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	}
 	gen := Result{Name: "rebuild", What: fmt.Sprintf("generated the log: %d events in %d messages (%d years × %d tasks × %d indicators), ExecuteMany on a NoSync server",
 		lg.events, lg.messages, lg.workload.Years, lg.workload.Tasks, lg.workload.IndicatorsPerTask),
-		Value: float64(lg.events) / lg.took.Seconds(), Unit: "events/s", Notes: []string{fmt.Sprintf("%.1f s", lg.took.Seconds())}}
+		Value: float64(lg.events) / lg.took.Seconds(), Unit: "events/s", Notes: []string{fmt.Sprintf("%.1f s", lg.took.Seconds()),
+			// What the stream takes on disk (one replica), for sizing.
+			fmt.Sprintf("stream files %s, %.0f bytes per event", mib(dirSize(filepath.Join(lg.dir, "nats"))), float64(dirSize(filepath.Join(lg.dir, "nats")))/float64(max(lg.events, 1)))}}
 
 	// Raw pipeline first, so the stream's blocks are equally warm for both.
 	rawRate, err := rawPipeline(ctx, lg.node, filepath.Join(dir, "raw.db"))

@@ -65,3 +65,19 @@ func TestQuickRunsAndMeasuresSomething(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendInstancesLine runs the multi-instance line at its quick size:
+// three instances and one, on an in-process three-node cluster.
+func TestAppendInstancesLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	rep, err := Run(context.Background(), Options{Quick: true, Dir: t.TempDir(), Only: []string{"append-instances"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Value <= 0 || rep.Results[0].Raw <= 0 {
+		t.Fatalf("%+v", rep.Results)
+	}
+	t.Log(rep.Results[0].Line())
+}

@@ -43,6 +43,13 @@ type Config struct {
 	// (Authentic). Default: the signer's key alone. It must trust the
 	// signer, or the store would write what its own readers refuse.
 	Trust *signing.Keyring
+	// Shared says other processes append to the stream too (several
+	// kpitrail instances on one cluster): every Load reads what is new on
+	// the aggregate's subject since the cached write model, one direct-get
+	// round trip, so rules decided on a dependency (a locked year, a
+	// task's state) see what another instance appended. The target's own
+	// staleness needs no such read: the append's subject check refuses it.
+	Shared bool
 }
 
 func (c *Config) setDefaults() {
@@ -336,7 +343,7 @@ func (s *JetStream) Load(ctx context.Context, ref domain.AggregateRef) ([]domain
 	if err := ref.Validate(); err != nil {
 		return nil, err
 	}
-	agg, err := s.aggregate(ctx, ref, false)
+	agg, err := s.aggregate(ctx, ref, s.cfg.Shared)
 	if err != nil {
 		return nil, err
 	}

@@ -164,6 +164,11 @@ func (s *Server) handle(pattern, access string, h func(http.ResponseWriter, *htt
 				return
 			}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			if err := s.awaitPosition(r); err != nil {
+				rec.Header().Set("Retry-After", "1")
+				writeError(rec, r, s.log, err)
+				return
+			}
 		}
 		if err := h(rec, r); err != nil {
 			writeError(rec, r, s.log, err)

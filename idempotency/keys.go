@@ -16,11 +16,16 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // SQLite driver
+	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Keys is the record, one SQLite file in the data directory.
+// Keys is the record: one SQLite file in the data directory for a single
+// instance (Open), or a NATS KV bucket that every instance on a cluster
+// shares (OpenKV), so a key claimed through one is refused with another
+// request through any. Both pass the same tests (keys_test.go).
 type Keys struct {
-	db *sql.DB
+	db *sql.DB            // Open
+	kv jetstream.KeyValue // OpenKV
 }
 
 // Open opens (or creates) the record at path.
@@ -40,12 +45,20 @@ func Open(path string) (*Keys, error) {
 	return &Keys{db: db}, nil
 }
 
-func (k *Keys) Close() error { return k.db.Close() }
+func (k *Keys) Close() error {
+	if k.db == nil {
+		return nil
+	}
+	return k.db.Close()
+}
 
 // Claim records that key is used for the request with digest. It returns
 // "" when this call took the key, or the digest the key was first used
 // with (equal to digest when this is a retry of the same request).
 func (k *Keys) Claim(ctx context.Context, key, digest string) (string, error) {
+	if k.kv != nil {
+		return k.claimKV(ctx, key, digest)
+	}
 	res, err := k.db.ExecContext(ctx, `INSERT INTO idempotency_keys (key, digest, first_used) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`, key, digest, time.Now().UTC().Format(time.RFC3339Nano))
 	if err != nil {
@@ -70,6 +83,9 @@ func (k *Keys) Claim(ctx context.Context, key, digest string) (string, error) {
 // nothing (it was refused), so the client may send a corrected request
 // with the same key.
 func (k *Keys) Release(ctx context.Context, key, digest string) error {
+	if k.kv != nil {
+		return k.releaseKV(ctx, key, digest)
+	}
 	_, err := k.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND digest = ?`, key, digest)
 	return err
 }

@@ -5,15 +5,45 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"kpitrail/internal/natstest"
 )
 
+// Both records pass the same test: the SQLite file and the KV bucket.
 func TestClaimReleaseAndRace(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "idempotency.db")
+		reopen := func() *Keys {
+			k, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		claimReleaseAndRace(t, reopen)
+	})
+	t.Run("nats-kv", func(t *testing.T) {
+		srv := natstest.RunEmbedded(t)
+		reopen := func() *Keys {
+			js, err := jetstream.New(srv.Connect(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := OpenKV(context.Background(), js, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		claimReleaseAndRace(t, reopen)
+	})
+}
+
+func claimReleaseAndRace(t *testing.T, reopen func() *Keys) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "idempotency.db")
-	k, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := reopen()
 	if first, err := k.Claim(ctx, "tok/a", "d1"); err != nil || first != "" {
 		t.Fatalf("first claim: %q %v", first, err)
 	}
@@ -55,10 +85,7 @@ func TestClaimReleaseAndRace(t *testing.T) {
 	}
 	// The record outlives the process.
 	k.Close()
-	k, err = Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k = reopen()
 	defer k.Close()
 	if first, _ := k.Claim(ctx, "tok/a", "d3"); first != "d2" {
 		t.Fatalf("after reopening the key's first request is %q", first)

@@ -30,6 +30,9 @@ package natsauth
 import (
 	"errors"
 	"fmt"
+	"kpitrail/auth"
+	"kpitrail/idempotency"
+	"kpitrail/lease"
 	"regexp"
 	"strings"
 
@@ -82,6 +85,10 @@ func ValidName(name string) error {
 	return nil
 }
 
+// SharedBuckets are the KV buckets of kpitrail's own state on a shared
+// cluster; only kpitrail's identity may write them.
+var SharedBuckets = []string{auth.TokensBucket, auth.SessionsBucket, idempotency.Bucket, lease.DefaultBucket}
+
 // Permissions returns the permissions of role; name is the department's or
 // downstream system's name and is ignored for kpitrail's own roles.
 func Permissions(role Role, name string) (*server.Permissions, error) {
@@ -89,9 +96,14 @@ func Permissions(role Role, name string) (*server.Permissions, error) {
 	case RoleKpitrail:
 		// $JS.SNAPSHOT.> carries the acknowledgements of a stream backup
 		// and the chunks of a restore, which an operator runs with this key.
-		return perms(
-			[]string{eventstore.DefaultSubjectPrefix + ".>", "$JS.API.>", "$JS.SNAPSHOT.>"},
-			[]string{InboxRoot + ".>", "$JS.EVENT.ADVISORY.STREAM.*." + EventStream}), nil
+		// $KV.<bucket>.> writes the buckets that instances sharing a
+		// cluster keep their tokens, sessions, idempotency keys and leases
+		// in (reads go through $JS.API's direct get).
+		pub := []string{eventstore.DefaultSubjectPrefix + ".>", "$JS.API.>", "$JS.SNAPSHOT.>"}
+		for _, b := range SharedBuckets {
+			pub = append(pub, "$KV."+b+".>")
+		}
+		return perms(pub, []string{InboxRoot + ".>", "$JS.EVENT.ADVISORY.STREAM.*." + EventStream}), nil
 	case RoleFeed:
 		s := feed.DefaultStream
 		return perms(

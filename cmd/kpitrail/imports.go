@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 	"kpitrail/httpapi"
 	"kpitrail/importer"
 	"kpitrail/jobs"
+	"kpitrail/lease"
 	"kpitrail/projections"
 )
 
@@ -53,15 +55,25 @@ type imports struct {
 	// slice is how many commands run between two chances to stop (0:
 	// importSlice); tests make it small.
 	slice int
+	// leases, on a cluster shared by several instances, make one import
+	// at a time the deployment's rule, not only this process's.
+	leases *lease.Leases
+	log    *slog.Logger
 }
 
 // Begin waits up to im.wait for the running import to finish.
 func (im *imports) Begin(ctx context.Context) (func(), error) {
+	start := time.Now()
 	t := time.NewTimer(im.wait)
 	defer t.Stop()
 	select {
 	case im.turn <- struct{}{}:
-		return func() { <-im.turn }, nil
+		release, err := importLease(ctx, im.leases, time.Until(start.Add(im.wait)), im.log)
+		if err != nil {
+			<-im.turn
+			return nil, err
+		}
+		return func() { release(); <-im.turn }, nil
 	case <-t.C:
 		return nil, &domain.Error{Code: domain.EBUSY, Rule: "one_import_at_a_time",
 			Message: "another import or undo is running in this data directory; retry when it has finished"}

@@ -93,6 +93,11 @@ type ServeConfig struct {
 	ReadOnlyKeys bool
 	// Limits are the budgets of streams, replays, imports and exports.
 	Limits Limits
+	// Instance names this serve among the instances sharing a cluster (in
+	// the lease bucket and logs); LeaseTTL is how long a dead instance's
+	// singleton jobs wait for another to take them over (shared.go).
+	Instance string
+	LeaseTTL time.Duration
 }
 
 // serveFlags parses serve's command line alone (tests use it).
@@ -187,6 +192,8 @@ func (m *Main) bindServeFlags(fs *pflag.FlagSet, cp *ServeConfig) (finish func()
 	fs.DurationVar(&c.StreamCheckEvery, "stream-check-every", 10*time.Second, "check the event stream against its record this often (and on every stream advisory)")
 	fs.StringVar(&c.SigningKey, "signing-key", env("KPITRAIL_SIGNING_KEY", ""), "Ed25519 key file (PKCS#8 PEM, mode 600) that signs the log; made on the first start (default DATA/keys/signing.key)")
 	fs.StringVar(&c.Keyring, "keyring", env("KPITRAIL_KEYRING", ""), "keyring file of the keys trusted to have signed the log (default DATA/keys/keyring.json)")
+	fs.StringVar(&c.Instance, "instance", env("KPITRAIL_INSTANCE", ""), "this instance's name among those sharing a NATS cluster (default: host, pid and HTTP address)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 6*time.Second, "on a shared cluster: how long the instance running a singleton job (checkpointer, change feed, imports) may go silent before another takes it over")
 	c.Limits.flags(fs)
 	return func() error {
 		if c.ReporterReads != "own" && c.ReporterReads != "all" {
@@ -308,7 +315,8 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr,
+		Shared: c.shared()})
 	if err != nil {
 		sys.Close()
 		return nil, err

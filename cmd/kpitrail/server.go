@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,6 +26,7 @@ import (
 	"kpitrail/intake"
 	"kpitrail/internal/datadir"
 	"kpitrail/jobs"
+	"kpitrail/lease"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
 	"kpitrail/projections"
@@ -104,6 +106,13 @@ type Server struct {
 	// traces flushes and stops the trace exporter, last.
 	traces *tracing.Provider
 	log    *slog.Logger
+	// leases elect the instance that runs each singleton job when several
+	// share the cluster (nil with the embedded server); holder is this
+	// instance's name in them.
+	leases *lease.Leases
+	holder string
+	// singletons are the running singleton jobs (shared.go).
+	singletons sync.WaitGroup
 }
 
 // StartServer opens everything and starts serving; tests call it with a
@@ -128,14 +137,13 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.serve()
-	if s.tokens, err = auth.OpenTokens(filepath.Join(cfg.DataDir, "auth.db"),
-		auth.TokenConfig{AdminToken: cfg.AdminToken, DefaultTTL: cfg.TokenTTL, MaxTTL: cfg.TokenMaxTTL}); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := checkTokens(ctx, cfg, s.tokens, log); err != nil {
-		s.Close()
-		return nil, err
+	// auth.db is checked before the event log opens; the cluster's token
+	// bucket can only be read once NATS is connected.
+	if !cfg.shared() {
+		if err := s.openTokens(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	sys, err := OpenSystem(ctx, cfg, log)
 	if err != nil {
@@ -143,6 +151,16 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.sys = sys
+	if cfg.shared() {
+		if err := s.openTokens(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.openLeases(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	log.Info("signing key", "key_id", sys.Store.Signer().KeyID(), "public_key", sys.Store.Signer().PublicKeyText(),
 		"keyring", sys.keys.ring)
 	if sys.AdoptedUnsigned > 0 {
@@ -150,7 +168,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
 	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
-	if s.keys, err = idempotency.Open(filepath.Join(cfg.DataDir, "idempotency.db")); err != nil {
+	if err := s.openIdempotency(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -170,7 +188,8 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	imps := &imports{dir: filepath.Join(cfg.DataDir, "imports"), svc: sys.Service, store: sys.Store, settleWait: s.live.Wait,
 		limits: cfg.Limits.importer(), keys: s.keys, turn: make(chan struct{}, 1), wait: cfg.Limits.importWait(),
-		warnings: liveWarnings(s.live), pace: cfg.Limits.ImportPace, slice: cfg.Limits.ImportSlice}
+		warnings: liveWarnings(s.live), pace: cfg.Limits.ImportPace, slice: cfg.Limits.ImportSlice,
+		leases: s.leases, log: log}
 	s.jobs = jobs.New(cfg.Limits.Jobs)
 	exps := s.exports
 	// One budget per token, whether it comes to the API or the console.
@@ -228,11 +247,6 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
-	go func() {
-		if err := s.feed.Run(context.WithoutCancel(ctx)); err != nil {
-			log.Error("downstream feed stopped", "err", err)
-		}
-	}()
 	if cfg.Demo && sys.Guard.Err() == nil {
 		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
 			s.Close()
@@ -241,7 +255,16 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.background = cancel
-	go checkpointer(bg, cfg.CheckpointEvery, s.live, sys.Service, log)
+	s.singleton(bg, leaseFeed, func(ctx context.Context) {
+		if err := s.feed.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("downstream feed stopped", "err", err)
+		}
+	})
+	if cfg.CheckpointEvery > 0 {
+		s.singleton(bg, leaseCheckpointer, func(ctx context.Context) {
+			checkpointer(ctx, cfg.CheckpointEvery, s.live, sys.Service, log)
+		})
+	}
 	if err := lock.Update(func(h *datadir.Holder) {
 		h.HTTP = s.ln.Addr().String()
 		if sys.Embedded != nil && sys.Embedded.ClientURL() != "" {
@@ -300,9 +323,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.background != nil {
-		s.background()
-	}
+	s.stopSingletons()
 	var errs []error
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

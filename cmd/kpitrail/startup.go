@@ -91,10 +91,14 @@ func checkTokens(ctx context.Context, cfg ServeConfig, tokens *auth.Tokens, log 
 		return fmt.Errorf("tokens: %w", err)
 	}
 	if live == 0 {
+		store := filepath.Join(cfg.DataDir, "auth.db")
+		if cfg.shared() {
+			store = "the cluster's token bucket " + auth.TokensBucket
+		}
 		return fmt.Errorf("no token could use this server: KPITRAIL_ADMIN_TOKEN is not set and %s holds no live token; "+
 			"start it with KPITRAIL_ADMIN_TOKEN set to a secret of your choosing (e.g. KPITRAIL_ADMIN_TOKEN=$(openssl rand -hex 32)), "+
 			"issue an admin token with it (kpitrail token issue --name NAME --role admin), then restart without it",
-			filepath.Join(cfg.DataDir, "auth.db"))
+			store)
 	}
 	if admins == 0 {
 		log.Warn("no admin token is live and KPITRAIL_ADMIN_TOKEN is not set: nobody can issue, rotate or revoke tokens; " +
