@@ -12,7 +12,7 @@ import (
 // exactly, token id included: no path may stamp another token's id, or
 // none, on what a caller does.
 func TestAuthorizerHoldsMetaToTheCaller(t *testing.T) {
-	authorize := auth.Authorizer(func(context.Context, string) (*domain.Task, error) { return nil, nil })
+	authorize := auth.Authorizer(func(context.Context, domain.AggregateRef) (domain.Aggregate, error) { return nil, nil })
 	p := auth.Principal{TokenID: "3f9c2a7b1d4e5f60", Name: "考评办", Role: auth.RoleOffice}
 	ctx := auth.WithPrincipal(context.Background(), p)
 	cmd := domain.RecordNarrative{TaskID: "t", Items: []string{"一"}}

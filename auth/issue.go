@@ -19,6 +19,9 @@ type IssueRequest struct {
 	Name        string
 	Role        Role
 	Departments []string
+	// Unit scopes the token to a unit's subtree ("" for the whole
+	// hierarchy); see Principal.Unit.
+	Unit string
 	// TTL is the token's lifetime: 0 for the server's default, at most the
 	// server's maximum.
 	TTL time.Duration
@@ -59,6 +62,14 @@ func (t *Tokens) checkIssue(req IssueRequest) error {
 	}
 	if req.Role == RoleReporter && len(req.Departments) == 0 {
 		return domain.Invalid("departments", "required", "a reporter token needs at least one department")
+	}
+	if req.Unit != "" {
+		if err := domain.ValidateID("unit", req.Unit); err != nil {
+			return err
+		}
+		if req.Role == RoleAdmin {
+			return domain.Invalid("unit", "admin_unscoped", "an admin manages the whole deployment; an admin token is not scoped to a unit")
+		}
 	}
 	for i, d := range req.Departments {
 		if err := domain.CheckText(fmt.Sprintf("departments[%d]", i), d, true, domain.MaxShortText); err != nil {
@@ -101,7 +112,7 @@ func (t *Tokens) Issue(ctx context.Context, by Principal, req IssueRequest) (Iss
 	if ttl == 0 {
 		ttl = t.cfg.DefaultTTL
 	}
-	out := Issued{Principal: Principal{TokenID: hex.EncodeToString(idb), Name: req.Name, Role: req.Role, Departments: req.Departments},
+	out := Issued{Principal: Principal{TokenID: hex.EncodeToString(idb), Name: req.Name, Role: req.Role, Departments: req.Departments, Unit: req.Unit},
 		Token: token, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	// The connection string asks for BEGIN IMMEDIATE, so two issues of one
 	// name cannot both see it free.
@@ -135,9 +146,9 @@ func (t *Tokens) Issue(ctx context.Context, by Principal, req IssueRequest) (Iss
 		}
 		out.Rotated = append(out.Rotated, r)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, departments, hash, created_at, created_by, created_by_token, expires_at)
-		VALUES (?,?,?,?,?,?,?,?,?)`, out.TokenID, req.Name, string(req.Role), string(deps), hex.EncodeToString(sum[:]),
-		formatTime(now), by.Actor(), by.TokenID, formatTime(out.ExpiresAt))
+	_, err = tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, departments, hash, created_at, created_by, created_by_token, expires_at, unit)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, out.TokenID, req.Name, string(req.Role), string(deps), hex.EncodeToString(sum[:]),
+		formatTime(now), by.Actor(), by.TokenID, formatTime(out.ExpiresAt), req.Unit)
 	if err != nil {
 		return Issued{}, fmt.Errorf("issue token: %w", err)
 	}

@@ -128,7 +128,8 @@ func (t *Tokens) migrate() error {
 		have[c] = true
 	}
 	rows.Close()
-	for _, col := range []string{"expires_at", "created_by_token", "replaced_by"} {
+	// unit: tokens from before units are unscoped ("" reads as NULL does).
+	for _, col := range []string{"expires_at", "created_by_token", "replaced_by", "unit"} {
 		if !have[col] {
 			if _, err := t.db.Exec(`ALTER TABLE tokens ADD COLUMN ` + col + ` TEXT`); err != nil {
 				return err
@@ -164,8 +165,8 @@ func (t *Tokens) authenticateDigest(ctx context.Context, sum [sha256.Size]byte) 
 	var p Principal
 	var deps, role, stored, expires string
 	var revoked sql.NullString
-	err := t.db.QueryRowContext(ctx, `SELECT id, name, role, departments, hash, revoked_at, expires_at FROM tokens WHERE hash = ?`,
-		hex.EncodeToString(sum[:])).Scan(&p.TokenID, &p.Name, &role, &deps, &stored, &revoked, &expires)
+	err := t.db.QueryRowContext(ctx, `SELECT id, name, role, departments, hash, revoked_at, expires_at, COALESCE(unit, '') FROM tokens WHERE hash = ?`,
+		hex.EncodeToString(sum[:])).Scan(&p.TokenID, &p.Name, &role, &deps, &stored, &revoked, &expires, &p.Unit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, ErrBadToken
 	}
@@ -208,7 +209,7 @@ func (t *Tokens) Revoke(ctx context.Context, id string) error {
 // List returns all tokens (without secrets).
 func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
 	rows, err := t.db.QueryContext(ctx, `SELECT id, name, role, departments, created_at, created_by, COALESCE(created_by_token, ''),
-		COALESCE(revoked_at, ''), expires_at, COALESCE(replaced_by, '') FROM tokens ORDER BY created_at`)
+		COALESCE(revoked_at, ''), expires_at, COALESCE(replaced_by, ''), COALESCE(unit, '') FROM tokens ORDER BY created_at`)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
 		var ti TokenInfo
 		var deps, role, expires string
 		if err := rows.Scan(&ti.TokenID, &ti.Name, &role, &deps, &ti.CreatedAt, &ti.CreatedBy, &ti.CreatedByTokenID,
-			&ti.RevokedAt, &expires, &ti.ReplacedBy); err != nil {
+			&ti.RevokedAt, &expires, &ti.ReplacedBy, &ti.Unit); err != nil {
 			return nil, err
 		}
 		ti.Role = Role(role)

@@ -17,7 +17,6 @@ import (
 
 	"kpitrail/app"
 	"kpitrail/auth"
-	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
@@ -310,15 +309,6 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 	sys.Service = app.NewService(app.Trace(app.Instrument(appends, sys.Metrics), c.tracer))
 	sys.Service.Observe = app.TraceCommands(c.tracer)
 	return sys, nil
-}
-
-// LoadTask loads a task for authorization checks.
-func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) {
-	a, err := s.Service.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
-	if err != nil {
-		return nil, err
-	}
-	return a.(*domain.Task), nil
 }
 
 // Close drains the connection so acknowledged work is flushed, then stops

@@ -147,7 +147,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
 			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
-	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.Service.Load))
 	if s.keys, err = idempotency.Open(filepath.Join(cfg.DataDir, "idempotency.db")); err != nil {
 		s.Close()
 		return nil, err
