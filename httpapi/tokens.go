@@ -14,6 +14,7 @@ type tokenRequest struct {
 	Name        string    `json:"name"`
 	Role        auth.Role `json:"role"`
 	Departments []string  `json:"departments,omitempty"`
+	Unit        string    `json:"unit,omitempty"`
 	ExpiresIn   int64     `json:"expires_in,omitempty"`
 	Rotate      bool      `json:"rotate,omitempty"`
 	RotateGrace int64     `json:"rotate_grace,omitempty"`
@@ -45,11 +46,11 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, _ := auth.FromContext(r.Context())
 	issued, err := s.cfg.Tokens.Issue(r.Context(), p, auth.IssueRequest{Name: req.Name, Role: req.Role, Departments: req.Departments,
-		TTL: ttl, Rotate: req.Rotate, Grace: grace})
+		Unit: req.Unit, TTL: ttl, Rotate: req.Rotate, Grace: grace})
 	if err != nil {
 		return err
 	}
-	s.log.Info("token issued", "by", p.Actor(), "by_token_id", p.TokenID, "name", issued.Name, "role", issued.Role,
+	s.log.Info("token issued", "by", p.Actor(), "by_token_id", p.TokenID, "name", issued.Name, "role", issued.Role, "unit", issued.Unit,
 		"token_id", issued.TokenID, "expires_at", issued.ExpiresAt)
 	for _, old := range issued.Rotated {
 		s.log.Info("token rotated out", "token_id", old.TokenID, "replaced_by", issued.TokenID, "ends_at", old.EndsAt)
