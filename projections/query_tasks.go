@@ -100,7 +100,7 @@ func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
 	if f.Unit != "" {
-		where, args = append(where, unitSubtreeSQL), append(args, "%/"+f.Unit+"/%")
+		where, args = append(where, unitSubtreeSQL), append(args, subtreeArg(f.Unit))
 	}
 	q := `SELECT ` + taskColumns + ` FROM tasks`
 	if len(where) > 0 {

@@ -9,7 +9,7 @@ import (
 
 func (m *Main) runToken(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "issue" && args[0] != "list" && args[0] != "revoke") {
-		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] [--expires-in D] [--rotate [--grace D]] | list | revoke ID")
+		return fmt.Errorf("usage: kpitrail token issue --name N --role R [--department D ...] [--unit U] [--expires-in D] [--rotate [--grace D]] | list | revoke ID")
 	}
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
@@ -18,6 +18,7 @@ func (m *Main) runToken(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
 	var deps multiFlag
 	fs.Var(&deps, "department", "a department the reporter reports for (repeatable)")
+	unit := fs.String("unit", "", "scope the token to this unit's subtree (default: the whole hierarchy)")
 	var ttl, grace time.Duration
 	fs.Var((*lifetimeFlag)(&ttl), "expires-in", "the token's lifetime, e.g. 30d or 720h (default: the server's --token-ttl; at most its --token-max-ttl)")
 	fs.Var((*lifetimeFlag)(&ttl), "ttl", "same as --expires-in")
@@ -35,6 +36,9 @@ func (m *Main) runToken(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "issue":
 		body := map[string]any{"name": *name, "role": *role, "departments": []string(deps)}
+		if *unit != "" {
+			body["unit"] = *unit
+		}
 		if ttl != 0 {
 			body["expires_in"] = int64(ttl / time.Second)
 		}

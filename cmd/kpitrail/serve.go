@@ -50,6 +50,7 @@ type ServeConfig struct {
 	Replicas       int
 	NoSync         bool
 	Demo           bool
+	DemoUnits      int
 	AdminToken     string
 	// TLSCert and TLSKey serve HTTPS instead of HTTP.
 	TLSCert, TLSKey string
@@ -127,6 +128,7 @@ func (m *Main) serveFlags(args []string) (ServeConfig, error) {
 	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
 	fs.DurationVar(&c.GroupCommitWait, "group-commit-wait", 0, "hold a group commit open this long for more appends (0: commit what has queued, no added latency; <0: no group commit)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
+	fs.IntVar(&c.DemoUnits, "units", 0, "with --demo: also load this many districts of one city, with the seed district's tasks and figures of their own")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("KPITRAIL_TLS_CERT", ""), "serve HTTPS with this certificate")
 	fs.StringVar(&c.TLSKey, "tls-key", env("KPITRAIL_TLS_KEY", ""), "key of --tls-cert")
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", env("KPITRAIL_NATS_TLS_CERT", ""), "require TLS on --nats-listen with this certificate")

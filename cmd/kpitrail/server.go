@@ -230,7 +230,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		}
 	}()
 	if cfg.Demo && sys.Guard.Err() == nil {
-		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, cfg.DemoUnits, log); err != nil {
 			s.Close()
 			return nil, err
 		}
