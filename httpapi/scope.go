@@ -194,6 +194,9 @@ func WholeTables(sc auth.ReadScope) error {
 	if sc.All() {
 		return nil
 	}
+	if sc.Unit() != "" {
+		return domain.Forbidden("exports are whole tables and this token reads only the subtree of unit %s", sc.Unit())
+	}
 	return domain.Forbidden("exports are whole tables and a reporter reads only its departments' tasks (the server runs with --reporter-reads own)")
 }
 
