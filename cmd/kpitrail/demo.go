@@ -54,6 +54,9 @@ func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir 
 	if err := live.Wait(wctx, last); err != nil {
 		return fmt.Errorf("demo data: the read models did not reach position %d: %w", last, err)
 	}
-	log.Info("demo data loaded", "year", demo.SeedYear, "districts", units+1, "position", last, "snapshot", snap.File)
+	if units > 0 {
+		log.Info("demo districts loaded", "city", demo.CityID, "districts", units+1)
+	}
+	log.Info("demo data loaded", "year", demo.SeedYear, "position", last, "snapshot", snap.File)
 	return nil
 }
