@@ -6,6 +6,7 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/projections"
 )
 
 // tokenRequest is the body of POST /v1/tokens. Lifetimes are in seconds, as
@@ -43,6 +44,19 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	grace, err := seconds("rotate_grace", req.RotateGrace)
 	if err != nil {
 		return err
+	}
+	if req.Unit != "" {
+		// A token for a unit the read models do not hold would read
+		// nothing and write nowhere: a typo, refused before it is issued.
+		if err := domain.ValidateID("unit", req.Unit); err != nil {
+			return err
+		}
+		if err := s.cfg.Reads.With(r.Context(), nil, func(db *projections.DB) error {
+			_, err := db.GetUnit(r.Context(), req.Unit)
+			return err
+		}); err != nil {
+			return err
+		}
 	}
 	p, _ := auth.FromContext(r.Context())
 	issued, err := s.cfg.Tokens.Issue(r.Context(), p, auth.IssueRequest{Name: req.Name, Role: req.Role, Departments: req.Departments,

@@ -731,6 +731,8 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	c.do(404, "GET", "/v1/rankings?key=hitech.firms&year=2022&unit=nowhere", analyst, nil)
 	c.doInvalid(400, "GET", "/v1/rankings?year=2022", analyst, nil)
 	c.do(401, "GET", "/v1/units", "", nil)
+	c.do(201, "POST", "/v1/tokens", adminToken, map[string]any{"name": "密云区考评办", "role": "office", "unit": "miyun"})
+	c.do(404, "POST", "/v1/tokens", adminToken, map[string]any{"name": "无此区", "role": "office", "unit": "nowhere"})
 
 	// Snapshots, verification and rebuild.
 	c.do(403, "POST", "/v1/snapshots", analyst, map[string]any{"year": 2022})
