@@ -14,7 +14,7 @@ import (
 // addUnitReads adds the read commands of the unit hierarchy.
 func addUnitReads(cmds map[string]readCommand) {
 	cmds["units"] = readCommand{"the hierarchy of assessed units in my reach", noArgs("/v1/units"), printUnits}
-	cmds["rollup"] = readCommand{"roll-up of a unit's subtree: completion, statuses, reports due, problems (UNIT --year --on)",
+	cmds["rollup"] = readCommand{"roll-up of a unit's subtree: completion, statuses, reports due, problems ([--year --on] UNIT)",
 		func(fs *flag.FlagSet) func([]string) (string, error) {
 			year := fs.Int("year", 0, "assessment year")
 			on := fs.String("on", "", "the day reports are judged on, YYYY-MM-DD (default today)")

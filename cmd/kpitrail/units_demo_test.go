@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +56,19 @@ func TestDemoUnitsRollUpAndRank(t *testing.T) {
 	}
 	if len(values) < 3 {
 		t.Errorf("the districts' figures hardly vary: %v", rank)
+	}
+	// The CLI reads the same: tables for people, the answer as is with --json.
+	if out, err := s.runCLI(analyst, "units"); err != nil || !strings.Contains(out, "东城区") || !strings.Contains(out, "怀柔区") {
+		t.Errorf("kpitrail units: %v\n%s", err, out)
+	}
+	if out, err := s.runCLI(analyst, "rollup", "--year", "2022", "--on", "2023-02-01", "beijing"); err != nil || !strings.Contains(out, "合计") || !strings.Contains(out, "西城区") {
+		t.Errorf("kpitrail rollup: %v\n%s", err, out)
+	}
+	if out, err := s.runCLI(analyst, "ranking", "--json", "--key", "hitech-stock", "--year", "2022"); err != nil || !strings.Contains(out, `"rank": 1`) {
+		t.Errorf("kpitrail ranking --json: %v\n%s", err, out)
+	}
+	if out, err := s.runCLI(adminToken, "token", "issue", "--name", "西城区分析员", "--role", "analyst", "--unit", "d02"); err != nil || !strings.Contains(out, "d02") {
+		t.Errorf("kpitrail token issue --unit: %v\n%s", err, out)
 	}
 	district := s.mustDo(http.StatusCreated, "POST", "/v1/tokens", adminToken, map[string]any{"name": "东城区考评办", "role": "office", "unit": "d01"})["token"].(string)
 	mine := s.mustDo(http.StatusOK, "GET", "/v1/tasks?year=2022", district, nil)["tasks"].([]any)
