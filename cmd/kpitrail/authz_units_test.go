@@ -34,7 +34,7 @@ func TestAuthorizationMatrixByUnit(t *testing.T) {
 		{"unit_id": "da", "name": "甲区", "level": "district", "parent": "bj"},
 		{"unit_id": "db", "name": "乙区", "level": "district", "parent": "bj"},
 	} {
-		s.mustDo(http.StatusCreated, "POST", "/v1/units", f.office, u)
+		s.mustDo(http.StatusCreated, "POST", "/v1/units?wait=true", f.office, u)
 	}
 	scoped := func(name, role, unit string, deps ...string) string {
 		return s.mustDo(http.StatusCreated, "POST", "/v1/tokens", adminToken, map[string]any{"name": name, "role": role, "unit": unit, "departments": deps})["token"].(string)
