@@ -35,6 +35,11 @@ type Principal struct {
 	Name        string   `json:"name"`
 	Role        Role     `json:"role"`
 	Departments []string `json:"departments,omitempty"`
+	// Unit scopes the token to a unit's subtree: it reads and runs that
+	// unit and the units below it, and decides (approves) at the unit's
+	// own level only. Empty: the whole hierarchy, as every token before
+	// units (and every admin token) is.
+	Unit string `json:"unit,omitempty"`
 }
 
 // Actor is the identity stamped into every event the caller causes.
@@ -55,6 +60,13 @@ func (p Principal) InDepartments(deps []string) bool {
 		}
 	}
 	return false
+}
+
+// InUnit reports whether a unit at path lies in the caller's reach: the
+// caller is not scoped to a unit, or path is in its unit's subtree. It is
+// the one unit rule (domain.UnitPath.Within) every check asks.
+func (p Principal) InUnit(path domain.UnitPath) bool {
+	return p.Unit == "" || path.Within(p.Unit)
 }
 
 type ctxKey struct{}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"kpitrail/domain"
@@ -31,12 +32,13 @@ var reporterCommands = map[string]bool{
 // office's operation (a snapshot freezes its year), never sent by clients.
 var serverCommands = map[string]bool{"snapshot.record": true, "checkpoint.record": true, "year.freeze": true}
 
-// TaskLoader loads a task for a department check.
-type TaskLoader func(ctx context.Context, taskID string) (*domain.Task, error)
+// Loader loads an aggregate as the command service has it
+// (app.Service.Load): the task a command touches, and its unit.
+type Loader func(ctx context.Context, ref domain.AggregateRef) (domain.Aggregate, error)
 
 // Authorizer returns the command service's authorization hook: the one
 // matrix that HTTP, NATS intake, import and the CLI all pass through.
-func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error {
+func Authorizer(load Loader) func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error {
 	return func(ctx context.Context, meta domain.Meta, cmd domain.Command, target domain.Aggregate, deps []domain.Aggregate) error {
 		p, ok := FromContext(ctx)
 		if !ok {
@@ -46,25 +48,38 @@ func Authorizer(loadTask TaskLoader) func(ctx context.Context, meta domain.Meta,
 			return domain.Forbidden("actor %q (token %q) does not match the authenticated caller", meta.Actor, meta.ActorTokenID)
 		}
 		on := Target{AskedBy: askedBy(cmd, target)}
-		if p.Role == RoleReporter && reporterCommands[cmd.CommandName()] {
-			task, err := taskOf(ctx, target, loadTask)
+		if (p.Role == RoleReporter && reporterCommands[cmd.CommandName()]) || p.Unit != "" {
+			task, err := taskOf(ctx, target, deps, load)
 			if err != nil {
 				return err
 			}
 			if task != nil && task.Exists() {
-				on.Task = &TaskScope{ID: task.Ref().ID, Lead: task.LeadDepartment(), Departments: task.Departments()}
+				path, err := unitPath(ctx, task.Unit(), load)
+				if err != nil {
+					return err
+				}
+				on.Task = &TaskScope{ID: task.Ref().ID, Lead: task.LeadDepartment(), Departments: task.Departments(), Unit: path}
 			}
+		}
+		if p.Unit != "" && on.Task == nil {
+			path, err := newUnitPath(ctx, cmd, deps, load)
+			if err != nil {
+				return err
+			}
+			on.Unit = path
 		}
 		return Permits(p, cmd.CommandName(), on)
 	}
 }
 
 // TaskScope is what the matrix needs to know of the task a command
-// touches: its id and the departments that lead or co-own it.
+// touches: its id, the departments that lead or co-own it, and the path of
+// its unit.
 type TaskScope struct {
 	ID          string
 	Lead        string
 	Departments []string
+	Unit        domain.UnitPath
 }
 
 // Target is what the matrix needs to know of what a command touches.
@@ -72,9 +87,59 @@ type Target struct {
 	// Task is the task the command touches, nil when it touches no
 	// existing task (the domain then answers not found).
 	Task *TaskScope
+	// Unit is the path of the unit a command that touches no existing
+	// task places something in: a new task's unit, a new unit itself.
+	// Ignored when Task is set (the task's unit is its path).
+	Unit domain.UnitPath
 	// AskedBy is, for an approval, the actor whose submission or proposal
 	// it decides ("" when there is none to decide, or for other commands).
 	AskedBy string
+}
+
+// unitPath is where the command lands in the hierarchy, nil when nothing
+// it touches exists yet in one.
+func (on Target) unitPath() domain.UnitPath {
+	if on.Task != nil {
+		return on.Task.Unit
+	}
+	return on.Unit
+}
+
+// decisions are the commands by which an office decides what a unit
+// reported, proposed or rectified: a unit-scoped office takes them at its
+// own unit's level only (the city office approves the city's tasks; each
+// district's office its district's).
+var decisions = map[string]bool{
+	"indicator.approve_figure": true, "indicator.return_figure": true, "indicator.reopen_figure": true,
+	"indicator.approve_proposal": true, "indicator.reject_proposal": true, "task.close_problem": true,
+}
+
+// unitCommand reports whether a command acts within one unit (on a task,
+// an indicator or a unit); every other command (years, snapshots,
+// checkpoints, audit findings) acts on the whole deployment.
+func unitCommand(command string) bool {
+	prefix, _, _ := strings.Cut(command, ".")
+	return prefix == domain.AggregateTask || prefix == domain.AggregateIndicator || prefix == domain.AggregateUnit
+}
+
+// unitPermits is the unit rule of the matrix, for a caller scoped to a
+// unit: only commands within one unit, only in its subtree, and decisions
+// only at its own level.
+func unitPermits(p Principal, command string, on Target) error {
+	if !unitCommand(command) {
+		return domain.Forbidden("%s acts on the whole deployment; the token of %s is scoped to unit %s", command, p.Name, p.Unit)
+	}
+	path := on.unitPath()
+	if path == nil {
+		return nil // it touches nothing that exists: the domain answers
+	}
+	if !p.InUnit(path) {
+		return domain.Forbidden("unit %s is outside the subtree of unit %s, to which the token of %s is scoped", path.Unit(), p.Unit, p.Name)
+	}
+	if decisions[command] && p.Role == RoleOffice && path.Unit() != p.Unit {
+		return domain.Forbidden("%s is decided by the office of unit %s; the office of %s decides at its own level", command, path.Unit(), p.Unit)
+	}
+	return nil
 }
 
 // approvals are the commands that decide what another actor asked for;
@@ -88,6 +153,11 @@ var approvals = map[string]bool{"indicator.approve_figure": true, "indicator.app
 func Permits(p Principal, command string, on Target) error {
 	if approvals[command] && on.AskedBy != "" && SamePerson(on.AskedBy, p.Actor()) {
 		return domain.Forbidden("%s asked for what %s would approve, and may not approve it", on.AskedBy, command)
+	}
+	if p.Unit != "" {
+		if err := unitPermits(p, command, on); err != nil {
+			return err
+		}
 	}
 	if serverCommands[command] && (p.Role == RoleAdmin || p.Role == RoleOffice) {
 		return nil
@@ -160,17 +230,80 @@ func unptr(cmd domain.Command) domain.Command {
 	return cmd
 }
 
-func taskOf(ctx context.Context, target domain.Aggregate, load TaskLoader) (*domain.Task, error) {
+// taskOf is the task a command touches: its target, its indicator's
+// task, or, for an indicator's definition, the task it is defined in.
+func taskOf(ctx context.Context, target domain.Aggregate, deps []domain.Aggregate, load Loader) (*domain.Task, error) {
 	switch a := target.(type) {
 	case *domain.Task:
 		return a, nil
 	case *domain.Indicator:
 		if !a.Exists() {
+			for _, d := range deps {
+				if t, ok := d.(*domain.Task); ok {
+					return t, nil
+				}
+			}
 			return nil, nil
 		}
-		return load(ctx, a.TaskID())
+		agg, err := load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: a.TaskID()})
+		if err != nil {
+			return nil, err
+		}
+		t, _ := agg.(*domain.Task)
+		return t, nil
 	}
 	return nil, nil
+}
+
+// unitPath is a unit's path in the hierarchy (the default unit, while not
+// registered, is a root).
+func unitPath(ctx context.Context, id string, load Loader) (domain.UnitPath, error) {
+	agg, err := load(ctx, domain.UnitRef(id))
+	if err != nil {
+		return nil, err
+	}
+	u, ok := agg.(*domain.AssessedUnit)
+	if !ok {
+		return nil, fmt.Errorf("load %s: got %T", domain.UnitRef(id), agg)
+	}
+	return u.Path(), nil
+}
+
+// newUnitPath is where a command that touches no existing task lands: a
+// new task in its unit, a new unit under its parent (or as a root), an
+// existing unit where it is.
+func newUnitPath(ctx context.Context, cmd domain.Command, deps []domain.Aggregate, load Loader) (domain.UnitPath, error) {
+	switch c := cmd.(type) {
+	case *domain.RegisterTask:
+		return newTaskPath(ctx, *c, load)
+	case domain.RegisterTask:
+		return newTaskPath(ctx, c, load)
+	case *domain.RegisterUnit:
+		return newUnitUnder(*c, deps), nil
+	case domain.RegisterUnit:
+		return newUnitUnder(c, deps), nil
+	}
+	return nil, nil
+}
+
+func newTaskPath(ctx context.Context, c domain.RegisterTask, load Loader) (domain.UnitPath, error) {
+	id := c.UnitID
+	if id == "" {
+		id = domain.DefaultUnitID
+	}
+	if domain.ValidateID("unit_id", id) != nil {
+		return nil, nil // the domain refuses it
+	}
+	return unitPath(ctx, id, load)
+}
+
+func newUnitUnder(c domain.RegisterUnit, deps []domain.Aggregate) domain.UnitPath {
+	for _, d := range deps {
+		if u, ok := d.(*domain.AssessedUnit); ok && u.Registered() {
+			return append(u.Path(), c.UnitID)
+		}
+	}
+	return domain.UnitPath{c.UnitID}
 }
 
 // CanRead reports whether the role may read the read models.

@@ -17,6 +17,9 @@ type IssueRequest struct {
 	Name        string
 	Role        Role
 	Departments []string
+	// Unit scopes the token to a unit's subtree ("" for the whole
+	// hierarchy); see Principal.Unit.
+	Unit string
 	// TTL is the token's lifetime: 0 for the server's default, at most the
 	// server's maximum.
 	TTL time.Duration
@@ -58,6 +61,14 @@ func (t *Tokens) checkIssue(req IssueRequest) error {
 	if req.Role == RoleReporter && len(req.Departments) == 0 {
 		return domain.Invalid("departments", "required", "a reporter token needs at least one department")
 	}
+	if req.Unit != "" {
+		if err := domain.ValidateID("unit", req.Unit); err != nil {
+			return err
+		}
+		if req.Role == RoleAdmin {
+			return domain.Invalid("unit", "admin_unscoped", "an admin manages the whole deployment; an admin token is not scoped to a unit")
+		}
+	}
 	for i, d := range req.Departments {
 		if err := domain.CheckText(fmt.Sprintf("departments[%d]", i), d, true, domain.MaxShortText); err != nil {
 			return err
@@ -98,9 +109,9 @@ func (t *Tokens) Issue(ctx context.Context, by Principal, req IssueRequest) (Iss
 	if ttl == 0 {
 		ttl = t.cfg.DefaultTTL
 	}
-	out := Issued{Principal: Principal{TokenID: hex.EncodeToString(idb), Name: req.Name, Role: req.Role, Departments: req.Departments},
+	out := Issued{Principal: Principal{TokenID: hex.EncodeToString(idb), Name: req.Name, Role: req.Role, Departments: req.Departments, Unit: req.Unit},
 		Token: token, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	row := tokenRow{ID: out.TokenID, Name: req.Name, Role: req.Role, Departments: req.Departments, Hash: hex.EncodeToString(sum[:]),
+	row := tokenRow{ID: out.TokenID, Name: req.Name, Role: req.Role, Departments: req.Departments, Unit: req.Unit, Hash: hex.EncodeToString(sum[:]),
 		CreatedAt: now, CreatedBy: by.Actor(), CreatedByToken: by.TokenID, ExpiresAt: out.ExpiresAt}
 	if row.Departments == nil {
 		row.Departments = []string{}

@@ -42,10 +42,13 @@ type store interface {
 
 // tokenRow is one stored token: its secret only as a SHA-256.
 type tokenRow struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	Role           Role      `json:"role"`
-	Departments    []string  `json:"departments"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Role        Role     `json:"role"`
+	Departments []string `json:"departments"`
+	// Unit scopes the token to a unit's subtree; "" (tokens from before
+	// units) is unscoped.
+	Unit           string    `json:"unit,omitempty"`
 	Hash           string    `json:"hash"`
 	CreatedAt      time.Time `json:"created_at"`
 	CreatedBy      string    `json:"created_by"`

@@ -56,7 +56,7 @@ func (s *sqliteStore) migrate(defaultTTL time.Duration, now time.Time) error {
 		have[c] = true
 	}
 	rows.Close()
-	for _, col := range []string{"expires_at", "created_by_token", "replaced_by"} {
+	for _, col := range []string{"expires_at", "created_by_token", "replaced_by", "unit"} {
 		if !have[col] {
 			if _, err := s.db.Exec(`ALTER TABLE tokens ADD COLUMN ` + col + ` TEXT`); err != nil {
 				return err
@@ -73,7 +73,7 @@ func (s *sqliteStore) migrate(defaultTTL time.Duration, now time.Time) error {
 func (s *sqliteStore) close() error { return s.db.Close() }
 
 const tokenColumns = `id, name, role, departments, hash, created_at, created_by, COALESCE(created_by_token, ''),
-	COALESCE(revoked_at, ''), expires_at, COALESCE(replaced_by, '')`
+	COALESCE(revoked_at, ''), expires_at, COALESCE(replaced_by, ''), COALESCE(unit, '')`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -81,7 +81,7 @@ func scanToken(sc scanner) (tokenRow, error) {
 	var r tokenRow
 	var role, deps, created, revoked, expires string
 	if err := sc.Scan(&r.ID, &r.Name, &role, &deps, &r.Hash, &created, &r.CreatedBy, &r.CreatedByToken,
-		&revoked, &expires, &r.ReplacedBy); err != nil {
+		&revoked, &expires, &r.ReplacedBy, &r.Unit); err != nil {
 		return tokenRow{}, err
 	}
 	r.Role = Role(role)
@@ -159,9 +159,9 @@ func (s *sqliteStore) issue(ctx context.Context, row tokenRow, settle func([]tok
 		}
 	}
 	deps, _ := json.Marshal(row.Departments)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, departments, hash, created_at, created_by, created_by_token, expires_at)
-		VALUES (?,?,?,?,?,?,?,?,?)`, row.ID, row.Name, string(row.Role), string(deps), row.Hash,
-		formatTime(row.CreatedAt), row.CreatedBy, row.CreatedByToken, formatTime(row.ExpiresAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, departments, hash, created_at, created_by, created_by_token, expires_at, unit)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, row.ID, row.Name, string(row.Role), string(deps), row.Hash,
+		formatTime(row.CreatedAt), row.CreatedBy, row.CreatedByToken, formatTime(row.ExpiresAt), row.Unit); err != nil {
 		return fmt.Errorf("issue token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -134,7 +134,7 @@ func (t *Tokens) authenticateDigest(ctx context.Context, sum [sha256.Size]byte) 
 		return Principal{}, &domain.Error{Code: domain.EUNAUTHORIZED, Field: "token", Rule: "expired",
 			Message: fmt.Sprintf("token %s expired at %s; ask an administrator for a new one", row.ID, row.ExpiresAt.Format(time.RFC3339))}
 	}
-	return Principal{TokenID: row.ID, Name: row.Name, Role: row.Role, Departments: row.Departments}, nil
+	return Principal{TokenID: row.ID, Name: row.Name, Role: row.Role, Departments: row.Departments, Unit: row.Unit}, nil
 }
 
 // Revoke disables a token by id.
@@ -151,7 +151,7 @@ func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
 	out := []TokenInfo{}
 	now := t.cfg.Now()
 	for _, r := range rows {
-		ti := TokenInfo{Principal: Principal{TokenID: r.ID, Name: r.Name, Role: r.Role, Departments: r.Departments},
+		ti := TokenInfo{Principal: Principal{TokenID: r.ID, Name: r.Name, Role: r.Role, Departments: r.Departments, Unit: r.Unit},
 			CreatedAt: formatTime(r.CreatedAt), CreatedBy: r.CreatedBy, CreatedByTokenID: r.CreatedByToken,
 			ExpiresAt: r.ExpiresAt.Format(time.RFC3339Nano), Expired: !now.Before(r.ExpiresAt), ReplacedBy: r.ReplacedBy}
 		if r.revoked() {

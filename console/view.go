@@ -202,7 +202,7 @@ func (v *view) CanAny(command string) bool {
 func (v *view) IsAdmin() bool { return auth.CanAdmin(v.P.Role) }
 
 func taskScope(t projections.Task) *auth.TaskScope {
-	return &auth.TaskScope{ID: t.ID, Lead: t.LeadDepartment, Departments: append([]string{t.LeadDepartment}, t.CoDepartments...)}
+	return &auth.TaskScope{ID: t.ID, Lead: t.LeadDepartment, Departments: append([]string{t.LeadDepartment}, t.CoDepartments...), Unit: t.UnitPath}
 }
 
 // When shows a stored instant in the console's calendar.

@@ -101,6 +101,12 @@ func Run(ctx context.Context, exec importer.Executor, year int, as As) error {
 	if err != nil {
 		return err
 	}
+	return runSteps(ctx, exec, steps, as)
+}
+
+// runSteps executes steps in order; a review step names the figure the
+// step it reviews produced.
+func runSteps(ctx context.Context, exec importer.Executor, steps []Step, as As) error {
 	produced := map[string][]string{} // step key -> event ids
 	for i, s := range steps {
 		cmd := s.Command

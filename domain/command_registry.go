@@ -31,6 +31,7 @@ var commandFactories = map[string]func() Command{
 	"indicator.approve_proposal":  func() Command { return &ApproveProposal{} },
 	"indicator.reject_proposal":   func() Command { return &RejectProposal{} },
 	"indicator.explain_warning":   func() Command { return &ExplainWarning{} },
+	"unit.register":               func() Command { return &RegisterUnit{} },
 	"year.reopen":                 func() Command { return &ReopenYear{} },
 	"year.set_calendar":           func() Command { return &SetCalendar{} },
 }

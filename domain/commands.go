@@ -31,6 +31,8 @@ func NewAggregate(ref AggregateRef) (Aggregate, error) {
 		return NewKeyringLog(ref.ID), nil
 	case AggregateAudit:
 		return NewAuditFindings(ref.ID), nil
+	case AggregateUnit:
+		return NewAssessedUnit(ref.ID), nil
 	}
 	return nil, Invalid("aggregate_type", "enum", "unknown aggregate type %q", ref.Type)
 }
@@ -86,16 +88,39 @@ type RegisterTask struct {
 	CoDepartments  []string `json:"co_departments,omitempty"`
 	Deadline       Date     `json:"deadline,omitempty"`
 	Description    string   `json:"description,omitempty"`
+	// UnitID is the assessed unit the task belongs to; empty for the
+	// default unit (DefaultUnitID).
+	UnitID string `json:"unit_id,omitempty"`
 }
 
-func (c RegisterTask) Target() AggregateRef     { return taskRef(c.TaskID) }
-func (c RegisterTask) Requires() []AggregateRef { return nil }
-func (c RegisterTask) CommandName() string      { return "task.register" }
-func (c RegisterTask) decide(a Aggregate, _ []Aggregate) ([]Event, error) {
+func (c RegisterTask) Target() AggregateRef { return taskRef(c.TaskID) }
+func (c RegisterTask) Requires() []AggregateRef {
+	if c.UnitID != "" && ValidateID("unit_id", c.UnitID) == nil {
+		return []AggregateRef{UnitRef(c.UnitID)}
+	}
+	return nil
+}
+func (c RegisterTask) CommandName() string { return "task.register" }
+func (c RegisterTask) decide(a Aggregate, deps []Aggregate) ([]Event, error) {
+	var unit *AssessedUnit
+	if len(deps) > 0 {
+		unit = deps[0].(*AssessedUnit)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkTaskUnit(c, unit); err != nil {
+		return nil, err
+	}
 	return a.(*Task).Register(c)
 }
 
 func (c RegisterTask) validate() error {
+	if c.UnitID != "" {
+		if err := ValidateID("unit_id", c.UnitID); err != nil {
+			return err
+		}
+	}
 	if c.Year < 1990 || c.Year > 2200 {
 		return Invalid("year", "range", "must be between 1990 and 2200, got %d", c.Year)
 	}

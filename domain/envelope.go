@@ -41,6 +41,8 @@ func (r AggregateRef) Validate() error {
 		field = AggregateKeyring + "_id"
 	case AggregateAudit:
 		field = AggregateAudit + "_id"
+	case AggregateUnit:
+		field = AggregateUnit + "_id"
 	default:
 		return Invalid("aggregate_type", "enum", "unknown aggregate type %q", r.Type)
 	}

@@ -31,6 +31,10 @@ type IndicatorDefined struct {
 	SumTolerance *Decimal        `json:"sum_tolerance,omitempty"`
 	OutlierBand  *Decimal        `json:"outlier_band,omitempty"`
 	Conversion   *UnitConversion `json:"conversion,omitempty"`
+	// UnitID is the assessed unit of the indicator's task, copied when it
+	// is defined so the indicator's own history names it ("" for the
+	// default unit); Unit above is the measurement unit (家, 亩, %).
+	UnitID string `json:"unit_id,omitempty"`
 }
 
 // IndicatorTargetSet sets the first target or revises it (Revision true,

@@ -10,6 +10,10 @@ type TaskRegistered struct {
 	CoDepartments  []string `json:"co_departments,omitempty"`
 	Deadline       Date     `json:"deadline,omitempty"`
 	Description    string   `json:"description,omitempty"`
+	// UnitID is the assessed unit the task belongs to; absent (every task
+	// from before units, and every task of the default unit) it is
+	// DefaultUnitID: read it through Unit().
+	UnitID string `json:"unit_id,omitempty"`
 }
 
 // TaskDeadlineChanged keeps the date it replaces and the original date, so an

@@ -61,8 +61,9 @@ func eventSamples() map[string]domain.Event {
 			Reason: "市级任务未调整"},
 		domain.EvWarningExplained: &domain.WarningExplained{Rule: "parts_sum", Figure: "ev-4",
 			Reason: "累计安装与更换有重复计数，共计完成数以燃气集团台账为准"},
-		domain.EvYearFrozen:   &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"},
-		domain.EvYearReopened: &domain.YearReopened{Year: 2022, Reason: "市统计局更正1-11月数据，重新核定"},
+		domain.EvYearFrozen:     &domain.YearFrozen{Year: 2022, Note: "2022年度考核年终封存"},
+		domain.EvUnitRegistered: &domain.UnitRegistered{Name: "怀柔区发展和改革委员会", Level: domain.UnitLevelDepartment, Parent: "huairou", Ancestors: []string{"beijing", "huairou"}},
+		domain.EvYearReopened:   &domain.YearReopened{Year: 2022, Reason: "市统计局更正1-11月数据，重新核定"},
 		domain.EvYearCalendarSet: &domain.YearCalendarSet{Year: 2022, MonthlyDueDay: 5, QuarterlyDueDay: 10, YearlyDue: "2023-01-31",
 			Reason: "月督办、季调度"},
 	}
@@ -273,6 +274,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		domain.EvYearCalendarSet:          "year.calendar_set",
 		domain.EvKeyRotated:               "keyring.key_rotated",
 		domain.EvFindingAcknowledged:      "audit.finding_acknowledged",
+		domain.EvUnitRegistered:           "unit.registered",
 	}
 	for got, want := range constants {
 		if got != want {
@@ -288,7 +290,7 @@ func TestEventNamesAreStable(t *testing.T) {
 		"keyring.key_rotated", "snapshot.recorded",
 		"task.completed", "task.deadline_changed", "task.milestone_reached", "task.narrative_recorded",
 		"task.problem_closed", "task.problem_recorded", "task.rectification_progressed", "task.registered", "task.withdrawn",
-		"year.calendar_set", "year.frozen", "year.reopened",
+		"unit.registered", "year.calendar_set", "year.frozen", "year.reopened",
 	}
 	if got := domain.EventNames(); !slices.Equal(got, want) {
 		t.Errorf("registered events changed:\n got %v\nwant %v", got, want)

@@ -46,6 +46,7 @@ type Indicator struct {
 	defined       bool
 	withdrawn     bool
 	taskID        string
+	assessedUnit  string
 	year          int
 	key           string
 	name          string
@@ -70,10 +71,14 @@ func NewIndicator(id string) *Indicator {
 		proposals: map[string]*Proposal{}}
 }
 
-func (in *Indicator) Ref() AggregateRef    { return AggregateRef{Type: AggregateIndicator, ID: in.id} }
-func (in *Indicator) Version() uint64      { return in.version }
-func (in *Indicator) Exists() bool         { return in.defined }
-func (in *Indicator) TaskID() string       { return in.taskID }
+func (in *Indicator) Ref() AggregateRef { return AggregateRef{Type: AggregateIndicator, ID: in.id} }
+func (in *Indicator) Version() uint64   { return in.version }
+func (in *Indicator) Exists() bool      { return in.defined }
+func (in *Indicator) TaskID() string    { return in.taskID }
+
+// AssessedUnit is the unit of the indicator's task (DefaultUnitID when it
+// was defined without one).
+func (in *Indicator) AssessedUnit() string { return unitOf(in.assessedUnit) }
 func (in *Indicator) Year() int            { return in.year }
 func (in *Indicator) Name() string         { return in.name }
 func (in *Indicator) Unit() string         { return in.unit }
@@ -118,6 +123,7 @@ func (in *Indicator) Apply(r Recorded) {
 	case *IndicatorDefined:
 		in.defined = true
 		in.taskID, in.year, in.key, in.name, in.unit = e.TaskID, e.Year, e.Key, e.Name, e.Unit
+		in.assessedUnit = e.UnitID
 		in.direction, in.formula, in.additive, in.isRate, in.allowNegative = e.Direction, e.Formula, e.Additive, e.IsRate, e.AllowNegative
 		in.baseline, in.partOf = e.Baseline, e.PartOf
 		in.rounding = HalfUp

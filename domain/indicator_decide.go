@@ -43,7 +43,8 @@ func (in *Indicator) Define(c DefineIndicator, task *Task, total *Indicator) ([]
 	return []Event{&IndicatorDefined{TaskID: c.TaskID, Year: task.Year(), Key: key, Name: c.Name, Unit: c.Unit,
 		Direction: c.Direction, Formula: c.formula(), Additive: c.Additive, IsRate: c.IsRate || c.Unit == "%",
 		AllowNegative: c.AllowNegative, Cadence: c.Cadence, Rounding: c.Rounding, Baseline: c.Baseline, Description: c.Description,
-		PartOf: c.PartOf, SumTolerance: c.SumTolerance, OutlierBand: c.OutlierBand, Conversion: c.Conversion}}, nil
+		PartOf: c.PartOf, SumTolerance: c.SumTolerance, OutlierBand: c.OutlierBand, Conversion: c.Conversion,
+		UnitID: task.unit}}, nil
 }
 
 // SetTarget decides indicator.target_set: the first target, or a revision

@@ -21,6 +21,7 @@ type Task struct {
 	dimension        string
 	title            string
 	lead             string
+	unit             string
 	co               []string
 	deadline         Date
 	originalDeadline Date
@@ -54,6 +55,10 @@ func (t *Task) Year() int              { return t.year }
 func (t *Task) Title() string          { return t.title }
 func (t *Task) Dimension() string      { return t.dimension }
 func (t *Task) LeadDepartment() string { return t.lead }
+
+// Unit is the assessed unit the task belongs to (DefaultUnitID for a task
+// registered without one).
+func (t *Task) Unit() string { return unitOf(t.unit) }
 func (t *Task) CoDepartments() []string {
 	return slices.Clone(t.co)
 }
@@ -84,6 +89,7 @@ func (t *Task) Apply(r Recorded) {
 		t.status = TaskStatusActive
 		t.year, t.dimension, t.title, t.lead = e.Year, e.Dimension, e.Title, e.LeadDepartment
 		t.co = slices.Clone(e.CoDepartments)
+		t.unit = e.UnitID
 		t.deadline, t.originalDeadline = e.Deadline, e.Deadline
 	case *TaskDeadlineChanged:
 		if t.originalDeadline == "" {
@@ -131,7 +137,7 @@ func (t *Task) Register(c RegisterTask) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{&TaskRegistered{Year: c.Year, Dimension: c.Dimension, Title: c.Title, LeadDepartment: c.LeadDepartment,
-		CoDepartments: c.CoDepartments, Deadline: c.Deadline, Description: c.Description}}, nil
+		CoDepartments: c.CoDepartments, Deadline: c.Deadline, Description: c.Description, UnitID: c.UnitID}}, nil
 }
 
 // ChangeDeadline decides task.deadline_changed; the original date is kept.

@@ -25,7 +25,7 @@ func (s *Server) readRoutes() {
 			return nil, err
 		}
 		tasks, err := db.TaskBoard(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
-			Department: q.Get("department"), Status: q.Get("status")})
+			Department: q.Get("department"), Status: q.Get("status"), Unit: q.Get("unit")})
 		if err != nil {
 			return nil, err
 		}

@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	})
 
 	s.controlRoutes()
+	s.unitRoutes()
 	s.readRoutes()
 	s.selfCheckRoutes()
 	s.auditRoutes()

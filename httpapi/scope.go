@@ -57,14 +57,14 @@ func (v *Visibility) taskKnown(ctx context.Context, db *projections.DB, id strin
 	if ok, known := v.tasks[id]; known {
 		return ok, true, nil
 	}
-	deps, err := db.TaskDepartments(ctx, id)
+	path, deps, err := db.TaskReach(ctx, id)
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return false, false, nil
 	}
 	if err != nil {
 		return false, false, err
 	}
-	v.tasks[id] = v.scope.Sees(deps)
+	v.tasks[id] = v.scope.Sees(path, deps)
 	return v.tasks[id], true, nil
 }
 
@@ -100,8 +100,26 @@ func (v *Visibility) Event(ctx context.Context, db *projections.DB, e domain.Env
 		return v.Task(ctx, db, e.AggregateID)
 	case e.AggregateType == domain.AggregateIndicator:
 		return v.Indicator(ctx, db, e.AggregateID)
+	case e.AggregateType == domain.AggregateUnit:
+		return v.Unit(ctx, db, e.AggregateID)
 	}
 	return false, nil
+}
+
+// Unit reports whether the caller may read a unit's own records: the unit
+// is in its reach. A unit the read models do not hold is not readable.
+func (v *Visibility) Unit(ctx context.Context, db *projections.DB, id string) (bool, error) {
+	if v.scope.All() {
+		return true, nil
+	}
+	u, err := db.GetUnit(ctx, id)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return v.scope.SeesUnit(u.Path), nil
 }
 
 // VisibleTasks is the part of a board the caller may read. The board may
@@ -113,7 +131,7 @@ func VisibleTasks(sc auth.ReadScope, tasks []projections.Task) []projections.Tas
 	}
 	mine := []projections.Task{}
 	for _, t := range tasks {
-		if sc.Sees(append([]string{t.LeadDepartment}, t.CoDepartments...)) {
+		if sc.Sees(t.UnitPath, append([]string{t.LeadDepartment}, t.CoDepartments...)) {
 			mine = append(mine, t)
 		}
 	}
@@ -175,6 +193,9 @@ func ReadableIndicator(ctx context.Context, db *projections.DB, sc auth.ReadScop
 func WholeTables(sc auth.ReadScope) error {
 	if sc.All() {
 		return nil
+	}
+	if sc.Unit() != "" {
+		return domain.Forbidden("exports are whole tables and this token reads only the subtree of unit %s", sc.Unit())
 	}
 	return domain.Forbidden("exports are whole tables and a reporter reads only its departments' tasks (the server runs with --reporter-reads own)")
 }

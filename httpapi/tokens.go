@@ -6,6 +6,7 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/projections"
 )
 
 // tokenRequest is the body of POST /v1/tokens. Lifetimes are in seconds, as
@@ -14,6 +15,7 @@ type tokenRequest struct {
 	Name        string    `json:"name"`
 	Role        auth.Role `json:"role"`
 	Departments []string  `json:"departments,omitempty"`
+	Unit        string    `json:"unit,omitempty"`
 	ExpiresIn   int64     `json:"expires_in,omitempty"`
 	Rotate      bool      `json:"rotate,omitempty"`
 	RotateGrace int64     `json:"rotate_grace,omitempty"`
@@ -43,13 +45,26 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.Unit != "" {
+		// A token for a unit the read models do not hold would read
+		// nothing and write nowhere: a typo, refused before it is issued.
+		if err := domain.ValidateID("unit", req.Unit); err != nil {
+			return err
+		}
+		if err := s.cfg.Reads.With(r.Context(), nil, func(db *projections.DB) error {
+			_, err := db.GetUnit(r.Context(), req.Unit)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	p, _ := auth.FromContext(r.Context())
 	issued, err := s.cfg.Tokens.Issue(r.Context(), p, auth.IssueRequest{Name: req.Name, Role: req.Role, Departments: req.Departments,
-		TTL: ttl, Rotate: req.Rotate, Grace: grace})
+		Unit: req.Unit, TTL: ttl, Rotate: req.Rotate, Grace: grace})
 	if err != nil {
 		return err
 	}
-	s.log.Info("token issued", "by", p.Actor(), "by_token_id", p.TokenID, "name", issued.Name, "role", issued.Role,
+	s.log.Info("token issued", "by", p.Actor(), "by_token_id", p.TokenID, "name", issued.Name, "role", issued.Role, "unit", issued.Unit,
 		"token_id", issued.TokenID, "expires_at", issued.ExpiresAt)
 	for _, old := range issued.Rotated {
 		s.log.Info("token rotated out", "token_id", old.TokenID, "replaced_by", issued.TokenID, "ends_at", old.EndsAt)

@@ -53,13 +53,7 @@ func setup(t *testing.T, wrap func(app.Store) app.Store) *fixture {
 		s = wrap(store)
 	}
 	svc := app.NewService(s)
-	svc.Authorize = auth.Authorizer(func(ctx context.Context, id string) (*domain.Task, error) {
-		a, err := svc.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
-		if err != nil {
-			return nil, err
-		}
-		return a.(*domain.Task), nil
-	})
+	svc.Authorize = auth.Authorizer(svc.Load)
 	in, err := intake.Start(context.Background(), intake.Config{Conn: nc, Service: svc, Auth: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -241,6 +241,8 @@ func (p *projector) applyEvent(b *batchTx, st *batchState, r domain.Recorded) er
 		return p.applySnapshot(b, r)
 	case domain.AggregateYear:
 		return p.applyYear(b, st, r)
+	case domain.AggregateUnit:
+		return p.applyUnit(b, r)
 	case domain.AggregateCheckpoint, domain.AggregateKeyring, domain.AggregateAudit:
 		// Checkpoint roots, key rotations and acknowledged findings derive
 		// nothing: events_log keeps them, and chain_heads moves past them

@@ -36,12 +36,15 @@ func (p *projector) applyTask(b *batchTx, st *batchState, r domain.Recorded) err
 		if co == nil {
 			co = []string{}
 		}
+		if err := noteDefaultUnit(b, e.Unit()); err != nil {
+			return err
+		}
 		err = b.exec(`INSERT INTO tasks (id, year, dimension, title, description, lead_department, co_departments,
 			deadline, original_deadline, lifecycle, status, progress_status, deadline_status, status_date,
-			version, last_position, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 'pending', 'pending', 'none', '', ?, ?, ?, ?)`,
+			version, last_position, created_at, updated_at, unit_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 'pending', 'pending', 'none', '', ?, ?, ?, ?, ?)`,
 			id, e.Year, e.Dimension, e.Title, nullStr(e.Description), e.LeadDepartment, jsonText(co),
-			nullStr(e.Deadline), nullStr(e.Deadline), r.AggregateVersion, r.Position, at, at)
+			nullStr(e.Deadline), nullStr(e.Deadline), r.AggregateVersion, r.Position, at, at, e.Unit())
 	case *domain.TaskDeadlineChanged:
 		// The first date ever promised survives every extension (rule 12).
 		err = b.exec(`UPDATE tasks SET deadline = ?, original_deadline = COALESCE(original_deadline, ?, ?) WHERE id = ?`,

@@ -18,7 +18,7 @@ import (
 // must be listed here or in hashSkippedTables (a test checks).
 var hashedTables = []string{
 	"bases", "chain_heads", "checkpoints", "dead_letters", "events_log", "figure_changes", "figures",
-	"indicator_years", "indicators", "problems", "proposals", "provenance", "reporting_periods", "rectification_items", "schema_migrations", "snapshots", "tasks",
+	"indicator_years", "indicators", "problems", "proposals", "provenance", "reporting_periods", "rectification_items", "schema_migrations", "snapshots", "tasks", "units",
 	"warning_explanations", "warnings", "year_changes", "years",
 }
 

@@ -16,25 +16,6 @@ func TaskNotFound(id string) error { return domain.NotFound("task %s is not in t
 // IndicatorNotFound is TaskNotFound for indicators.
 func IndicatorNotFound(id string) error { return domain.NotFound("indicator %s", id) }
 
-// TaskDepartments returns a task's lead department followed by its
-// co-departments: the departments that report on it. A task's departments
-// are set when it is registered and never change.
-func (db *DB) TaskDepartments(ctx context.Context, taskID string) ([]string, error) {
-	var lead, co string
-	err := db.reader.QueryRowContext(ctx, `SELECT lead_department, co_departments FROM tasks WHERE id = ?`, taskID).Scan(&lead, &co)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, TaskNotFound(taskID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var cos []string
-	if err := unmarshalText(co, &cos); err != nil {
-		return nil, err
-	}
-	return append([]string{lead}, cos...), nil
-}
-
 // IndicatorTask returns the id of the task an indicator belongs to.
 func (db *DB) IndicatorTask(ctx context.Context, indicatorID string) (string, error) {
 	var task string

@@ -12,20 +12,22 @@ const taskColumns = `id, year, dimension, title, COALESCE(description, ''), lead
 	COALESCE(deadline, ''), COALESCE(original_deadline, ''), lifecycle, COALESCE(completed_on, ''), status,
 	progress_status, deadline_status, status_date, indicators_total, indicators_met, indicators_on_track,
 	indicators_behind, indicators_not_met, indicators_pending, open_problems, narrative, COALESCE(narrative_as_of, ''),
-	milestones, version, last_position, created_at, updated_at`
+	milestones, version, last_position, created_at, updated_at, unit_id,
+	COALESCE((SELECT path FROM units WHERE units.id = tasks.unit_id), '/' || unit_id || '/')`
 
 func scanTask(s interface{ Scan(...any) error }) (Task, error) {
 	var t Task
-	var co, narrative, milestones string
+	var co, narrative, milestones, path string
 	err := s.Scan(&t.ID, &t.Year, &t.Dimension, &t.Title, &t.Description, &t.LeadDepartment, &co, &t.Deadline,
 		&t.OriginalDeadline, &t.Lifecycle, &t.CompletedOn, &t.Status, &t.ProgressStatus, &t.DeadlineStatus,
 		&t.StatusDate, &t.IndicatorsTotal, &t.IndicatorsMet, &t.IndicatorsOnTrack, &t.IndicatorsBehind,
 		&t.IndicatorsNotMet, &t.IndicatorsPending, &t.OpenProblems, &narrative, &t.NarrativeAsOf, &milestones,
-		&t.Version, &t.LastPosition, &t.CreatedAt, &t.UpdatedAt)
+		&t.Version, &t.LastPosition, &t.CreatedAt, &t.UpdatedAt, &t.UnitID, &path)
 	if err != nil {
 		return t, err
 	}
 	t.CoDepartments, t.Narrative, t.Milestones = []string{}, []string{}, []Milestone{}
+	t.UnitPath = parseUnitPath(path)
 	if err := errors.Join(unmarshalText(co, &t.CoDepartments), unmarshalText(narrative, &t.Narrative),
 		unmarshalText(milestones, &t.Milestones)); err != nil {
 		return t, err
@@ -96,6 +98,9 @@ func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Unit != "" {
+		where, args = append(where, unitSubtreeSQL), append(args, subtreeArg(f.Unit))
 	}
 	q := `SELECT ` + taskColumns + ` FROM tasks`
 	if len(where) > 0 {

@@ -48,6 +48,10 @@ type Task struct {
 	LastPosition      uint64      `json:"last_position"`
 	CreatedAt         string      `json:"created_at"`
 	UpdatedAt         string      `json:"updated_at"`
+	// UnitID is the assessed unit the task belongs to; UnitPath its
+	// ancestry down to it (the read side's scope asks it).
+	UnitID   string   `json:"unit_id"`
+	UnitPath []string `json:"unit_path"`
 }
 
 // TaskDetail is a task with its indicators and problems.
@@ -231,6 +235,7 @@ type TaskFilter struct {
 	Dimension  string
 	Department string // lead or co-department
 	Status     string
+	Unit       string // the unit's subtree
 }
 
 // IndicatorFilter narrows ListIndicators; zero fields do not filter.

@@ -147,6 +147,8 @@ func TestAsyncAPIMatchesRealMessages(t *testing.T) {
 	c.ok("task.register", office, `{"task_id":"hitech","year":2022,"dimension":"高质量发展","title":"“两区”建设：高新技术企业","lead_department":"区科委",
 		"co_departments":["区发改委","区财政局"],"deadline":"2022-12-31","description":"第一行\n第二行"}`, key("r-1")...)
 	c.ok("task.register", office, `{"task_id":"hills","year":2022,"title":"浅山区整治","lead_department":"区城管委"}`)
+	c.ok("unit.register", office, `{"unit_id":"beijing","name":"北京市","level":"city"}`)
+	c.ok("unit.register", office, `{"unit_id":"miyun","name":"密云区","level":"district","parent":"beijing"}`)
 	c.ok("task.change_deadline", office, `{"task_id":"hitech","deadline":"2023-01-31","reason":"市级批次延后"}`,
 		intake.HeaderExpectedVersion, "1")
 	c.ok("task.record_narrative", office, `{"task_id":"hitech","items":["1. 已完成年度目标；","2. 遴选推荐50家企业"],"as_of":"2022-12-15","source":{"kind":"self_reported","name":"区科委"}}`)

@@ -20,14 +20,18 @@ type authzFixture struct {
 	// second is another office token: what it submits or proposes, the
 	// office under test may approve.
 	second string
-	n      atomic.Int64
+	// unit, when set, is the unit every task it creates belongs to.
+	unit string
+	n    atomic.Int64
 }
 
-func (f *authzFixture) id(prefix string) string { return fmt.Sprintf("%s%d", prefix, f.n.Add(1)) }
+func (f *authzFixture) id(prefix string) string {
+	return fmt.Sprintf("%s%s%d", prefix, f.unit, f.n.Add(1))
+}
 
 func (f *authzFixture) task(lead string) string {
 	id := f.id("task")
-	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, map[string]any{"task_id": id, "year": 2022, "title": "安全生产", "lead_department": lead, "deadline": "2022-12-31"})
+	f.s.mustDo(http.StatusCreated, "POST", "/v1/tasks", f.office, f.inUnit(map[string]any{"task_id": id, "year": 2022, "title": "安全生产", "lead_department": lead, "deadline": "2022-12-31"}))
 	return id
 }
 
@@ -67,6 +71,14 @@ func (f *authzFixture) problem(lead string) (string, string) {
 	return task, pid
 }
 
+// inUnit places a new task's body in the fixture's unit.
+func (f *authzFixture) inUnit(body map[string]any) map[string]any {
+	if f.unit != "" {
+		body["unit_id"] = f.unit
+	}
+	return body
+}
+
 func figureBody(v string) map[string]any {
 	return map[string]any{"window": map[string]any{"year": 2022, "from_month": 1, "to_month": 11}, "value": v, "quality": "provisional",
 		"source": map[string]any{"kind": "self_reported"}}
@@ -81,7 +93,14 @@ type operation struct {
 func operations() []operation {
 	return []operation{
 		{"register task", func(f *authzFixture, lead string) (string, string, any) {
-			return "POST", "/v1/tasks", map[string]any{"task_id": f.id("new"), "year": 2022, "title": "城市更新行动", "lead_department": lead}
+			return "POST", "/v1/tasks", f.inUnit(map[string]any{"task_id": f.id("new"), "year": 2022, "title": "城市更新行动", "lead_department": lead})
+		}},
+		{"register unit", func(f *authzFixture, lead string) (string, string, any) {
+			body := map[string]any{"unit_id": f.id("u"), "name": "区应急管理局", "level": "department"}
+			if f.unit != "" {
+				body["parent"] = f.unit
+			}
+			return "POST", "/v1/units", body
 		}},
 		{"define indicator", func(f *authzFixture, lead string) (string, string, any) {
 			return "POST", "/v1/tasks/" + f.task(lead) + "/indicators", map[string]any{"indicator_id": f.id("i"), "name": "腾退土地", "unit": "公顷", "direction": "higher"}

@@ -32,7 +32,7 @@ type readCommand struct {
 }
 
 func readCommands() map[string]readCommand {
-	return map[string]readCommand{
+	cmds := map[string]readCommand{
 		"tasks": {"list tasks (--year --dimension --department --status)", func(fs *flag.FlagSet) func([]string) (string, error) {
 			year := fs.Int("year", 0, "assessment year")
 			dim := fs.String("dimension", "", "考评维度")
@@ -115,6 +115,8 @@ func readCommands() map[string]readCommand {
 			}
 		}, nil},
 	}
+	addUnitReads(cmds)
+	return cmds
 }
 
 func setIf(q url.Values, k string, ok bool, v string) {

@@ -28,6 +28,7 @@ func (m *Main) tokenIssueCommand() *cobra.Command {
 	name := fs.String("name", "", "who the token is for")
 	role := fs.String("role", "", "admin, office, reporter, auditor or analyst")
 	deps := fs.StringArray("department", nil, "a department the reporter reports for (repeat the flag for each)")
+	unit := fs.String("unit", "", "scope the token to this unit's subtree (default: the whole hierarchy)")
 	var ttl, grace time.Duration
 	fs.Var((*lifetimeFlag)(&ttl), "expires-in", "the token's lifetime, e.g. 30d or 720h (default: the server's --token-ttl; at most its --token-max-ttl)")
 	fs.Var((*lifetimeFlag)(&ttl), "ttl", "same as --expires-in")
@@ -44,6 +45,9 @@ func (m *Main) tokenIssueCommand() *cobra.Command {
 			departments = *deps
 		}
 		body := map[string]any{"name": *name, "role": *role, "departments": departments}
+		if *unit != "" {
+			body["unit"] = *unit
+		}
 		if ttl != 0 {
 			body["expires_in"] = int64(ttl / time.Second)
 		}

@@ -11,6 +11,9 @@ import (
 	"kpitrail/projections"
 )
 
+// maxDemoUnits bounds --units: each district is some 700 events.
+const maxDemoUnits = 3000
+
 // loadDemo loads the seed data set into an empty store. It runs through the
 // command service like any client: the office registers, defines, sets
 // targets and approves, each department's reporter submits its figures, so
@@ -19,7 +22,13 @@ import (
 // snapshot takes it. It returns once the read models hold the whole demo,
 // so the server is ready only when its first reader sees every task with
 // its indicators, not a board half projected.
-func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir string, log *slog.Logger) error {
+//
+// With units > 0 the demo also loads that many districts of one city (see
+// demo.UnitSteps); the seed's district is placed in the city with them.
+func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir string, units int, log *slog.Logger) error {
+	if units < 0 || units > maxDemoUnits {
+		return fmt.Errorf("--units: between 0 and %d, got %d", maxDemoUnits, units)
+	}
 	last, err := sys.Store.LastPosition(ctx)
 	if err != nil {
 		return err
@@ -29,7 +38,7 @@ func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir 
 		return nil
 	}
 	office := auth.Principal{TokenID: "demo", Name: "demo", Role: auth.RoleOffice}
-	if err := demo.Run(ctx, sys.Service, demo.SeedYear, demo.Staff(office)); err != nil {
+	if err := demo.RunUnits(ctx, sys.Service, demo.SeedYear, units, demo.Staff(office)); err != nil {
 		return err
 	}
 	a := &admin{dataDir: dataDir, sys: sys, live: live}
@@ -44,6 +53,9 @@ func loadDemo(ctx context.Context, sys *System, live *projections.Live, dataDir 
 	defer cancel()
 	if err := live.Wait(wctx, last); err != nil {
 		return fmt.Errorf("demo data: the read models did not reach position %d: %w", last, err)
+	}
+	if units > 0 {
+		log.Info("demo districts loaded", "city", demo.CityID, "districts", units+1)
 	}
 	log.Info("demo data loaded", "year", demo.SeedYear, "position", last, "snapshot", snap.File)
 	return nil

@@ -702,6 +702,38 @@ func TestOpenAPIValidatesRealTraffic(t *testing.T) {
 	}
 	c.do(413, "POST", "/v1/tasks/safety/narratives", yingji, map[string]any{"items": big})
 
+	// Units: the hierarchy, a task in a district, roll-ups and a ranking.
+	c.do(201, "POST", "/v1/units", office, map[string]any{"unit_id": "beijing", "name": "北京市", "level": "city"})
+	c.do(201, "POST", "/v1/units"+w, office, map[string]any{"unit_id": "miyun", "name": "密云区", "level": "district", "parent": "beijing"})
+	c.doInvalid(400, "POST", "/v1/units", office, map[string]any{"unit_id": "x", "name": "某区", "level": "province"})
+	c.do(403, "POST", "/v1/units", kewei, map[string]any{"unit_id": "y", "name": "某区", "level": "district"})
+	c.do(404, "POST", "/v1/units", office, map[string]any{"unit_id": "z", "name": "某局", "level": "department", "parent": "nowhere"})
+	c.do(409, "POST", "/v1/units", office, map[string]any{"unit_id": "miyun", "name": "密云区", "level": "district", "parent": "beijing"})
+	c.do(400, "POST", "/v1/units", office, map[string]any{"unit_id": "loop", "name": "某区", "level": "district", "parent": "loop"})
+	c.do(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "miyun-hitech", "year": 2022, "title": "高新技术企业发展",
+		"lead_department": "区科委", "unit_id": "miyun"})
+	c.do(201, "POST", "/v1/tasks/miyun-hitech/indicators", office, map[string]any{"indicator_id": "miyun-firms", "key": "hitech.firms",
+		"name": "高新技术企业保有量", "unit": "家", "direction": "higher"})
+	c.do(201, "POST", "/v1/indicators/miyun-firms/figures"+w, office, map[string]any{"window": year(2022), "value": "350",
+		"quality": "estimate", "source": src("self_reported", "")})
+	c.do(200, "GET", "/v1/units", analyst, nil)
+	c.do(200, "GET", "/v1/units/miyun", analyst, nil)
+	c.do(404, "GET", "/v1/units/nowhere", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/units/bad.id", analyst, nil)
+	c.do(200, "GET", "/v1/units/beijing/rollup?year=2022&on=2023-01-15", analyst, nil)
+	c.do(200, "GET", "/v1/units/huairou/rollup", kewei, nil)
+	c.do(404, "GET", "/v1/units/nowhere/rollup", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/units/beijing/rollup?on=someday", analyst, nil)
+	if rk := c.json(c.do(200, "GET", "/v1/rankings?key=hitech.firms&year=2022", analyst, nil)); len(rk["units"].([]any)) != 2 {
+		t.Errorf("ranking of two units: %v", rk)
+	}
+	c.do(200, "GET", "/v1/rankings?key=hitech.firms&year=2022&unit=beijing", analyst, nil)
+	c.do(404, "GET", "/v1/rankings?key=hitech.firms&year=2022&unit=nowhere", analyst, nil)
+	c.doInvalid(400, "GET", "/v1/rankings?year=2022", analyst, nil)
+	c.do(401, "GET", "/v1/units", "", nil)
+	c.do(201, "POST", "/v1/tokens", adminToken, map[string]any{"name": "密云区考评办", "role": "office", "unit": "miyun"})
+	c.do(404, "POST", "/v1/tokens", adminToken, map[string]any{"name": "无此区", "role": "office", "unit": "nowhere"})
+
 	// Snapshots, verification and rebuild.
 	c.do(403, "POST", "/v1/snapshots", analyst, map[string]any{"year": 2022})
 	c.doInvalid(400, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "signed_by": "考评办"})

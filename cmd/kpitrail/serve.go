@@ -18,7 +18,6 @@ import (
 
 	"kpitrail/app"
 	"kpitrail/auth"
-	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/metrics"
 	"kpitrail/natsauth"
@@ -52,6 +51,7 @@ type ServeConfig struct {
 	Replicas       int
 	NoSync         bool
 	Demo           bool
+	DemoUnits      int
 	AdminToken     string
 	// TLSCert and TLSKey serve HTTPS instead of HTTP.
 	TLSCert, TLSKey string
@@ -166,6 +166,7 @@ func (m *Main) bindServeFlags(fs *pflag.FlagSet, cp *ServeConfig) (finish func()
 	fs.BoolVar(&c.NoSync, "no-sync", false, "embedded NATS: do not fsync before acknowledging (benchmarks only)")
 	fs.DurationVar(&c.GroupCommitWait, "group-commit-wait", 0, "hold a group commit open this long for more appends (0: commit what has queued, no added latency; <0: no group commit)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo data set when the store is empty")
+	fs.IntVar(&c.DemoUnits, "units", 0, "with --demo: also load this many districts of one city, with the seed district's tasks and figures of their own")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("KPITRAIL_TLS_CERT", ""), "serve HTTPS with this certificate")
 	fs.StringVar(&c.TLSKey, "tls-key", env("KPITRAIL_TLS_KEY", ""), "key of --tls-cert")
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", env("KPITRAIL_NATS_TLS_CERT", ""), "require TLS on --nats-listen with this certificate")
@@ -351,15 +352,6 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 	sys.Service = app.NewService(app.Trace(app.Instrument(appends, sys.Metrics), c.tracer))
 	sys.Service.Observe = app.TraceCommands(c.tracer)
 	return sys, nil
-}
-
-// LoadTask loads a task for authorization checks.
-func (s *System) LoadTask(ctx context.Context, id string) (*domain.Task, error) {
-	a, err := s.Service.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
-	if err != nil {
-		return nil, err
-	}
-	return a.(*domain.Task), nil
 }
 
 // Close drains the connection so acknowledged work is flushed, then stops

@@ -167,7 +167,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		log.Warn("a new keyring adopted the unsigned history written before kpitrail signed its log",
 			"through_position", sys.AdoptedUnsigned, "keyring", sys.keys.ring)
 	}
-	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.LoadTask))
+	sys.Service.Authorize = app.TraceAuthorize(cfg.tracer, auth.Authorizer(sys.Service.Load))
 	if err := s.openIdempotency(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -248,7 +248,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	if cfg.Demo && sys.Guard.Err() == nil {
-		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, log); err != nil {
+		if err := loadDemo(ctx, sys, s.live, cfg.DataDir, cfg.DemoUnits, log); err != nil {
 			s.Close()
 			return nil, err
 		}

@@ -15,7 +15,6 @@ import (
 	"kpitrail/app"
 	"kpitrail/auth"
 	"kpitrail/demo"
-	"kpitrail/domain"
 	"kpitrail/eventstore"
 	"kpitrail/projections"
 )
@@ -53,13 +52,7 @@ func Start(t testing.TB) *Fixture {
 		t.Fatal(err)
 	}
 	svc := app.NewService(store)
-	svc.Authorize = auth.Authorizer(func(ctx context.Context, id string) (*domain.Task, error) {
-		a, err := svc.Load(ctx, domain.AggregateRef{Type: domain.AggregateTask, ID: id})
-		if err != nil {
-			return nil, err
-		}
-		return a.(*domain.Task), nil
-	})
+	svc.Authorize = auth.Authorizer(svc.Load)
 	if err := demo.Run(ctx, svc, demo.SeedYear, demo.Staff(Office)); err != nil {
 		t.Fatal(err)
 	}
