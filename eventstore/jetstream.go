@@ -43,6 +43,11 @@ type Config struct {
 	// (Authentic). Default: the signer's key alone. It must trust the
 	// signer, or the store would write what its own readers refuse.
 	Trust *signing.Keyring
+	// VerifiedCache, when set, is a file in the instance's data directory
+	// where Read records the messages whose signature it checked, so the
+	// next read of the same, unchanged message skips the check (see
+	// verifiedCache). Empty: every read checks every signature.
+	VerifiedCache string
 }
 
 func (c *Config) setDefaults() {

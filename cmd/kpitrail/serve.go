@@ -275,7 +275,8 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 		sys.Close()
 		return nil, err
 	}
-	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr})
+	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr,
+		VerifiedCache: filepath.Join(c.DataDir, "verified.cache")})
 	if err != nil {
 		sys.Close()
 		return nil, err
