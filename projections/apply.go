@@ -136,12 +136,20 @@ func (p *projector) applyItems(ctx context.Context, items []prepared) (Applied, 
 	if err := st.saveVersions(b); err != nil {
 		return Applied{}, fmt.Errorf("versions: %w", err)
 	}
-	if p.build == nil {
+	if p.build == nil || st.foldedBytes() > p.build.stateBudget {
+		// A build past its budget for folded state writes it here, as every
+		// live batch does: derived columns are a pure function of the fact
+		// columns, so deriving a row now and again at the end changes
+		// nothing but the time spent.
 		if err := p.derive(b, st, today); err != nil {
 			return Applied{}, fmt.Errorf("derive: %w", err)
 		}
 		if err := st.saveHeads(b); err != nil {
 			return Applied{}, fmt.Errorf("chain heads: %w", err)
+		}
+		if p.build != nil {
+			p.build.flushes++
+			st.clearFolded()
 		}
 	}
 	if err := writeCheckpoint(b, cp, p.now()); err != nil {
@@ -174,6 +182,19 @@ type prepared struct {
 	recs   []domain.Recorded
 	bad    int // index of an event that did not decode, when badErr is set
 	badErr error
+}
+
+// size estimates the memory a prepared message holds until its batch
+// commits: its stored bytes, and per event the envelope, the decoded
+// event, and the row values buffered for events_log (a boxed value per
+// column and a copy of the payload). Measured on generated logs: about
+// 2.5 KB per event of a few hundred bytes of payload.
+func (it prepared) size() int64 {
+	n := int64(len(it.m.Raw)) + 256
+	for _, e := range it.m.Events {
+		n += int64(len(e.Payload))*3 + 2048
+	}
+	return n
 }
 
 // prepare checks m against the chain heads in v and decodes its events.
