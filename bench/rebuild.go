@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -100,6 +101,11 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	}
 	firstRead := time.Since(start)
 	path := filepath.Join(lg.dir, "readmodels.db")
+	// The soft memory limit `kpitrail rebuild` sets, unless GOMEMLIMIT says
+	// otherwise.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(projections.RebuildMemoryLimit))
+	}
 	resetPeakRSS()
 	_, base := rss()
 	var mu sync.Mutex
@@ -135,7 +141,7 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	if len(marks) >= 2 {
 		flat = marks[len(marks)-1] <= marks[0]+marks[0]/4+32<<20
 	}
-	notes := []string{fmt.Sprintf("%.1f s", el.Seconds()), fmt.Sprintf("peak RSS %s (process before: %s)", mib(peak), mib(base)),
+	notes := []string{fmt.Sprintf("%.1f s", el.Seconds()), fmt.Sprintf("peak RSS %s (process before: %s; soft memory limit %s)", mib(peak), mib(base), mib(debug.SetMemoryLimit(-1))),
 		fmt.Sprintf("peak Go heap %s (server included)", mib(heapPeak))}
 	var q []string
 	for _, m := range marks {

@@ -62,9 +62,9 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 		wg.Wait()
 	}()
 	var verified *verifiedCache
-	if !opts.Unjudged && s.cfg.VerifiedCache != "" && s.signer != nil {
+	if !opts.Unjudged && s.cfg.VerifiedCache != "" {
 		// Without the file every message is checked in full, as before.
-		if verified, err = openVerifiedCache(s.cfg.VerifiedCache, s.signer.Secret("verified-message cache")); err == nil {
+		if verified, err = openVerifiedCache(s.cfg.VerifiedCache); err == nil {
 			defer verified.Close()
 		}
 	}

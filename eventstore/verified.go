@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -24,9 +25,10 @@ import (
 // gives another MAC and is verified in full; only a verdict of authentic is
 // recorded. The content itself is covered as in Authentic: the events'
 // hashes are signed, and the chain check compares each hash with its
-// event's content. The MAC key derives from the signing key, so writing a
-// valid entry takes that key, with which a signature could be forged
-// anyway; the file lives in the data directory, never in NATS.
+// event's content. The MAC key is a random secret in a file of its own
+// beside the cache (mode 0600), so write access to the cache file alone
+// cannot vouch for anything; both live in the data directory, like the
+// keyring, never in NATS.
 //
 // The file holds one 32-byte record per position, at (position-1)*32:
 // sparse where nothing was recorded, 32 MB per million messages.
@@ -46,12 +48,43 @@ const (
 	verifiedPage   = 4096
 )
 
-func openVerifiedCache(path string, secret []byte) (*verifiedCache, error) {
+// openVerifiedCache opens the cache at path and its key at path+".key",
+// creating both the first time.
+func openVerifiedCache(path string) (*verifiedCache, error) {
+	secret, err := verifiedKey(path + ".key")
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	return &verifiedCache{f: f, secret: secret, page: -1}, nil
+}
+
+// verifiedKey reads the cache's MAC key, or creates it. A new key makes
+// every entry written under the old one worthless, which costs checks,
+// never trust.
+func verifiedKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == verifiedRecord {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, verifiedRecord)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, key, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 func (c *verifiedCache) Close() error { return c.f.Close() }

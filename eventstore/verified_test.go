@@ -34,6 +34,9 @@ func TestVerifiedCacheNeverVouchesForAChangedMessage(t *testing.T) {
 	if fi, err := os.Stat(cache); err != nil || fi.Size() != 2*32 {
 		t.Fatalf("the cache after reading 2 messages: %v, %v", fi, err)
 	}
+	if fi, err := os.Stat(cache + ".key"); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 32 {
+		t.Fatalf("the cache's key: %v, %v", fi, err)
+	}
 
 	js := s.JetStreamContext()
 	stored, err := js.Stream(ctx, s.Config().Stream)

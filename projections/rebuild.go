@@ -52,6 +52,13 @@ type RebuildOptions struct {
 // DefaultMemoryBudget is a build's memory budget when none is set.
 const DefaultMemoryBudget = 64 << 20
 
+// RebuildMemoryLimit is the soft memory limit (debug.SetMemoryLimit) a
+// process that rebuilds sets unless told otherwise (`kpitrail rebuild
+// --data`, the bench): with the default budget it keeps the process,
+// embedded server included, under 300 MB. Garbage is what it bounds; a
+// build's live state is DefaultMemoryBudget's.
+const RebuildMemoryLimit = 224 << 20
+
 func (o *RebuildOptions) setDefaults() {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 5000

@@ -10,7 +10,6 @@ package signing
 
 import (
 	"crypto/ed25519"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -177,16 +176,4 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		d.Close()
 	}
 	return nil
-}
-
-// Secret derives a 32-byte secret for purpose from the private key. A file
-// the instance keeps beside the log (the verified-message cache) is
-// authenticated with one: forging an entry then takes the signing key,
-// which would forge the signature itself.
-func (s *Signer) Secret(purpose string) []byte {
-	k, err := hkdf.Key(sha256.New, s.priv.Seed(), nil, "kpitrail "+purpose, 32)
-	if err != nil {
-		panic(err) // 32 bytes of SHA-256 are always within HKDF's limit
-	}
-	return k
 }
