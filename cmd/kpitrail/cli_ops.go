@@ -103,9 +103,8 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	newClient := m.clientFlags(fs)
 	off := addOfflineFlags(fs)
-	var limit, budget byteSize = 0, projections.DefaultMemoryBudget
-	fs.Var(&limit, "memory-limit", "offline: the process's soft memory limit, embedded server included (default 224MiB, or GOMEMLIMIT when set; 0: none)")
-	fs.Var(&budget, "build-memory", "offline: what the build holds for itself: batches, folded state, page cache (default 64MiB)")
+	limit := fs.Int64("memory-limit", projections.RebuildMemoryLimit, "offline: Go's soft memory limit for the process, embedded server included, in bytes (0: none; GOMEMLIMIT wins)")
+	budget := fs.Int64("build-memory", projections.DefaultMemoryBudget, "offline: what the build holds for itself (batches, folded state, page cache), in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,9 +119,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	if *off.data == "" {
 		return fmt.Errorf("offline rebuild needs --data: the read models live in the data directory")
 	}
-	flagged := false
-	fs.Visit(func(f *flag.Flag) { flagged = flagged || f.Name == "memory-limit" })
-	defer m.setMemoryLimit(flagged, int64(limit), projections.RebuildMemoryLimit)()
+	defer m.setMemoryLimit(*limit)()
 	store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
 	if err != nil {
 		return err
@@ -131,7 +128,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	start := time.Now()
 	path := filepath.Join(*off.data, "readmodels.db")
 	if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild"),
-		MemoryBudget: int64(budget)}); err != nil {
+		MemoryBudget: *budget}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "rebuilt %s in %.1fs\n", path, time.Since(start).Seconds())
