@@ -57,7 +57,7 @@ const DefaultMemoryBudget = 64 << 20
 // --data`, the bench): with the default budget it keeps the process,
 // embedded server included, under 300 MB. Garbage is what it bounds; a
 // build's live state is DefaultMemoryBudget's.
-const RebuildMemoryLimit = 224 << 20
+const RebuildMemoryLimit = 192 << 20
 
 func (o *RebuildOptions) setDefaults() {
 	if o.BatchSize <= 0 {
