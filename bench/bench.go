@@ -40,7 +40,8 @@ type Options struct {
 	// Only runs the named measurements (see Names); empty runs all.
 	Only []string
 	// ProfileDir, when set, receives a CPU profile per measurement
-	// (<name>.pprof), for `go tool pprof`.
+	// (<name>.pprof), for `go tool pprof`, and rebuild its live heap halfway
+	// (rebuild.heap.pprof).
 	ProfileDir string
 }
 
@@ -239,6 +240,20 @@ func (r *runner) profile(name string) func() {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// heapProfile writes the live heap to <name>.heap.pprof in ProfileDir.
+func (r *runner) heapProfile(name string) {
+	if r.opts.ProfileDir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(r.opts.ProfileDir, name+".heap.pprof"))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 func machine() Machine {

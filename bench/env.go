@@ -23,6 +23,7 @@ import (
 // node is one embedded server with a kpitrail stream on it, set up as
 // serve sets it up.
 type node struct {
+	dir   string
 	emb   *eventstore.Embedded
 	nc    *nats.Conn
 	store *eventstore.JetStream
@@ -47,7 +48,7 @@ func startNode(ctx context.Context, dir string, noSync bool, clock eventstore.Cl
 		emb.Shutdown()
 		return nil, err
 	}
-	return &node{emb: emb, nc: nc, store: store}, nil
+	return &node{dir: dir, emb: emb, nc: nc, store: store}, nil
 }
 
 // reopen replaces the connection and the store with fresh ones.
@@ -57,8 +58,10 @@ func (n *node) reopen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The same keys: the history was signed with them.
-	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{Signer: n.store.Signer(), Trust: n.store.Keyring()})
+	// The same keys: the history was signed with them. The verified-message
+	// cache is serve's, in the node's directory.
+	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{Signer: n.store.Signer(), Trust: n.store.Keyring(),
+		VerifiedCache: filepath.Join(n.dir, "verified.cache")})
 	if err != nil {
 		nc.Close()
 		return err

@@ -50,6 +50,11 @@ type Config struct {
 	// task's state) see what another instance appended. The target's own
 	// staleness needs no such read: the append's subject check refuses it.
 	Shared bool
+	// VerifiedCache, when set, is a file in the instance's data directory
+	// where Read records the messages whose signature it checked, so the
+	// next read of the same, unchanged message skips the check (see
+	// verifiedCache). Empty: every read checks every signature.
+	VerifiedCache string
 }
 
 func (c *Config) setDefaults() {

@@ -61,12 +61,19 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 		}
 		wg.Wait()
 	}()
+	var verified *verifiedCache
+	if !opts.Unjudged && s.cfg.VerifiedCache != "" {
+		// Without the file every message is checked in full, as before.
+		if verified, err = openVerifiedCache(s.cfg.VerifiedCache); err == nil {
+			defer verified.Close()
+		}
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(fetched)
 		defer close(jobs)
-		s.fetch(it, opts, end, fetched, jobs, stopped)
+		s.fetch(it, opts, end, verified, fetched, jobs, stopped)
 	}()
 	if !opts.Unjudged {
 		for range runtime.GOMAXPROCS(0) {
@@ -75,6 +82,9 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 				defer wg.Done()
 				for item := range jobs {
 					item.msg.Foreign = Authentic(s.trust, item.msg)
+					if item.msg.Foreign == nil && item.cacheable {
+						verified.put(item.msg.Position, item.digest)
+					}
 					close(item.done)
 				}
 			}()
@@ -106,6 +116,9 @@ type readItem struct {
 	msg  Message
 	err  error
 	done chan struct{}
+	// digest is the message's verified-cache entry when cacheable.
+	digest    [verifiedRecord]byte
+	cacheable bool
 }
 
 var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -113,7 +126,7 @@ var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // fetch decodes messages from it in order and hands each to the reader
 // (fetched) and, unless the read is unjudged, to the signature checkers
 // (jobs). It stops after an error (handed on), the read's end, or stopped.
-func (s *JetStream) fetch(it jetstream.MessagesContext, opts ReadOptions, end uint64, fetched, jobs chan<- *readItem, stopped <-chan struct{}) {
+func (s *JetStream) fetch(it jetstream.MessagesContext, opts ReadOptions, end uint64, verified *verifiedCache, fetched, jobs chan<- *readItem, stopped <-chan struct{}) {
 	hand := func(item *readItem, to chan<- *readItem) bool {
 		select {
 		case to <- item:
@@ -130,10 +143,16 @@ func (s *JetStream) fetch(it jetstream.MessagesContext, opts ReadOptions, end ui
 			if meta, err = m.Metadata(); err == nil {
 				item := &readItem{msg: decodeMessage(s.cfg.SubjectPrefix, m.Subject(), meta.Sequence.Stream, m.Data(), m.Headers()), done: closedDone}
 				item.msg.StoredAt = meta.Timestamp
-				if !opts.Unjudged {
+				check := !opts.Unjudged
+				if check && verified != nil {
+					if item.digest, item.cacheable = verified.digest(s.trust, item.msg); item.cacheable && verified.has(item.msg.Position, item.digest) {
+						check = false // Foreign stays nil: checked before, unchanged since
+					}
+				}
+				if check {
 					item.done = make(chan struct{})
 				}
-				if !hand(item, fetched) || (!opts.Unjudged && !hand(item, jobs)) {
+				if !hand(item, fetched) || (check && !hand(item, jobs)) {
 					return
 				}
 				n++

@@ -95,12 +95,20 @@ func (ob *openBatch) finish(ctx context.Context) (Applied, error) {
 	if err := st.saveVersions(b); err != nil {
 		return Applied{}, fmt.Errorf("versions: %w", err)
 	}
-	if p.build == nil {
+	if p.build == nil || st.foldedBytes() > p.build.stateBudget {
+		// A build past its budget for folded state writes it here, as every
+		// live batch does: derived columns are a pure function of the fact
+		// columns, so deriving a row now and again at the end changes
+		// nothing but the time spent.
 		if err := p.deriveBatch(b, st, ob.today); err != nil {
 			return Applied{}, fmt.Errorf("derive: %w", err)
 		}
 		if err := st.saveHeads(b); err != nil {
 			return Applied{}, fmt.Errorf("chain heads: %w", err)
+		}
+		if p.build != nil {
+			p.build.flushes++
+			st.clearFolded()
 		}
 	}
 	if err := writeCheckpoint(b, cp, p.now()); err != nil {

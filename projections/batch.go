@@ -244,6 +244,10 @@ type buildState struct {
 	state *batchState
 	// verifier is the chain as prepared ahead of the database.
 	verifier *domain.ChainVerifier
+	// stateBudget bounds state's folded part (see foldedBytes); flushes
+	// counts the batches that wrote it early.
+	stateBudget int64
+	flushes     int
 }
 
 func newBuildState() *buildState {
@@ -255,6 +259,22 @@ func newBuildState() *buildState {
 func (bs *buildState) next() *batchState {
 	bs.state.applied = Applied{}
 	return bs.state
+}
+
+// foldedBytes estimates the memory of what a build folds across batches:
+// the rows to derive, the chain heads to write and the cached indicator
+// heads. Map entries cost about their key and value plus the map's own
+// overhead.
+func (st *batchState) foldedBytes() int64 {
+	return int64(len(st.tasks)+len(st.indicators)+len(st.years))*112 +
+		int64(len(st.heads))*192 + int64(len(st.indicatorHeads))*256
+}
+
+// clearFolded forgets the folded state once it is written.
+func (st *batchState) clearFolded() {
+	// Fresh maps: clear keeps a map's buckets, which is the memory to give back.
+	st.tasks, st.indicators, st.years = map[string]bool{}, map[string]bool{}, map[keyYear]bool{}
+	st.heads, st.indicatorHeads = map[domain.AggregateRef]chainHead{}, map[string]indicatorHead{}
 }
 
 // setVersion records the version columns an applied event sets.

@@ -46,23 +46,26 @@ type DB struct {
 // Open opens (creating if needed) the read-model file at path and brings
 // its schema up to date.
 func Open(path string) (*DB, error) {
-	return open(path, false)
+	return open(path, 0)
 }
 
-// open with bulk set trades durability for speed: only for a file that is
-// fsynced and swapped in after a successful build, never a live one.
-func open(path string, bulk bool) (*DB, error) {
+// open with a bulk page cache (KiB, > 0) trades durability for speed: only
+// for a file that is fsynced and swapped in after a successful build, never
+// a live one.
+func open(path string, bulkCacheKiB int64) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("read models: path is required")
 	}
 	params := []string{"_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=on", "_synchronous=NORMAL", "_txlock=immediate"}
-	if bulk {
+	if bulkCacheKiB > 0 {
 		// A build's file is read by no one before it is complete and synced,
 		// and a failed build is deleted: it needs no write-ahead log (the
 		// in-memory rollback journal still serves savepoints) and no sync,
 		// and a batch of thousands of events spread over a dozen indexes
-		// needs more than SQLite's default 2 MB page cache.
-		params = []string{"_journal_mode=MEMORY", "_busy_timeout=5000", "_foreign_keys=on", "_synchronous=OFF", "_txlock=immediate", "_cache_size=-65536"}
+		// needs more than SQLite's default 2 MB page cache (the build's
+		// memory budget sizes it).
+		params = []string{"_journal_mode=MEMORY", "_busy_timeout=5000", "_foreign_keys=on", "_synchronous=OFF", "_txlock=immediate",
+			"_cache_size=" + strconv.FormatInt(-bulkCacheKiB, 10)}
 	}
 	// Pragmas live in the DSN so every pooled connection gets them, not only
 	// the one a one-off Exec happens to reach.

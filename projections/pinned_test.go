@@ -65,14 +65,23 @@ func pinnedLog(t *testing.T) sliceStore {
 	return sliceStore{msgs: msgs}
 }
 
-// TestRebuildContentIsPinned rebuilds a fixed log in one batch and in
-// batches of two, and compares with the pinned hash.
+// TestRebuildContentIsPinned rebuilds a fixed log in one batch, in
+// batches of two, and within a memory budget so small that its folded state
+// is written early, batch after batch, and compares with the pinned hash.
 func TestRebuildContentIsPinned(t *testing.T) {
 	store := pinnedLog(t)
-	for _, size := range []int{0, 2} {
+	for _, size := range []int{0, 2, -1} {
+		opts := RebuildOptions{Now: fixedNow, BatchSize: size}
+		var flushed int
+		if size < 0 {
+			opts.MemoryBudget, opts.flushed = 4<<10, &flushed
+		}
 		path := filepath.Join(t.TempDir(), "pinned.db")
-		if err := Rebuild(ctxT(t), store, path, RebuildOptions{Now: fixedNow, BatchSize: size}); err != nil {
+		if err := Rebuild(ctxT(t), store, path, opts); err != nil {
 			t.Fatal(err)
+		}
+		if size < 0 && flushed < 3 {
+			t.Errorf("a budget of 4 KiB wrote the folded state early %d times", flushed)
 		}
 		db := openDB(t, path)
 		h, err := ContentHash(ctxT(t), db)

@@ -32,6 +32,46 @@ type RebuildOptions struct {
 	BeforeRename func() error
 	// Progress, when set, is told the last position applied after each batch.
 	Progress func(position uint64)
+	// MemoryBudget bounds what the build holds in memory for itself: the
+	// batch being read and the one being written (a sixth each, by an
+	// estimate per event), the folded state of the aggregates it moved
+	// (rows to derive, chain heads: a sixth; past it they are derived and
+	// written, as a live batch does), and the new file's SQLite page cache
+	// (a quarter, within 2 and 64 MiB). The rest is headroom for the
+	// store's read-ahead and the estimates' error. The chain verifier's
+	// head per aggregate (about 150 bytes) is outside it. Default
+	// DefaultMemoryBudget. The Go heap also holds garbage until the
+	// collector runs: a process that must stay within a bound sets a soft
+	// memory limit (debug.SetMemoryLimit, GOMEMLIMIT) with room for it.
+	MemoryBudget int64
+	// flushed, when set, is told how many batches wrote the folded state
+	// early (tests).
+	flushed *int
+}
+
+// DefaultMemoryBudget is a build's memory budget when none is set.
+const DefaultMemoryBudget = 64 << 20
+
+// RebuildMemoryLimit is the soft memory limit (debug.SetMemoryLimit) a
+// process that rebuilds sets unless told otherwise (`kpitrail rebuild
+// --data`, the bench): with the default budget it keeps the process,
+// embedded server included, under 300 MB. Garbage is what it bounds; a
+// build's live state is DefaultMemoryBudget's.
+const RebuildMemoryLimit = 192 << 20
+
+func (o *RebuildOptions) setDefaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 5000
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+}
+
+// pageCacheKiB is the build file's SQLite page cache: a quarter of the
+// budget, within 2 and 64 MiB.
+func (o RebuildOptions) pageCacheKiB() int64 {
+	return min(max(o.MemoryBudget/4, 2<<20), 64<<20) >> 10
 }
 
 func (o RebuildOptions) projector(db *DB) *projector {
@@ -119,9 +159,7 @@ func ReplayToPositionWith(ctx context.Context, store Log, position uint64, outPa
 }
 
 func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions, spec buildSpec) (err error) {
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 5000
-	}
+	opts.setDefaults()
 	dir, base := filepath.Split(filepath.Clean(finalPath))
 	f, err := os.CreateTemp(dir, "."+base+".build-*")
 	if err != nil {
@@ -139,7 +177,7 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 			return fmt.Errorf("rebuild %s: %w", finalPath, err)
 		}
 	}
-	db, err := open(tmp, true)
+	db, err := open(tmp, opts.pageCacheKiB())
 	if err != nil {
 		return err
 	}
@@ -154,6 +192,7 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	}
 	proj := opts.projector(db)
 	proj.build = newBuildState()
+	proj.build.stateBudget = opts.MemoryBudget / 6
 	if spec.base != nil {
 		if err := proj.build.seedFrom(ctx, db); err != nil {
 			db.Close()
@@ -164,6 +203,9 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 		proj.asOfDay = spec.asOf.In(proj.loc).Format(time.DateOnly)
 	}
 	err = pipeline(ctx, store, proj, opts, spec)
+	if opts.flushed != nil {
+		*opts.flushed = proj.build.flushes
+	}
 	if err == nil {
 		err = db.createIndexes(ctx, indexes)
 	}
@@ -226,6 +268,8 @@ func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptio
 		done <- err
 	}()
 	var batch []prepared
+	var batchBytes int64
+	batchBudget := opts.MemoryBudget / 6
 	var last uint64
 	var after uint64
 	if spec.base != nil {
@@ -249,7 +293,8 @@ func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptio
 			it = prepare(proj.build.verifier, m)
 		}
 		batch = append(batch, it)
-		if len(batch) < opts.BatchSize {
+		batchBytes += it.size()
+		if len(batch) < opts.BatchSize && batchBytes < batchBudget {
 			return nil
 		}
 		select {
@@ -257,7 +302,7 @@ func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptio
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		batch = make([]prepared, 0, opts.BatchSize)
+		batch, batchBytes = make([]prepared, 0, len(batch)), 0
 		return nil
 	})
 	if errors.Is(err, errStop) {

@@ -106,6 +106,8 @@ func (m *Main) rebuildCommand() *cobra.Command {
 	fs := c.Flags()
 	reason := fs.String("reason", "", "why the rebuild is run, recorded with its job")
 	off := addOfflineFlags(fs)
+	limit := fs.Int64("memory-limit", projections.RebuildMemoryLimit, "offline: Go's soft memory limit for the process, embedded server included, in bytes (0: none; GOMEMLIMIT wins)")
+	budget := fs.Int64("build-memory", projections.DefaultMemoryBudget, "offline: what the build holds for itself (batches, folded state, page cache), in bytes")
 	newClient := m.clientFlags(fs)
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx := c.Context()
@@ -126,6 +128,7 @@ func (m *Main) rebuildCommand() *cobra.Command {
 		if *off.data == "" {
 			return usageErrorf(c, "offline rebuild needs --data: the read models live in the data directory")
 		}
+		defer m.setMemoryLimit(*limit)()
 		store, closeFn, err := m.openOffline(ctx, off, "rebuild", true, "run `kpitrail rebuild` without --data to have the running server rebuild")
 		if err != nil {
 			return err
@@ -133,7 +136,8 @@ func (m *Main) rebuildCommand() *cobra.Command {
 		defer closeFn()
 		start := time.Now()
 		path := filepath.Join(*off.data, "readmodels.db")
-		if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild")}); err != nil {
+		if err := projections.Rebuild(ctx, store, path, projections.RebuildOptions{Progress: m.progress(ctx, store, "rebuild"),
+			MemoryBudget: *budget}); err != nil {
 			return err
 		}
 		res := map[string]any{"file": path, "seconds": time.Since(start).Seconds()}

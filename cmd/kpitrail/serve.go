@@ -316,8 +316,12 @@ func OpenSystem(ctx context.Context, c ServeConfig, log *slog.Logger) (*System, 
 		sys.Close()
 		return nil, err
 	}
+	var verified string
+	if c.DataDir != "" {
+		verified = filepath.Join(c.DataDir, "verified.cache")
+	}
 	sys.Store, err = eventstore.OpenJetStream(ctx, sys.Conn, eventstore.Config{Replicas: c.Replicas, Attach: true, Signer: signer, Trust: kr,
-		Shared: c.shared()})
+		Shared: c.shared(), VerifiedCache: verified})
 	if err != nil {
 		sys.Close()
 		return nil, err
