@@ -82,7 +82,7 @@ type buildSpec struct {
 // asOf on, even if a later one carries an earlier time (clock skew between
 // writers): applying it would break the aggregate's chain.
 func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) error {
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf})
+	return build(ctx, cutAfter(store, asOf), outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf})
 }
 
 // asOfFilter includes the messages recorded by asOf, and none of an

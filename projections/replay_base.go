@@ -31,6 +31,7 @@ import (
 type baseFile struct {
 	path     string
 	position uint64
+	version  int // schema version of the file
 	check    checkAt
 }
 
@@ -44,7 +45,7 @@ func ReplayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath stri
 	if err != nil {
 		return err
 	}
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
+	return build(ctx, cutAfter(store, asOf), outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
 }
 
 // SnapshotFiles lists the read-model files in dir (a data directory's
@@ -78,7 +79,8 @@ func chooseBase(ctx context.Context, store Log, asOf time.Time, candidates []str
 }
 
 // inspectBase reads, without changing the file, its position and whether
-// all it holds was recorded by limit; nil when it does not qualify.
+// all it holds was recorded by limit (any time when limit is ""); nil when
+// it does not qualify.
 func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil
@@ -109,7 +111,7 @@ func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 		UNION ALL SELECT MAX(recorded_at) FROM dead_letters)`).Scan(&latest); err != nil {
 		return nil, err
 	}
-	if latest.Valid && latest.String > limit {
+	if limit != "" && latest.Valid && latest.String > limit {
 		return nil, nil
 	}
 	var logged sql.NullInt64
@@ -123,7 +125,7 @@ func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &baseFile{path: path, position: cp.position, check: checkAt{position: uint64(logged.Int64), ids: ids}}, nil
+	return &baseFile{path: path, position: cp.position, version: version, check: checkAt{position: uint64(logged.Int64), ids: ids}}, nil
 }
 
 // checkAt is the base's last logged message: the log must hold the same

@@ -162,11 +162,12 @@ func (m *Main) runReplay(ctx context.Context, args []string) error {
 		if perr != nil {
 			return fmt.Errorf("--as-of: %w", perr)
 		}
-		// Snapshots in the data directory spare the replay the history
-		// before them.
+		// Snapshots in the data directory (the office's and serve's
+		// automatic ones) spare the replay the history before them.
 		var bases []string
 		if *off.data != "" {
-			bases = projections.SnapshotFiles(filepath.Join(*off.data, "snapshots"))
+			bases = append(projections.SnapshotFiles(filepath.Join(*off.data, "snapshots")),
+				projections.SnapshotFiles(filepath.Join(*off.data, "snapshots", "auto"))...)
 		}
 		err = projections.ReplayAsOfFrom(ctx, store, t, *out, bases)
 	}
