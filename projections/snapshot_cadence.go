@@ -100,8 +100,31 @@ type snapshotter struct {
 	cad   SnapshotCadence
 	loc   *time.Location
 	log   *slog.Logger
-	// taken, when set, is told of each snapshot once it is in place.
-	taken func(autoSnapshot)
+	// once stops at the log's current end instead of following it.
+	once bool
+}
+
+// errLogEnd ends a scan of a log read once, to its end.
+var errLogEnd = errors.New("end of the log")
+
+// TakeSnapshots takes the snapshots cad's cadence calls for on the log as
+// it is now, into cad.Dir (required), continuing from the newest one there;
+// years end in loc (nil: DefaultLocation). Serve takes them as the log
+// grows (Live.TakeSnapshots); this is for a log loaded offline and for the
+// benchmark.
+func TakeSnapshots(ctx context.Context, store Log, cad SnapshotCadence, loc *time.Location) error {
+	if cad.Dir == "" {
+		return errors.New("snapshots: a directory is required")
+	}
+	cad.setDefaults("")
+	if loc == nil {
+		loc = DefaultLocation
+	}
+	s := &snapshotter{store: store, cad: cad, loc: loc, log: slog.New(slog.DiscardHandler), once: true}
+	if err := s.follow(ctx); !errors.Is(err, errLogEnd) {
+		return err
+	}
+	return nil
 }
 
 // cut is where the scan found the next snapshot due.
@@ -199,7 +222,7 @@ func (s *snapshotter) scan(ctx context.Context, base *baseFile) (cut, error) {
 		prevYear int
 		events   int
 	)
-	err := s.store.Read(ctx, from, eventstore.ReadOptions{Follow: true, Unjudged: true}, func(m eventstore.Message) error {
+	err := s.store.Read(ctx, from, eventstore.ReadOptions{Follow: !s.once, Unjudged: true}, func(m eventstore.Message) error {
 		year := 0
 		if len(m.Events) > 0 && m.Foreign == nil {
 			year = m.Events[0].RecordedAt.In(s.loc).Year()
@@ -230,7 +253,7 @@ func (s *snapshotter) scan(ctx context.Context, base *baseFile) (cut, error) {
 		err = ctx.Err()
 	}
 	if err == nil {
-		err = errors.New("the log ended a followed read")
+		err = errLogEnd
 	}
 	return cut{}, err
 }
@@ -247,9 +270,6 @@ func (s *snapshotter) take(ctx context.Context, base *baseFile, c cut) (*baseFil
 		return nil, errors.Join(fmt.Errorf("snapshot at %d: unreadable after the build", c.position), err)
 	}
 	s.log.Info("snapshots: taken", "position", c.position, "year_end", c.yearEnd, "took", time.Since(start).Round(time.Millisecond))
-	if s.taken != nil {
-		s.taken(autoSnapshot{path: path, position: c.position, yearEnd: c.yearEnd})
-	}
 	return next, nil
 }
 

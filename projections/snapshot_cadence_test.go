@@ -139,6 +139,15 @@ func TestSnapshotsAreTakenAtYearEndsAndEveryNEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Offline, on the log as it is, the cadence calls for the same files.
+	offline := filepath.Join(t.TempDir(), "offline")
+	if err := TakeSnapshots(ctx, store, SnapshotCadence{Dir: offline, Every: 7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshotNames(offline); !slices.Equal(got, want) {
+		t.Fatalf("offline snapshots %v, want %v", got, want)
+	}
+
 	// Each snapshot is the replay from position 1 to its position.
 	scratch := t.TempDir()
 	var bases []string
