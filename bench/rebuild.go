@@ -318,13 +318,23 @@ func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]R
 		instants = append(instants, time.Date(y, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(y, 7, 1, 0, 0, 0, 0, time.UTC))
 	}
 	instants = append(instants, time.Date(w.FirstYear+w.Years, 1, 31, 0, 0, 0, 0, time.UTC))
+	// The worst place: just before a snapshot's last message, where the
+	// replay starts from the snapshot before it and applies the stretch
+	// between them (up to snapshotEvery events).
+	for _, b := range bases[1:] {
+		t, err := lastRecorded(ctx, b)
+		if err != nil {
+			return out, err
+		}
+		instants = append(instants, t.Add(-time.Nanosecond))
+	}
 	var worst time.Duration
 	var worstAt time.Time
 	var total time.Duration
 	for i, at := range instants {
 		path := filepath.Join(dir, fmt.Sprintf("asof-snap-%d.db", i))
 		start := time.Now()
-		if err := projections.ReplayAsOfFrom(ctx, lg.node.store, at, path, bases); err != nil {
+		if err := projections.ReplayAsOfScratch(ctx, lg.node.store, at, path, bases); err != nil {
 			return out, err
 		}
 		el := time.Since(start)
@@ -344,13 +354,27 @@ func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]R
 		}
 		removeFiles(path)
 	}
-	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf from the automatic snapshots (year ends and every %d events), worst of %d instants (each year's first instant and its middle) on the %d-event log", snapshotEvery, len(instants), lg.events),
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOfScratch (as serve's as-of reads run) from the automatic snapshots (year ends and every %d events), worst of %d instants (each year's first instant and its middle, and just before each snapshot) on the %d-event log", snapshotEvery, len(instants), lg.events),
 		Value: worst.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(worst <= 2*time.Second),
 		Notes: []string{fmt.Sprintf("worst at %s", worstAt.Format(time.DateOnly)), fmt.Sprintf("mean %.2f s", total.Seconds()/float64(len(instants))),
 			fmt.Sprintf("%d snapshots taken in %.1f s (not timed above), %s on disk", len(bases), took.Seconds(), mib(dirSize(snaps))),
 			"the first instant's answer has the content hash of the replay from position 1"}})
 	os.RemoveAll(snaps)
 	return out, nil
+}
+
+// lastRecorded is the record time of the newest event in a read-model file.
+func lastRecorded(ctx context.Context, path string) (time.Time, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&immutable=1")
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer db.Close()
+	var s string
+	if err := db.QueryRowContext(ctx, `SELECT MAX(recorded_at) FROM events_log`).Scan(&s); err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 func removeFiles(path string) {

@@ -234,7 +234,7 @@ func (c *asOfCache) build(ctx context.Context, e *asOfEntry, t time.Time) {
 	if err == nil {
 		defer done()
 		if err = os.MkdirAll(c.dir, 0o750); err == nil {
-			err = ReplayAsOfFrom(ctx, c.store, t, e.path, c.bases())
+			err = ReplayAsOfScratch(ctx, c.store, t, e.path, c.bases())
 		}
 	}
 	c.mu.Lock()
@@ -367,7 +367,7 @@ func (c *asOfCache) oneOff(ctx context.Context, t time.Time, fn func(*DB) error)
 	if err != nil {
 		return err
 	}
-	err = ReplayAsOfFrom(ctx, c.store, t, path, c.bases())
+	err = ReplayAsOfScratch(ctx, c.store, t, path, c.bases())
 	done()
 	if err != nil {
 		return err

@@ -71,6 +71,9 @@ type buildSpec struct {
 	// chooseBase) that the build copies and continues instead of starting
 	// from position 1.
 	base *baseFile
+	// scratch skips the syncs: the file is a cache its owner removes at
+	// start (as-of replays), so a crash's torn file is never read.
+	scratch bool
 }
 
 // ReplayAsOf builds read models at outPath from only the events recorded
@@ -178,8 +181,10 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", finalPath, err)
 	}
-	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	if !spec.scratch {
+		if err := syncFile(tmp); err != nil {
+			return fmt.Errorf("rebuild %s: %w", finalPath, err)
+		}
 	}
 	if opts.BeforeRename != nil {
 		if err := opts.BeforeRename(); err != nil {
@@ -191,6 +196,9 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	}
 	if err := os.Rename(tmp, finalPath); err != nil {
 		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	if spec.scratch {
+		return nil
 	}
 	return syncDir(dir)
 }

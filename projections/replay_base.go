@@ -41,11 +41,25 @@ type baseFile struct {
 // event is the log's own at that position; the one at the highest position
 // wins. With no usable base it replays from position 1.
 func ReplayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string) error {
+	return replayAsOfFrom(ctx, store, asOf, outPath, bases, false)
+}
+
+// ReplayAsOfScratch is ReplayAsOfFrom for a file that is a cache, as
+// serve's as-of reads keep them: nothing is synced (at a million events
+// the sync of a copied base is a second or more), so after a crash the
+// file may be torn and must not be read; serve empties its as-of
+// directory at start.
+func ReplayAsOfScratch(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string) error {
+	return replayAsOfFrom(ctx, store, asOf, outPath, bases, true)
+}
+
+func replayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string, scratch bool) error {
 	base, err := chooseBase(ctx, store, asOf, bases)
 	if err != nil {
 		return err
 	}
-	return build(ctx, cutAfter(store, asOf), outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
+	return build(ctx, cutAfter(store, asOf), outPath, RebuildOptions{},
+		buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base, scratch: scratch})
 }
 
 // SnapshotFiles lists the read-model files in dir (a data directory's
