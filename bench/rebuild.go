@@ -275,13 +275,45 @@ func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
 		if err != nil {
 			return out, err
 		}
-		long, err := r.replayLong(ctx, dir, lg)
+		long, err := r.replayLong(ctx, dir, lg, snapshotEvery)
+		out = append(out, long...)
+		if err != nil {
+			return out, err
+		}
+	} else if r.opts.Quick {
+		// A quick run's log is one year; the multi-year lines run on a
+		// small three-year log of their own, snapshots every 1,000 events.
+		lg, err := smallLog(ctx, filepath.Join(dir, "long"), 3, perYear/3)
+		if err != nil {
+			return out, err
+		}
+		defer lg.node.close()
+		long, err := r.replayLong(ctx, dir, lg, 1_000)
 		out = append(out, long...)
 		if err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// smallLog generates a log of years × perYear events on a server of its own.
+func smallLog(ctx context.Context, dir string, years, perYear int) (*loadedLog, error) {
+	clock := &simClock{}
+	n, err := startNode(ctx, filepath.Join(dir, "nats"), true, clock.now)
+	if err != nil {
+		return nil, err
+	}
+	w := workloadFor(years, perYear)
+	events, err := generate(ctx, app.NewService(n.store), clock, w, nil)
+	if err == nil {
+		err = n.reopen(ctx)
+	}
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	return &loadedLog{dir: dir, node: n, workload: w, events: events}, nil
 }
 
 // snapshotEvery is the cadence of the automatic snapshots the long log's
@@ -291,9 +323,9 @@ const snapshotEvery = 50_000
 // replayLong times as-of replays on the multi-year log: the first year from
 // position 1 (the replay stops reading at the instant), then instants all
 // over the log from the automatic snapshots serve would have taken (a
-// year end and every snapshotEvery events), each checked against the
+// year end and every `every` events), each checked against the
 // replay from position 1 for the first of them.
-func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]Result, error) {
+func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog, every int) ([]Result, error) {
 	var out []Result
 	w := lg.workload
 	asOf := time.Date(w.FirstYear+1, 1, 31, 0, 0, 0, 0, time.UTC)
@@ -307,7 +339,7 @@ func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]R
 
 	snaps := filepath.Join(dir, "snapshots")
 	start = time.Now()
-	if err := projections.TakeSnapshots(ctx, lg.node.store, projections.SnapshotCadence{Dir: snaps, Every: snapshotEvery, MaxBytes: 1 << 40}, time.UTC); err != nil {
+	if err := projections.TakeSnapshots(ctx, lg.node.store, projections.SnapshotCadence{Dir: snaps, Every: every, MaxBytes: 1 << 40}, time.UTC); err != nil {
 		return out, fmt.Errorf("automatic snapshots: %w", err)
 	}
 	took := time.Since(start)
@@ -320,8 +352,11 @@ func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]R
 	instants = append(instants, time.Date(w.FirstYear+w.Years, 1, 31, 0, 0, 0, 0, time.UTC))
 	// The worst place: just before a snapshot's last message, where the
 	// replay starts from the snapshot before it and applies the stretch
-	// between them (up to snapshotEvery events).
-	for _, b := range bases[1:] {
+	// between them (up to the cadence's events).
+	for k, b := range bases {
+		if k == 0 {
+			continue // before the first snapshot the replay starts at position 1
+		}
 		t, err := lastRecorded(ctx, b)
 		if err != nil {
 			return out, err
@@ -354,7 +389,7 @@ func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog) ([]R
 		}
 		removeFiles(path)
 	}
-	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOfScratch (as serve's as-of reads run) from the automatic snapshots (year ends and every %d events), worst of %d instants (each year's first instant and its middle, and just before each snapshot) on the %d-event log", snapshotEvery, len(instants), lg.events),
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOfScratch (as serve's as-of reads run) from the automatic snapshots (year ends and every %d events), worst of %d instants (each year's first instant and its middle, and just before each snapshot) on the %d-event log", every, len(instants), lg.events),
 		Value: worst.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(worst <= 2*time.Second),
 		Notes: []string{fmt.Sprintf("worst at %s", worstAt.Format(time.DateOnly)), fmt.Sprintf("mean %.2f s", total.Seconds()/float64(len(instants))),
 			fmt.Sprintf("%d snapshots taken in %.1f s (not timed above), %s on disk", len(bases), took.Seconds(), mib(dirSize(snaps))),
