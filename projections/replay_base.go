@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -72,24 +73,30 @@ func SnapshotFiles(dir string) []string {
 
 func chooseBase(ctx context.Context, store Log, asOf time.Time, candidates []string) (*baseFile, error) {
 	limit := formatTime(asOf)
-	var best *baseFile
+	// Inspecting a file is a few indexed reads; checking it against the
+	// log costs a consumer. So inspect them all, then check from the
+	// highest position down and stop at the first that belongs here.
+	var usable []*baseFile
 	for _, path := range candidates {
 		b, err := inspectBase(ctx, path, limit)
 		if err != nil {
 			return nil, fmt.Errorf("replay base %s: %w", path, err)
 		}
-		if b == nil || (best != nil && b.position <= best.position) {
-			continue
-		}
-		ok, err := b.matches(ctx, store)
-		if err != nil {
-			return nil, fmt.Errorf("replay base %s: %w", path, err)
-		}
-		if ok {
-			best = b
+		if b != nil {
+			usable = append(usable, b)
 		}
 	}
-	return best, nil
+	slices.SortStableFunc(usable, func(a, b *baseFile) int { return cmp.Compare(b.position, a.position) })
+	for _, b := range usable {
+		ok, err := b.matches(ctx, store)
+		if err != nil {
+			return nil, fmt.Errorf("replay base %s: %w", b.path, err)
+		}
+		if ok {
+			return b, nil
+		}
+	}
+	return nil, nil
 }
 
 // inspectBase reads, without changing the file, its position and whether
