@@ -242,7 +242,7 @@ func rawPipeline(ctx context.Context, n *node, path string) (float64, error) {
 
 // replayAsOf replays one year: the read models as known at the end of the
 // first year of the log. With a log of one year that is the whole log; on a
-// longer log every later message is still read and skipped.
+// longer log the replay stops reading at the instant.
 func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
 	var out []Result
 	clock := &simClock{}
@@ -299,15 +299,147 @@ func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
 		if err != nil {
 			return out, err
 		}
+		long, err := r.replayLong(ctx, dir, lg, snapshotEvery)
+		out = append(out, long...)
+		if err != nil {
+			return out, err
+		}
+	} else if r.opts.Quick {
+		// A quick run's log is one year; the multi-year lines run on a
+		// small three-year log of their own, snapshots every 1,000 events.
+		lg, err := smallLog(ctx, filepath.Join(dir, "long"), 3, perYear/3)
+		if err != nil {
+			return out, err
+		}
+		defer lg.node.close()
+		long, err := r.replayLong(ctx, dir, lg, 1_000)
+		out = append(out, long...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// smallLog generates a log of years × perYear events on a server of its own.
+func smallLog(ctx context.Context, dir string, years, perYear int) (*loadedLog, error) {
+	clock := &simClock{}
+	n, err := startNode(ctx, filepath.Join(dir, "nats"), true, clock.now)
+	if err != nil {
+		return nil, err
+	}
+	w := workloadFor(years, perYear)
+	events, err := generate(ctx, app.NewService(n.store), clock, w, nil)
+	if err == nil {
+		err = n.reopen(ctx)
+	}
+	if err != nil {
+		n.close()
+		return nil, err
+	}
+	return &loadedLog{dir: dir, node: n, workload: w, events: events}, nil
+}
+
+// snapshotEvery is the cadence of the automatic snapshots the long log's
+// as-of replays start from: serve's default.
+const snapshotEvery = 50_000
+
+// replayLong times as-of replays on the multi-year log: the first year from
+// position 1 (the replay stops reading at the instant), then instants all
+// over the log from the automatic snapshots serve would have taken (a
+// year end and every `every` events), each checked against the
+// replay from position 1 for the first of them.
+func (r *runner) replayLong(ctx context.Context, dir string, lg *loadedLog, every int) ([]Result, error) {
+	var out []Result
+	w := lg.workload
+	asOf := time.Date(w.FirstYear+1, 1, 31, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	if err := projections.ReplayAsOf(ctx, lg.node.store, asOf, filepath.Join(dir, "asof-long.db")); err != nil {
+		return out, err
+	}
+	el := time.Since(start)
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of the first year of %d on the %d-event log, from position 1 (reads up to the instant only)", w.Years, lg.events),
+		Value: el.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(el <= 2*time.Second)})
+
+	snaps := filepath.Join(dir, "snapshots")
+	start = time.Now()
+	if err := projections.TakeSnapshots(ctx, lg.node.store, projections.SnapshotCadence{Dir: snaps, Every: every, MaxBytes: 1 << 40}, time.UTC); err != nil {
+		return out, fmt.Errorf("automatic snapshots: %w", err)
+	}
+	took := time.Since(start)
+	bases := projections.SnapshotFiles(snaps)
+	// A year's first instant and its middle, in every year after the first.
+	var instants []time.Time
+	for y := w.FirstYear + 1; y < w.FirstYear+w.Years; y++ {
+		instants = append(instants, time.Date(y, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(y, 7, 1, 0, 0, 0, 0, time.UTC))
+	}
+	instants = append(instants, time.Date(w.FirstYear+w.Years, 1, 31, 0, 0, 0, 0, time.UTC))
+	// The worst place: just before a snapshot's last message, where the
+	// replay starts from the snapshot before it and applies the stretch
+	// between them (up to the cadence's events).
+	for k, b := range bases {
+		if k == 0 {
+			continue // before the first snapshot the replay starts at position 1
+		}
+		t, err := lastRecorded(ctx, b)
+		if err != nil {
+			return out, err
+		}
+		instants = append(instants, t.Add(-time.Nanosecond))
+	}
+	var worst time.Duration
+	var worstAt time.Time
+	var total time.Duration
+	for i, at := range instants {
+		path := filepath.Join(dir, fmt.Sprintf("asof-snap-%d.db", i))
 		start := time.Now()
-		if err := projections.ReplayAsOf(ctx, lg.node.store, asOf, filepath.Join(dir, "asof-long.db")); err != nil {
+		if err := projections.ReplayAsOfScratch(ctx, lg.node.store, at, path, bases); err != nil {
 			return out, err
 		}
 		el := time.Since(start)
-		out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of the first year on the %d-event log (all later messages read and skipped)", lg.events),
-			Value: el.Seconds(), Unit: "s"})
+		total += el
+		if el > worst {
+			worst, worstAt = el, at
+		}
+		if i == 0 {
+			full := filepath.Join(dir, "asof-full-0.db")
+			if err := projections.ReplayAsOf(ctx, lg.node.store, at, full); err != nil {
+				return out, err
+			}
+			if err := sameReadModels(ctx, full, path); err != nil {
+				return out, err
+			}
+			removeFiles(full)
+		}
+		removeFiles(path)
 	}
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOfScratch (as serve's as-of reads run) from the automatic snapshots (year ends and every %d events), worst of %d instants (each year's first instant and its middle, and just before each snapshot) on the %d-event log", every, len(instants), lg.events),
+		Value: worst.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(worst <= 2*time.Second),
+		Notes: []string{fmt.Sprintf("worst at %s", worstAt.Format(time.DateOnly)), fmt.Sprintf("mean %.2f s", total.Seconds()/float64(len(instants))),
+			fmt.Sprintf("%d snapshots taken in %.1f s (not timed above), %s on disk", len(bases), took.Seconds(), mib(dirSize(snaps))),
+			"the first instant's answer has the content hash of the replay from position 1"}})
+	os.RemoveAll(snaps)
 	return out, nil
+}
+
+// lastRecorded is the record time of the newest event in a read-model file.
+func lastRecorded(ctx context.Context, path string) (time.Time, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&immutable=1")
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer db.Close()
+	var s string
+	if err := db.QueryRowContext(ctx, `SELECT MAX(recorded_at) FROM events_log`).Scan(&s); err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+func removeFiles(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
 }
 
 // readModels returns a rebuilt file of the loaded log, building it if the

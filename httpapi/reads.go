@@ -24,13 +24,23 @@ func (s *Server) readRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		tasks, err := db.TaskBoard(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
-			Department: q.Get("department"), Status: q.Get("status"), Unit: q.Get("unit")})
+		limit, after, err := taskPage(q)
 		if err != nil {
 			return nil, err
 		}
-		tasks = VisibleTasks(s.scope(r), tasks)
-		return map[string]any{"tasks": tasks}, nil
+		tasks, err := db.TaskBoard(r.Context(), projections.TaskFilter{Year: year, Dimension: q.Get("dimension"),
+			Department: q.Get("department"), Status: q.Get("status"), Unit: q.Get("unit"), Limit: limit, After: after})
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]any{}
+		if limit > 0 && len(tasks) == limit {
+			// The cursor is the page's last row before the reader's scope
+			// is applied, so a reporter's short page still moves on.
+			out["next"] = encodeTaskCursor(projections.CursorOf(tasks[len(tasks)-1]))
+		}
+		out["tasks"] = VisibleTasks(s.scope(r), tasks)
+		return out, nil
 	}))
 	s.handle("GET /v1/tasks/{id}", "read", s.read(func(r *http.Request, db *projections.DB) (any, error) {
 		if err := readableTask(r, s, db, r.PathValue("id")); err != nil {

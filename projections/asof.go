@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,8 +75,9 @@ type asOfCache struct {
 	dir   string
 	store Log
 	lim   AsOfLimits
-	// snapshots is the directory of snapshot files a replay may start from.
-	snapshots string
+	// snapshots are the directories of snapshot files a replay may start
+	// from: the office's and the automatic ones.
+	snapshots []string
 	turns     chan struct{}
 
 	mu      sync.Mutex
@@ -116,7 +118,20 @@ func newAsOfCache(dir string, store Log, lim AsOfLimits) *asOfCache {
 	// built when it crashed, or kept replays nobody accounts for now.
 	os.RemoveAll(dir)
 	return &asOfCache{dir: dir, store: store, lim: lim, entries: map[int64]*asOfEntry{},
-		snapshots: filepath.Join(filepath.Dir(dir), "snapshots"), turns: make(chan struct{}, lim.Concurrent)}
+		snapshots: []string{filepath.Join(filepath.Dir(dir), "snapshots"), filepath.Join(filepath.Dir(dir), "snapshots", "auto")},
+		turns:     make(chan struct{}, lim.Concurrent)}
+}
+
+// bases lists the snapshot files a replay may start from.
+func (c *asOfCache) bases() []string {
+	c.mu.Lock()
+	dirs := slices.Clone(c.snapshots)
+	c.mu.Unlock()
+	var out []string
+	for _, d := range dirs {
+		out = append(out, SnapshotFiles(d)...)
+	}
+	return out
 }
 
 func (c *asOfCache) stats() AsOfStats {
@@ -219,7 +234,7 @@ func (c *asOfCache) build(ctx context.Context, e *asOfEntry, t time.Time) {
 	if err == nil {
 		defer done()
 		if err = os.MkdirAll(c.dir, 0o750); err == nil {
-			err = ReplayAsOfFrom(ctx, c.store, t, e.path, SnapshotFiles(c.snapshots))
+			err = ReplayAsOfScratch(ctx, c.store, t, e.path, c.bases())
 		}
 	}
 	c.mu.Lock()
@@ -352,7 +367,7 @@ func (c *asOfCache) oneOff(ctx context.Context, t time.Time, fn func(*DB) error)
 	if err != nil {
 		return err
 	}
-	err = ReplayAsOfFrom(ctx, c.store, t, path, SnapshotFiles(c.snapshots))
+	err = ReplayAsOfScratch(ctx, c.store, t, path, c.bases())
 	done()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -36,6 +37,10 @@ type Live struct {
 	once   sync.Once
 
 	asOf *asOfCache
+	// snapStop stops the automatic snapshots; snapDone is closed when they
+	// have stopped. Nil when none are taken.
+	snapStop context.CancelFunc
+	snapDone chan struct{}
 }
 
 // OpenLive opens (or creates) the read models at path and starts following
@@ -98,6 +103,30 @@ func (l *Live) LimitAsOf(lim AsOfLimits) {
 	lim.setDefaults()
 	l.asOf.lim = lim
 	l.asOf.turns = make(chan struct{}, lim.Concurrent)
+}
+
+// TakeSnapshots starts taking snapshots at cad's cadence in the
+// background (see SnapshotCadence); as-of reads start from them. Call it
+// once, before the first as-of read; Close stops it.
+func (l *Live) TakeSnapshots(cad SnapshotCadence) {
+	cad.setDefaults(l.path)
+	l.asOf.mu.Lock()
+	if !slices.Contains(l.asOf.snapshots, cad.Dir) {
+		l.asOf.snapshots = append(l.asOf.snapshots, cad.Dir)
+	}
+	l.asOf.mu.Unlock()
+	if cad.Off {
+		return
+	}
+	opts := l.opts
+	opts.setDefaults()
+	s := &snapshotter{store: l.store, cad: cad, loc: opts.Location, log: l.log}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.snapStop, l.snapDone = cancel, make(chan struct{})
+	go func() {
+		defer close(l.snapDone)
+		s.run(ctx)
+	}()
 }
 
 // AsOfStats reports what as-of reads have cost so far.
@@ -192,5 +221,9 @@ func (l *Live) Close() error {
 	defer l.mu.Unlock()
 	l.stop()
 	<-l.done
+	if l.snapStop != nil {
+		l.snapStop()
+		<-l.snapDone
+	}
 	return errors.Join(l.db.Close(), l.asOf.close())
 }

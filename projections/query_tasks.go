@@ -102,11 +102,22 @@ func (db *DB) listTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if f.Unit != "" {
 		where, args = append(where, unitSubtreeSQL), append(args, subtreeArg(f.Unit))
 	}
+	if !f.After.IsZero() {
+		// tasks is WITHOUT ROWID keyed by id, so tasks_year_dimension is
+		// (year, dimension, id): the page is a range of the index.
+		where = append(where, "(year, dimension, id) > (?, ?, ?)")
+		args = append(args, f.After.Year, f.After.Dimension, f.After.ID)
+	}
 	q := `SELECT ` + taskColumns + ` FROM tasks`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := db.reader.QueryContext(ctx, q+` ORDER BY year, dimension, id`, args...)
+	q += ` ORDER BY year, dimension, id`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := db.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -236,7 +236,27 @@ type TaskFilter struct {
 	Department string // lead or co-department
 	Status     string
 	Unit       string // the unit's subtree
+	// Limit, when positive, returns a page of at most this many tasks:
+	// what a user sees of a board of thousands. Pages are read in board
+	// order (year, dimension, id) from After, along the index, so a deep
+	// page costs what the first does.
+	Limit int
+	After TaskCursor
 }
+
+// TaskCursor is the board position of the last task of a page; the zero
+// cursor is the board's start.
+type TaskCursor struct {
+	Year      int
+	Dimension string
+	ID        string
+}
+
+// IsZero reports whether c is the board's start.
+func (c TaskCursor) IsZero() bool { return c == TaskCursor{} }
+
+// CursorOf is the cursor after t.
+func CursorOf(t Task) TaskCursor { return TaskCursor{Year: t.Year, Dimension: t.Dimension, ID: t.ID} }
 
 // IndicatorFilter narrows ListIndicators; zero fields do not filter.
 type IndicatorFilter struct {

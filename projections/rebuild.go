@@ -111,6 +111,9 @@ type buildSpec struct {
 	// chooseBase) that the build copies and continues instead of starting
 	// from position 1.
 	base *baseFile
+	// scratch skips the syncs: the file is a cache its owner removes at
+	// start (as-of replays), so a crash's torn file is never read.
+	scratch bool
 }
 
 // ReplayAsOf builds read models at outPath from only the events recorded
@@ -122,7 +125,7 @@ type buildSpec struct {
 // asOf on, even if a later one carries an earlier time (clock skew between
 // writers): applying it would break the aggregate's chain.
 func ReplayAsOf(ctx context.Context, store Log, asOf time.Time, outPath string) error {
-	return build(ctx, store, outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf})
+	return build(ctx, cutAfter(store, asOf), outPath, RebuildOptions{}, buildSpec{include: asOfFilter(asOf), asOf: asOf})
 }
 
 // asOfFilter includes the messages recorded by asOf, and none of an
@@ -225,8 +228,10 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", finalPath, err)
 	}
-	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	if !spec.scratch {
+		if err := syncFile(tmp); err != nil {
+			return fmt.Errorf("rebuild %s: %w", finalPath, err)
+		}
 	}
 	if opts.BeforeRename != nil {
 		if err := opts.BeforeRename(); err != nil {
@@ -238,6 +243,9 @@ func build(ctx context.Context, store Log, finalPath string, opts RebuildOptions
 	}
 	if err := os.Rename(tmp, finalPath); err != nil {
 		return fmt.Errorf("rebuild %s: %w", finalPath, err)
+	}
+	if spec.scratch {
+		return nil
 	}
 	return syncDir(dir)
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -31,6 +32,7 @@ import (
 type baseFile struct {
 	path     string
 	position uint64
+	version  int // schema version of the file
 	check    checkAt
 }
 
@@ -40,16 +42,30 @@ type baseFile struct {
 // event is the log's own at that position; the one at the highest position
 // wins. With no usable base it replays from position 1.
 func ReplayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string) error {
-	return ReplayAsOfFromWith(ctx, store, asOf, outPath, bases, RebuildOptions{})
+	return replayAsOfFrom(ctx, store, asOf, outPath, bases, RebuildOptions{}, false)
 }
 
 // ReplayAsOfFromWith is ReplayAsOfFrom with options (its progress).
 func ReplayAsOfFromWith(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string, opts RebuildOptions) error {
+	return replayAsOfFrom(ctx, store, asOf, outPath, bases, opts, false)
+}
+
+// ReplayAsOfScratch is ReplayAsOfFrom for a file that is a cache, as
+// serve's as-of reads keep them: nothing is synced (at a million events
+// the sync of a copied base is a second or more), so after a crash the
+// file may be torn and must not be read; serve empties its as-of
+// directory at start.
+func ReplayAsOfScratch(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string) error {
+	return replayAsOfFrom(ctx, store, asOf, outPath, bases, RebuildOptions{}, true)
+}
+
+func replayAsOfFrom(ctx context.Context, store Log, asOf time.Time, outPath string, bases []string, opts RebuildOptions, scratch bool) error {
 	base, err := chooseBase(ctx, store, asOf, bases)
 	if err != nil {
 		return err
 	}
-	return build(ctx, store, outPath, opts, buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base})
+	return build(ctx, cutAfter(store, asOf), outPath, opts,
+		buildSpec{include: asOfFilter(asOf), asOf: asOf, base: base, scratch: scratch})
 }
 
 // SnapshotFiles lists the read-model files in dir (a data directory's
@@ -62,28 +78,35 @@ func SnapshotFiles(dir string) []string {
 
 func chooseBase(ctx context.Context, store Log, asOf time.Time, candidates []string) (*baseFile, error) {
 	limit := formatTime(asOf)
-	var best *baseFile
+	// Inspecting a file is a few indexed reads; checking it against the
+	// log costs a consumer. So inspect them all, then check from the
+	// highest position down and stop at the first that belongs here.
+	var usable []*baseFile
 	for _, path := range candidates {
 		b, err := inspectBase(ctx, path, limit)
 		if err != nil {
 			return nil, fmt.Errorf("replay base %s: %w", path, err)
 		}
-		if b == nil || (best != nil && b.position <= best.position) {
-			continue
-		}
-		ok, err := b.matches(ctx, store)
-		if err != nil {
-			return nil, fmt.Errorf("replay base %s: %w", path, err)
-		}
-		if ok {
-			best = b
+		if b != nil {
+			usable = append(usable, b)
 		}
 	}
-	return best, nil
+	slices.SortStableFunc(usable, func(a, b *baseFile) int { return cmp.Compare(b.position, a.position) })
+	for _, b := range usable {
+		ok, err := b.matches(ctx, store)
+		if err != nil {
+			return nil, fmt.Errorf("replay base %s: %w", b.path, err)
+		}
+		if ok {
+			return b, nil
+		}
+	}
+	return nil, nil
 }
 
 // inspectBase reads, without changing the file, its position and whether
-// all it holds was recorded by limit; nil when it does not qualify.
+// all it holds was recorded by limit (any time when limit is ""); nil when
+// it does not qualify.
 func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil
@@ -114,7 +137,7 @@ func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 		UNION ALL SELECT MAX(recorded_at) FROM dead_letters)`).Scan(&latest); err != nil {
 		return nil, err
 	}
-	if latest.Valid && latest.String > limit {
+	if limit != "" && latest.Valid && latest.String > limit {
 		return nil, nil
 	}
 	var logged sql.NullInt64
@@ -128,7 +151,7 @@ func inspectBase(ctx context.Context, path, limit string) (*baseFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &baseFile{path: path, position: cp.position, check: checkAt{position: uint64(logged.Int64), ids: ids}}, nil
+	return &baseFile{path: path, position: cp.position, version: version, check: checkAt{position: uint64(logged.Int64), ids: ids}}, nil
 }
 
 // checkAt is the base's last logged message: the log must hold the same

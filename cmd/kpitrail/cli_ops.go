@@ -187,11 +187,12 @@ func (m *Main) replayCommand() *cobra.Command {
 			if perr != nil {
 				return usageErrorf(c, "--as-of: %v", perr)
 			}
-			// Snapshots in the data directory spare the replay the history
-			// before them.
+			// Snapshots in the data directory (the office's and serve's
+			// automatic ones) spare the replay the history before them.
 			var bases []string
 			if *off.data != "" {
-				bases = projections.SnapshotFiles(filepath.Join(*off.data, "snapshots"))
+				bases = append(projections.SnapshotFiles(filepath.Join(*off.data, "snapshots")),
+					projections.SnapshotFiles(filepath.Join(*off.data, "snapshots", "auto"))...)
 			}
 			err = projections.ReplayAsOfFrom(ctx, store, t, *out, bases)
 		}

@@ -31,6 +31,9 @@ type Limits struct {
 	// size (hidden flags for tests that cancel an import part-way).
 	ImportPace  time.Duration
 	ImportSlice int
+	// Snapshots is the cadence of automatic snapshots, which as-of
+	// replays start from.
+	Snapshots projections.SnapshotCadence
 	// MemoryLimit is Go's soft memory limit for the serve process (0: none;
 	// GOMEMLIMIT in the environment wins). The budgets above are what keep
 	// memory bounded; the soft limit makes the collector work harder and
@@ -63,6 +66,9 @@ func (l *Limits) flags(fs *pflag.FlagSet) {
 	_ = fs.MarkHidden("import-slice")
 	fs.DurationVar(&l.AsOf.QueueWait, "asof-queue-wait", 5*time.Second, "how long an as-of replay waits for a turn before its readers get 429")
 	fs.Int64Var(&l.AsOf.CacheBytes, "asof-cache-bytes", 2<<30, "disk kept for finished as-of replays, least recently read removed first, in bytes")
+	fs.IntVar(&l.Snapshots.Every, "snapshot-every", 50_000, "events between two automatic snapshots (one is also taken at each year end); an as-of replay applies at most this many past its snapshot")
+	fs.Int64Var(&l.Snapshots.MaxBytes, "snapshot-bytes", 8<<30, "disk kept for automatic snapshots, in bytes; the oldest go first, year ends last, the newest never")
+	fs.BoolVar(&l.Snapshots.Off, "no-auto-snapshots", false, "take no automatic snapshots (as-of replays still start from those on disk)")
 	fs.Int64Var(&l.MemoryLimit, "memory-limit", 1<<30, "Go's soft memory limit for serve, in bytes (0: none; GOMEMLIMIT wins)")
 	fs.DurationVar(&l.Streams.WriteTimeout, "stream-write-timeout", 30*time.Second, "how long one write to a change stream may block before the stream ends")
 }

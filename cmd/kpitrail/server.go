@@ -178,6 +178,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.live.LimitAsOf(cfg.Limits.AsOf)
+	s.live.TakeSnapshots(cfg.Limits.Snapshots)
 	registerGauges(sys.Metrics, s.live, sys.Embedded)
 	wireControl(sys, s.live)
 	s.exports = newExports(filepath.Join(cfg.DataDir, "exports"), s.live, sys.Store, cfg.Limits.Exports)
