@@ -165,6 +165,14 @@ func LateRequirements(c Command, target Aggregate, deps []Aggregate) []Aggregate
 	return nil
 }
 
+// CheckYearOpen is checkYearOpen for one loaded year, for a check that
+// runs before any command does (an import's dry run): the same refusal the
+// commands themselves meet.
+func CheckYearOpen(year Aggregate) error { return checkYearOpen([]Aggregate{year}) }
+
+// YearRef names a year's aggregate.
+func YearRef(year int) AggregateRef { return yearRef(year) }
+
 // checkYearOpen refuses a year-scoped command while its year is frozen.
 func checkYearOpen(locks []Aggregate) error {
 	for _, a := range locks {

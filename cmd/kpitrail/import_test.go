@@ -152,3 +152,20 @@ func TestServeDemoShowsTheDocumentsPercentages(t *testing.T) {
 		t.Fatalf("demo loaded twice: %d -> %d", last, p)
 	}
 }
+
+// TestDryRunNamesAFrozenYear: the check before an import meets the rule
+// the import itself would: a frozen year refuses the table's targets and
+// figures, so the dry run says so instead of "可以导入".
+func TestDryRunNamesAFrozenYear(t *testing.T) {
+	s := startTestServer(t)
+	office := s.token("考评办", "office")
+	s.mustDo(200, "POST", "/v1/imports?kind=table&format=tsv&dry_run=true", office, demo.SeedTable())
+	s.mustDo(201, "POST", "/v1/tasks?wait=true", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
+	s.mustDo(201, "POST", "/v1/snapshots", office, map[string]any{"year": 2022, "note": "年终封存"})
+	before := s.lastPosition()
+	r := s.do("POST", "/v1/imports?kind=table&format=tsv&dry_run=true", office, demo.SeedTable())
+	p := r.json(t)
+	if r.Status != 422 || p["rule"] != "year_frozen" || p["field"] != "year" || s.lastPosition() != before {
+		t.Fatalf("dry run on a frozen year: %d %s", r.Status, r.Body)
+	}
+}

@@ -164,6 +164,17 @@ func (im *imports) Import(ctx context.Context, req httpapi.ImportRequest) (any, 
 		}
 	}
 	if req.DryRun {
+		// A table's targets and figures are its year's: a frozen year
+		// refuses them at apply, so the check says so now.
+		if plan.Year != 0 {
+			y, err := im.svc.Load(ctx, domain.YearRef(plan.Year))
+			if err != nil {
+				return nil, err
+			}
+			if err := domain.CheckYearOpen(y); err != nil {
+				return nil, err
+			}
+		}
 		return ImportResult{DryRun: true, Summary: plan.Summary}, nil
 	}
 	sum := sha256.Sum256(req.Data)
