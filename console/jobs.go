@@ -2,8 +2,8 @@ package console
 
 import (
 	"fmt"
+	"math"
 	"net/http"
-	"time"
 
 	"kpitrail/domain"
 	"kpitrail/httpapi"
@@ -82,7 +82,7 @@ func (c *Console) jobView(w http.ResponseWriter, r *http.Request, v *view) error
 		p.Rate = fmt.Sprintf("%.1f", snap.Rate)
 	}
 	if snap.ETASeconds != nil {
-		p.ETA = (time.Duration(*snap.ETASeconds*float64(time.Second)) + time.Second/2).Truncate(time.Second).String()
+		p.ETA = etaText(*snap.ETASeconds)
 	}
 	if snap.Result != nil {
 		p.Result = decodeImport(snap.Result)
@@ -118,6 +118,15 @@ func (c *Console) jobCancel(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	http.Redirect(w, r, "/console/jobs/"+snap.ID, http.StatusSeeOther)
 	return nil
+}
+
+// etaText is the time left in whole seconds, as a reader says it.
+func etaText(seconds float64) string {
+	n := int(math.Ceil(seconds))
+	if n < 60 {
+		return fmt.Sprintf("%d 秒", n)
+	}
+	return fmt.Sprintf("%d 分 %d 秒", n/60, n%60)
 }
 
 func jobStateLabel(s jobs.State) string {

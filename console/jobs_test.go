@@ -168,3 +168,11 @@ func TestJobCancelNeedsCSRF(t *testing.T) {
 		}
 	}
 }
+
+func TestETAText(t *testing.T) {
+	for in, want := range map[float64]string{0.2: "1 秒", 59: "59 秒", 125: "2 分 5 秒"} {
+		if got := etaText(in); got != want {
+			t.Errorf("etaText(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
