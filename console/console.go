@@ -32,6 +32,7 @@ import (
 	"kpitrail/audit"
 	"kpitrail/auth"
 	"kpitrail/httpapi"
+	"kpitrail/jobs"
 	"kpitrail/projections"
 	"kpitrail/signing"
 )
@@ -66,6 +67,9 @@ type Config struct {
 	// Imports and Exports are the API's own; nil hides the pages.
 	Imports httpapi.Imports
 	Exports httpapi.Exports
+	// Jobs is the API's job manager: an import applied here runs as a
+	// job in it. Nil: the import runs within the request.
+	Jobs *jobs.Manager
 	// ReportersReadAll lets reporters read every department's tasks (serve
 	// --reporter-reads all); otherwise a reporter's pages show only the
 	// tasks its departments lead or co-own, as the API's reads do.

@@ -20,6 +20,7 @@ import (
 	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/internal/demotest"
+	"kpitrail/jobs"
 )
 
 // A console over the demo on a real JetStream and real SQLite files, and
@@ -30,6 +31,7 @@ type env struct {
 	srv   *httptest.Server
 	toks  *auth.Tokens
 	admin string
+	jobs  *jobs.Manager
 	// skew moves the token store's clock (and so the sessions') ahead.
 	skew atomic.Int64
 }
@@ -50,8 +52,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.jobs = jobs.New(jobs.Limits{})
+	t.Cleanup(e.jobs.Close)
 	c := New(Config{Service: fx.Service, Tokens: toks, Sessions: sessions, Reads: fx.Live, Waiter: fx.Live,
-		Events: fx.Store, Chains: fx.Store, Keyring: fx.Store.Keyring(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Events: fx.Store, Chains: fx.Store, Keyring: fx.Store.Keyring(), Jobs: e.jobs,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	e.srv = httptest.NewServer(c)
 	t.Cleanup(e.srv.Close)
 	e.toks = toks

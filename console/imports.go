@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kpitrail/auth"
 	"kpitrail/domain"
 	"kpitrail/httpapi"
 	"kpitrail/importer"
@@ -19,7 +20,9 @@ import (
 // plan with every row's warning or error, then apply it. Both steps are
 // the API's own import (httpapi.Imports, as POST /v1/imports runs it);
 // between them the file waits on the server (stash), so it is uploaded
-// once and applied exactly as it was checked.
+// once and applied exactly as it was checked. The apply runs as a job, as
+// POST /v1/imports with Prefer: respond-async does (jobs.go), and the
+// browser follows it on the job's page.
 
 type importPage struct {
 	Kind, Lead, Filename string
@@ -93,6 +96,12 @@ func (c *Console) importRun(w http.ResponseWriter, r *http.Request, v *view) err
 		}
 		req.Filename, p.Filename = hdr.Filename, hdr.Filename
 		req.DryRun = true
+	}
+	if err := auth.MayImport(v.P.Role, req.Kind); err != nil {
+		return err
+	}
+	if apply && c.cfg.Jobs != nil {
+		return c.importAsJob(w, r, v, req, f.Get("staged"))
 	}
 	out, err := c.cfg.Imports.Import(r.Context(), req)
 	status := http.StatusOK

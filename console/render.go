@@ -39,7 +39,7 @@ func parsePages() (*pages, error) {
 	p := &pages{views: map[string]*template.Template{}}
 	for _, name := range names {
 		view := strings.TrimSuffix(path.Base(name), ".html")
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name)
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/partials/*.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", view, err)
 		}
@@ -54,7 +54,13 @@ type pageData struct {
 	V     *view
 	D     any
 	Title string
+	// Refresh, when above 0, reloads the page after that many seconds
+	// (a meta refresh: no script, so the CSP stays as strict).
+	Refresh int
 }
+
+// refresher is page data that asks to be reloaded while it may change.
+type refresher interface{ refreshSeconds() int }
 
 // render executes a view into a buffer first, so a template error is an
 // error page instead of half a page.
@@ -64,7 +70,11 @@ func (c *Console) render(w http.ResponseWriter, v *view, status int, name, title
 		return domain.Internal(nil, "no view %s", name)
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, pageData{V: v, D: data, Title: title}); err != nil {
+	pd := pageData{V: v, D: data, Title: title}
+	if rf, ok := data.(refresher); ok {
+		pd.Refresh = rf.refreshSeconds()
+	}
+	if err := t.Execute(&buf, pd); err != nil {
 		return domain.Internal(err, "render %s", name)
 	}
 	h := w.Header()
@@ -139,6 +149,8 @@ var templateFuncs = template.FuncMap{
 	"severity":   severityTone,
 	"period":     periodLabel,
 	"role":       roleLabel,
+	"jobState":   jobStateLabel,
+	"unit":       unitLabel,
 	"signed":     signed,
 	"pct":        pct,
 	"window":     windowLabel,

@@ -40,6 +40,8 @@ func (c *Console) routes() {
 
 	m.HandleFunc("GET /console/import", c.page(signedIn, c.importForm))
 	m.HandleFunc("POST /console/import", c.page(signedIn, c.importRun))
+	m.HandleFunc("GET /console/jobs/{id}", c.page(signedIn, c.jobView))
+	m.HandleFunc("POST /console/jobs/{id}/cancel", c.page(signedIn, c.jobCancel))
 	m.HandleFunc("GET /console/import/templates/{file}", c.page(signedIn, c.importTemplate))
 	m.HandleFunc("GET /console/exports", c.page(signedIn, c.exportsPage))
 	m.HandleFunc("GET /console/exports/{file}", c.page(signedIn, c.exportFile))

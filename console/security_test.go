@@ -116,7 +116,7 @@ func TestEveryPostNeedsTheSessionsCSRFValue(t *testing.T) {
 	before := last()
 	posts := []string{"/console/logout", "/console/indicators/i2022-hitech-stock/figures", "/console/indicators/i2022-hitech-stock/corrections",
 		"/console/tasks/t1/problems/p1/rectification", "/console/tasks/t1/problems/p1/close", "/console/import",
-		"/console/admin/tokens", "/console/admin/tokens/x/revoke"}
+		"/console/admin/tokens", "/console/admin/tokens/x/revoke", "/console/jobs/j-0000000000000000/cancel"}
 	// The figure's life: every review step, proposal decision and
 	// warning explanation.
 	for _, step := range []string{"figures/f1/submit", "figures/f1/approve", "figures/f1/return", "figures/f1/reopen",

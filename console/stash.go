@@ -23,6 +23,9 @@ type staged struct {
 	key     string
 	owner   string
 	expires time.Time
+	// job is the last job that imported it, so that job's page can offer
+	// to import it again (a cancelled import resumes).
+	job string
 }
 
 const (
@@ -63,6 +66,35 @@ func (s *stash) take(key, owner string) (staged, bool) {
 		return staged{}, false
 	}
 	return it, true
+}
+
+// started records that owner's file under key is being imported by job.
+func (s *stash) started(key, owner, job string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it, ok := s.items[key]; ok && it.owner == owner {
+		it.job = job
+		s.items[key] = it
+	}
+}
+
+// byJob returns the key of owner's file that job last imported.
+func (s *stash) byJob(job, owner string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(time.Now())
+	for k, it := range s.items {
+		if it.job == job && it.owner == owner {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func (s *stash) filename(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.items[key].req.Filename
 }
 
 func (s *stash) expire(now time.Time) {

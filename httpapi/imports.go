@@ -10,6 +10,7 @@ import (
 
 	"kpitrail/auth"
 	"kpitrail/domain"
+	"kpitrail/jobs"
 )
 
 // MaxImportBytes is the default bound of an uploaded table or figure
@@ -172,10 +173,17 @@ func (s *Server) importJob(w http.ResponseWriter, r *http.Request, req ImportReq
 	}
 	req.Data = data
 	p, _ := authPrincipal(r)
-	return s.startJob(w, r, "import", func(ctx context.Context) (any, error) {
+	return s.startJob(w, r, "import", ImportJob(s.cfg.Imports, p, req))
+}
+
+// ImportJob is req imported as p, as a job's work: it waits for the
+// import turn as long as it takes, then imports. The API's and the
+// console's import jobs are this one function.
+func ImportJob(imp Imports, p auth.Principal, req ImportRequest) jobs.Func {
+	return func(ctx context.Context) (any, error) {
 		ctx = auth.WithPrincipal(ctx, p)
 		for {
-			release, err := s.cfg.Imports.Begin(ctx)
+			release, err := imp.Begin(ctx)
 			if err == nil {
 				defer release()
 				break
@@ -184,6 +192,6 @@ func (s *Server) importJob(w http.ResponseWriter, r *http.Request, req ImportReq
 				return nil, err
 			}
 		}
-		return s.cfg.Imports.Import(ctx, req)
-	})
+		return imp.Import(ctx, req)
+	}
 }

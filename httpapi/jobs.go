@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -51,26 +52,41 @@ func viewJob(s jobs.Snapshot) jobView {
 // startJob runs fn as a job of the caller's, with the request's reason.
 // The reason is the operator's why, recorded with the job.
 func (s *Server) startJob(w http.ResponseWriter, r *http.Request, kind string, fn jobs.Func) error {
-	if s.cfg.Jobs == nil {
-		return &domain.Error{Code: domain.EUNAVAILABLE, Rule: "jobs", Message: "this server runs no jobs"}
-	}
-	reason := r.URL.Query().Get("reason")
-	if err := domain.CheckText("reason", reason, false, domain.MaxLongText); err != nil {
-		return err
-	}
 	p, _ := authPrincipal(r)
-	snap, err := s.cfg.Jobs.Start(jobs.Owner{Actor: p.Actor(), TokenID: p.TokenID, Role: string(p.Role)}, kind, reason, fn)
+	snap, err := StartJob(s.cfg.Jobs, s.log, p, kind, r.URL.Query().Get("reason"), fn)
 	if err != nil {
 		if domain.ErrorCode(err) == domain.ETOOMANY {
 			w.Header().Set("Retry-After", "10")
 		}
 		return err
 	}
-	s.log.Info("job started", "job", snap.ID, "kind", kind, "actor", snap.StartedBy.Actor, "token_id", snap.StartedBy.TokenID, "reason", reason)
 	w.Header().Set("Location", "/v1/jobs/"+snap.ID)
 	writeJSON(w, http.StatusAccepted, viewJob(snap))
 	return nil
 }
+
+// StartJob queues fn as a job of p's with its reason (checked as every
+// free text is), and logs who started it and why. The API and the console
+// start their jobs here, so both meet the same budget and leave the same
+// record.
+func StartJob(m *jobs.Manager, log *slog.Logger, p auth.Principal, kind, reason string, fn jobs.Func) (jobs.Snapshot, error) {
+	if m == nil {
+		return jobs.Snapshot{}, &domain.Error{Code: domain.EUNAVAILABLE, Rule: "jobs", Message: "this server runs no jobs"}
+	}
+	if err := domain.CheckText("reason", reason, false, domain.MaxLongText); err != nil {
+		return jobs.Snapshot{}, err
+	}
+	snap, err := m.Start(jobs.Owner{Actor: p.Actor(), TokenID: p.TokenID, Role: string(p.Role)}, kind, reason, fn)
+	if err != nil {
+		return jobs.Snapshot{}, err
+	}
+	log.Info("job started", "job", snap.ID, "kind", kind, "actor", snap.StartedBy.Actor, "token_id", snap.StartedBy.TokenID, "reason", reason)
+	return snap, nil
+}
+
+// MayWatchJob says whether p may see (and cancel) a job: its own, or any
+// for the office and admins. Both the API and the console ask it.
+func MayWatchJob(p auth.Principal, s jobs.Snapshot) bool { return mayWatch(p, s) }
 
 // mayWatch says whether the caller may see a job: its own, or any for the
 // office and admins.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"kpitrail/importer"
 	"kpitrail/projections"
 )
 
@@ -66,6 +68,25 @@ func demoTasks(t *testing.T, s *testServer, token string) map[string]projections
 }
 
 var mediaBox = regexp.MustCompile(`/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]`)
+
+// followJob waits on a job's page, which reloads itself every second
+// while the job runs, until it shows the job finished.
+func (u *browserUser) followJob() {
+	u.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		// A reload may land between two evaluations: an error here is the
+		// page changing, and the next look sees the new one.
+		ctx, cancel := context.WithTimeout(u.ctx, 2*time.Second)
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('job-state') || {dataset: {}}).dataset.state || ''`))
+		cancel()
+		if err == nil && (st == "succeeded" || st == "failed" || st == "cancelled") {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	u.t.Fatal("the job's page did not show it finished")
+}
 
 // TestConsoleInABrowser is the console as the office and a department use
 // it, in Chromium, against a serve with the demo (the seed's 2022 table).
@@ -255,6 +276,37 @@ func TestConsoleInABrowser(t *testing.T) {
 	u.open("/console/queues", "#final")
 	if q := u.text("#final"); !strings.Contains(q, "地区生产总值") {
 		t.Errorf("the queue of estimates lacks 地区生产总值: %q", q)
+	}
+
+	// Importing a figure sheet (one row: define, target, report; three
+	// commands): checked, applied as a job with a reason,
+	// and followed on the job's page, which reloads itself (no script)
+	// until the import has finished and then shows its result.
+	sheet := filepath.Join(t.TempDir(), "figures.csv")
+	row := figureRow(map[string]string{"indicator_id": "browser-firms", "task_id": tasks["国际科技创新中心建设和高新技术企业发展"].ID,
+		"name": "新认定高新技术企业", "unit": "家", "direction": "higher", "target": "30", "window_year": "2022", "to_month": "6",
+		"value": "12", "quality": "estimate"})
+	if err := os.WriteFile(sheet, []byte(strings.Join(importer.FigureColumns, ",")+"\n"+row+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.open("/console/import", "#import-form")
+	u.do(chromedp.SetValue(chromedp.CSS(`#import-form select[name=kind]`), "figures"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#import-form input[name=file]`), []string{sheet}),
+		chromedp.Click(chromedp.CSS(`#import-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("apply-form")))
+	u.do(chromedp.SendKeys(chromedp.CSS(`#apply-form input[name=reason]`), "补录上半年新认定企业"),
+		chromedp.Click(chromedp.CSS(`#apply-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("job-state")))
+	if loc, _ := chromedp.Run(u.ctx, chromedp.Location()); !strings.Contains(loc, "/console/jobs/j-") {
+		t.Fatalf("applying the import led to %s, not its job's page", loc)
+	}
+	u.followJob()
+	if st, sum := u.text("#job-state"), u.text("#import-summary"); st != "已完成" || !strings.Contains(sum, "3 条命令；已存在 0") || !strings.Contains(sum, "批次") {
+		t.Fatalf("the finished import's page: state %q, summary %q", st, sum)
+	}
+	if done := eval[string](u, `document.querySelector('#job-progress progress').value + '/' + document.querySelector('#job-progress progress').max`); done != "3/3" {
+		t.Errorf("the finished import's progress bar: %s", done)
+	}
+	if n := eval[int](u, `document.querySelectorAll('meta[http-equiv=refresh], #cancel-form').length`); n != 0 {
+		t.Error("a finished import's page still reloads or offers to cancel")
 	}
 
 	// The review queue: a department reports its half-year figure and

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"kpitrail/importer"
 	"kpitrail/projections"
@@ -71,6 +73,37 @@ func (cc *consoleClient) upload(fields map[string]string, name string, file []by
 	return cc.read(cc.c.Post(cc.s.base+"/console/import", w.FormDataContentType(), &body))
 }
 
+var (
+	jobIDOnPage  = regexp.MustCompile(`action="/console/jobs/(j-[0-9a-f]+)/cancel"|<code>(j-[0-9a-f]+)</code>`)
+	jobStateOnPg = regexp.MustCompile(`data-state="([a-z]+)"`)
+)
+
+func jobIDOf(t *testing.T, page string) string {
+	t.Helper()
+	m := jobIDOnPage.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("not a job's page:\n%s", page)
+	}
+	return m[1] + m[2]
+}
+
+// followJob reloads a job's page, as its meta refresh does, until the job
+// has finished, and returns the last page.
+func (cc *consoleClient) followJob(page string) string {
+	cc.t.Helper()
+	id := jobIDOf(cc.t, page)
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if st := jobStateOnPg.FindStringSubmatch(page); st != nil && (st[1] == "succeeded" || st[1] == "failed" || st[1] == "cancelled") {
+			return page
+		}
+		time.Sleep(100 * time.Millisecond)
+		page = cc.get("/console/jobs/" + id)
+	}
+	cc.t.Fatalf("job %s did not finish:\n%s", id, page)
+	return ""
+}
+
 // The console's import is the API's: a figure sheet checked (its rows'
 // errors listed, nothing written), then applied from the file kept since
 // the check.
@@ -100,9 +133,19 @@ func TestConsoleImportChecksThenApplies(t *testing.T) {
 	if s.lastPosition() != pos {
 		t.Fatal("checking a sheet wrote to the log")
 	}
-	page = cc.post("/console/import", url.Values{"csrf": {cc.csrf}, "staged": {m[1]}, "apply": {"1"}})
-	if !strings.Contains(page, "已导入") || !strings.Contains(page, "import undo b-") {
+	page = cc.post("/console/import", url.Values{"csrf": {cc.csrf}, "staged": {m[1]}, "apply": {"1"}, "reason": {"补录新认定企业"}})
+	if !strings.Contains(page, "导入进度") {
+		t.Fatalf("apply did not lead to the job's page:\n%s", page)
+	}
+	page = cc.followJob(page)
+	if !strings.Contains(page, `data-state="succeeded"`) || !strings.Contains(page, "已导入") || !strings.Contains(page, "import undo b-") {
 		t.Fatalf("apply:\n%s", page)
+	}
+	// The job is the API's too: its record, with the reason, as GET
+	// /v1/jobs/{id} shows it.
+	id := jobIDOf(t, page)
+	if j := s.mustDo(http.StatusOK, "GET", "/v1/jobs/"+id, office, nil); j["reason"] != "补录新认定企业" || j["kind"] != "import" {
+		t.Fatalf("the console's import job through the API: %v", j)
 	}
 	var in projections.Indicator
 	err := s.live.With(context.Background(), nil, func(db *projections.DB) error {
@@ -120,5 +163,44 @@ func TestConsoleImportChecksThenApplies(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the imported indicator's page lacks %q", want)
 		}
+	}
+}
+
+// An import applied in the console and cancelled part-way says which rows
+// it stored (a sheet row is two commands: define and report); importing
+// the same checked file again from the job's page
+// runs the rest and stores nothing twice.
+func TestConsoleCancelledImportResumes(t *testing.T) {
+	s := startTestServerWith(t, func(c *ServeConfig) { c.Limits.ImportPace, c.Limits.ImportSlice = 400*time.Millisecond, 50 })
+	office := s.token("考评办", "office")
+	s.mustDo(201, "POST", "/v1/tasks", office, map[string]any{"task_id": "gdp", "year": 2022, "title": "经济发展", "lead_department": "区科委"})
+	cc := newConsoleClient(t, s, office)
+	page := cc.upload(map[string]string{"kind": "figures"}, "figures.csv", []byte(figureSheet(150)))
+	m := regexp.MustCompile(`name="staged" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the check:\n%s", page)
+	}
+	page = cc.post("/console/import", url.Values{"csrf": {cc.csrf}, "staged": {m[1]}, "apply": {"1"}})
+	id := jobIDOf(t, page)
+	if !strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "<progress") {
+		t.Fatalf("the running import's page:\n%s", page)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for progressDone(s.mustDo(200, "GET", "/v1/jobs/"+id, office, nil)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	page = cc.followJob(cc.post("/console/jobs/"+id+"/cancel", url.Values{"csrf": {cc.csrf}}))
+	if !strings.Contains(page, `data-state="cancelled"`) || !strings.Contains(page, `id="job-resume"`) || !strings.Contains(page, `id="not-run"`) ||
+		!strings.Contains(page, `id="resume-form"`) {
+		t.Fatalf("the cancelled import's page:\n%s", page)
+	}
+	stored := len(regexp.MustCompile(`<td>applied</td>`).FindAllString(page, -1))
+	if stored == 0 || stored >= 300 {
+		t.Fatalf("the cancelled import lists %d stored rows", stored)
+	}
+	staged := regexp.MustCompile(`name="staged" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	page = cc.followJob(cc.post("/console/import", url.Values{"csrf": {cc.csrf}, "staged": {staged[1]}, "apply": {"1"}}))
+	if !strings.Contains(page, `data-state="succeeded"`) || !strings.Contains(page, fmt.Sprintf("%d 条命令；已存在 %d", 300-stored, stored)) {
+		t.Fatalf("the resumed import:\n%s", page)
 	}
 }

@@ -218,7 +218,7 @@ func StartServer(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*Serve
 		return nil, err
 	}
 	web := console.New(console.Config{Service: sys.Service, Tokens: s.tokens, Sessions: sessions, Reads: s.live,
-		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Keyring: sys.Store.Keyring(), Imports: imps, Exports: exps,
+		Waiter: s.live, Events: sys.Store, Chains: sys.Store, Keyring: sys.Store.Keyring(), Imports: imps, Exports: exps, Jobs: s.jobs,
 		ReportersReadAll: cfg.ReporterReads == "all", Limiter: limiter, Logger: log})
 	root := http.NewServeMux()
 	root.Handle("/", api)
