@@ -155,6 +155,16 @@ func eventsFlags(fs *flag.FlagSet) func([]string) (string, error) {
 // declared, until readCommandsCobra picks them up for the usage line.
 var declared sync.Map // *flag.FlagSet -> []string
 
+// required holds the flags a read cannot do without, so its usage line
+// names them as it names positional arguments.
+var required sync.Map // *flag.FlagSet -> []string
+
+// requireFlags names flags a read needs (its path builder refuses without
+// them).
+func requireFlags(fs *flag.FlagSet, names ...string) {
+	required.Store(fs, names)
+}
+
 // declareArgs names the positional arguments a read takes, in order:
 // exactly these, no more and no fewer.
 func declareArgs(fs *flag.FlagSet, names ...string) {
@@ -184,6 +194,11 @@ func (m *Main) readCommand(name string, rc readCommand) *cobra.Command {
 	names, _ := declared.LoadAndDelete(own)
 	args, _ := names.([]string)
 	use := name
+	if flags, ok := required.LoadAndDelete(own); ok {
+		for _, f := range flags.([]string) {
+			use += " --" + f + " <" + f + ">"
+		}
+	}
 	for _, a := range args {
 		use += " <" + a + ">"
 	}

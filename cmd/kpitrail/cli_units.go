@@ -34,6 +34,7 @@ func addUnitReads(cmds map[string]readCommand) {
 			key := fs.String("key", "", "indicator key")
 			year := fs.Int("year", 0, "assessment year")
 			unit := fs.String("unit", "", "only this unit's subtree")
+			requireFlags(fs, "key", "year")
 			return func([]string) (string, error) {
 				if *key == "" || *year == 0 {
 					return "", fmt.Errorf("--key and --year are required")
