@@ -64,19 +64,12 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	p, _ := authPrincipal(r)
-	stop, release, err := s.streams.open(p.TokenID)
+	stop, release, rc, err := s.startEventStream(w, r)
 	if err != nil {
-		w.Header().Set("Retry-After", "5")
 		return err
 	}
 	defer release()
 	lim := s.cfg.Streams
-	limitSendBuffer(r.Context(), lim.SendBuffer)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
 	send := func(text string) error {
 		// The deadline bounds how long one stalled client can hold this
 		// handler; it also lifts the server's whole-response WriteTimeout,

@@ -168,19 +168,12 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) error {
 		return domain.NotFound("job %s", snap.ID)
 	}
 	defer unwatch()
-	p, _ := authPrincipal(r)
-	stop, release, err := s.streams.open(p.TokenID)
+	stop, release, rc, err := s.startEventStream(w, r)
 	if err != nil {
-		w.Header().Set("Retry-After", "5")
 		return err
 	}
 	defer release()
 	lim := s.cfg.Streams
-	limitSendBuffer(r.Context(), lim.SendBuffer)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
 	send := func(event string, s jobs.Snapshot) error {
 		// The result and the problem's details (an import's report: a line
 		// per command) can be megabytes; the stream says how the job

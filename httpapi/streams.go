@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -142,4 +143,24 @@ func (s *streamSet) shutdown() {
 		s.stopped = true
 		close(s.stop)
 	}
+}
+
+// startEventStream takes a place among the open streams for the caller's
+// token and answers 200 with the event-stream headers and the send buffer
+// bounded: what every server-sent stream does before its first event.
+// stop closes when the server wants the stream ended; release gives the
+// place back.
+func (s *Server) startEventStream(w http.ResponseWriter, r *http.Request) (stop <-chan struct{}, release func(), rc *http.ResponseController, err error) {
+	p, _ := authPrincipal(r)
+	stop, release, err = s.streams.open(p.TokenID)
+	if err != nil {
+		w.Header().Set("Retry-After", "5")
+		return nil, nil, nil, err
+	}
+	limitSendBuffer(r.Context(), s.cfg.Streams.SendBuffer)
+	rc = http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return stop, release, rc, nil
 }
