@@ -104,3 +104,42 @@ func TestTokenStoreConformance(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenStoresKeepTheUnit: a token scoped to a unit is scoped to it
+// whichever store holds it (one instance's auth.db, or the cluster's KV
+// bucket), and an unscoped one stays unscoped.
+func TestTokenStoresKeepTheUnit(t *testing.T) {
+	auth.EachStore(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		tok := auth.OpenTestTokens(t, kind, auth.TokenConfig{AdminToken: "boot"})
+		boot, err := tok.Authenticate(ctx, "boot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		scoped, err := tok.Issue(ctx, boot, auth.IssueRequest{Name: "东城区考评办", Role: auth.RoleOffice, Unit: "d01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := tok.Issue(ctx, boot, auth.IssueRequest{Name: "市考评办", Role: auth.RoleOffice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := tok.Authenticate(ctx, scoped.Token); err != nil || p.Unit != "d01" {
+			t.Fatalf("scoped token: %+v %v", p, err)
+		}
+		if p, err := tok.Authenticate(ctx, whole.Token); err != nil || p.Unit != "" {
+			t.Fatalf("unscoped token: %+v %v", p, err)
+		}
+		list, err := tok.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units := map[string]string{}
+		for _, ti := range list {
+			units[ti.Name] = ti.Unit
+		}
+		if units["东城区考评办"] != "d01" || units["市考评办"] != "" {
+			t.Fatalf("listed units: %v", units)
+		}
+	})
+}
