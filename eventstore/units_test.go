@@ -58,6 +58,19 @@ func TestOneIDOneUnitAcrossInstances(t *testing.T) {
 	if err != nil || legacy || subject != "kpitrail.events.d1.task.t" {
 		t.Fatalf("t lives on %q (legacy %v, %v), want unit d1's subject", subject, legacy, err)
 	}
+	// The same through a batch: the stale request fails alone.
+	mustLoadStore(t, b, taskRef("u"))
+	appendOK(t, a, taskRef("u"), 0, "u-in-d1", taskIn("甲区任务二", "d1"))
+	res := b.AppendMany(ctxFor(t), []eventstore.AppendRequest{
+		{Ref: taskRef("u"), Meta: metaFor("u-in-d2"), Events: pendingOf(t, taskIn("乙区任务二", "d2"))},
+		{Ref: taskRef("v"), Meta: metaFor("v-in-d2"), Events: pendingOf(t, taskIn("乙区任务三", "d2"))},
+	})
+	if domain.ErrorCode(res[0].Err) != domain.ECONFLICT || res[1].Err != nil {
+		t.Fatalf("batch from a stale view: %v / %v, want a conflict and a landing", res[0].Err, res[1].Err)
+	}
+	if m, err := a.Stream().GetMsg(ctxFor(t), res[1].Envelopes[0].Position); err != nil || m.Subject != "kpitrail.events.d2.task.v" {
+		t.Fatalf("task v landed on %v (%v)", m, err)
+	}
 	// The loser's view is now the winner's: it appends to t in d1.
 	next := appendOK(t, b, taskRef("t"), 1, "more", narrativeEvent("乙实例追加"))
 	m, err := a.Stream().GetMsg(ctxFor(t), next[0].Position)
