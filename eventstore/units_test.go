@@ -103,7 +103,7 @@ func unitLog(t *testing.T, s eventstore.Store) []uint64 {
 // reads exactly that unit's messages, and a stream mirroring only them
 // holds the same bytes at the same positions, which a store opened on the
 // mirror judges authentic and whose chains the audit verifies on their
-// own.
+// own; a stream sourcing them numbers them anew and verifies clean.
 func TestUnitHistoryOnItsOwn(t *testing.T) {
 	emb, s := embeddedStore(t)
 	ctx := ctxFor(t)
@@ -182,6 +182,23 @@ func TestUnitHistoryOnItsOwn(t *testing.T) {
 	}
 	if want := []uint64{1, 3, 5}; !equalPositions(gaps, want) || !equalPositions(d1, []uint64{2, 4, 6}) {
 		t.Fatalf("the audit reports positions %v missing, want the other units' %v", gaps, want)
+	}
+
+	// Sourced into a stream of its own (a province's, say), the unit's
+	// messages are numbered anew, without gaps: the audit finds nothing.
+	sourced := jetstream.StreamConfig{Name: "D1SOURCED", Storage: jetstream.FileStorage, AllowDirect: true,
+		Sources: []*jetstream.StreamSource{{Name: "KPITRAIL", FilterSubject: filter}}}
+	if _, err := js.CreateStream(ctx, sourced); err != nil {
+		t.Fatal(err)
+	}
+	src := openStore(t, connect(t, emb), eventstore.Config{Stream: "D1SOURCED", Attach: true, Trust: s.Keyring()})
+	waitFor(t, func() bool { last, err := src.LastPosition(ctx); return err == nil && last == uint64(len(d1)) })
+	rep, err = audit.Verify(ctx, src, audit.Options{Keyring: s.Keyring()})
+	if err != nil || rep.Aggregates != 2 || rep.Messages != len(d1) || len(rep.Findings) != 0 {
+		t.Fatalf("audit of unit d1 sourced: %d aggregates, %d messages, findings %+v, %v", rep.Aggregates, rep.Messages, rep.Findings, err)
+	}
+	if ia := mustLoadStore(t, src, domain.AggregateRef{Type: domain.AggregateIndicator, ID: "ia"}); len(ia) != 1 || ia[0].Position != 2 {
+		t.Fatalf("indicator ia loaded from the sourced stream: %+v", ia)
 	}
 }
 
