@@ -104,6 +104,9 @@ func (m *Memory) Read(ctx context.Context, after uint64, opts ReadOptions, fn fu
 		}
 		msg := m.messages[pos-1]
 		m.mu.Unlock()
+		if opts.Unit != "" && SubjectUnit(DefaultSubjectPrefix, msg.Subject) != opts.Unit {
+			continue
+		}
 		msg.Events = cloneEnvs(msg.Events)
 		if !opts.Unjudged {
 			msg.Foreign = Authentic(m.trust, msg)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ func testSubjectsCarryUnit(t *testing.T, s eventstore.Store) {
 	want := map[domain.AggregateRef]string{task("a"): "d1", task("b"): "d2", ind: "d2", task("c"): domain.DefaultUnitID,
 		unit: eventstore.DeploymentUnit}
 	byUnit := map[string][]domain.AggregateRef{}
+	positions := map[string][]uint64{}
 	for _, m := range readAll(t, s, 0) {
 		ref := m.Events[0].Ref()
 		got := unitToken(t, m.Subject)
@@ -50,6 +52,31 @@ func testSubjectsCarryUnit(t *testing.T, s eventstore.Store) {
 			t.Fatalf("message %d of %s on %s: unit token %q, want %q", m.Position, ref, m.Subject, got, want[ref])
 		}
 		byUnit[got] = append(byUnit[got], ref)
+		positions[got] = append(positions[got], m.Position)
+	}
+	// A read of one unit gives exactly its messages, at their positions,
+	// and ends (it does not wait for a message of that unit to come).
+	for _, unit := range []string{"d1", "d2", domain.DefaultUnitID, eventstore.DeploymentUnit, "d9"} {
+		var got []uint64
+		if err := s.Read(ctxT(t), 0, eventstore.ReadOptions{Unit: unit}, func(m eventstore.Message) error {
+			if m.Err != nil || m.Foreign != nil {
+				t.Fatalf("unit %s, message %d: %v / %v", unit, m.Position, m.Err, m.Foreign)
+			}
+			got = append(got, m.Position)
+			return nil
+		}); err != nil {
+			t.Fatalf("read unit %s: %v", unit, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(positions[unit]) {
+			t.Fatalf("read of unit %s: positions %v, want %v", unit, got, positions[unit])
+		}
+	}
+	var after []uint64
+	if err := s.Read(ctxT(t), positions["d1"][0], eventstore.ReadOptions{Unit: "d1", Limit: 1}, func(m eventstore.Message) error {
+		after = append(after, m.Position)
+		return nil
+	}); err != nil || len(after) != 1 || after[0] != positions["d1"][1] {
+		t.Fatalf("read of unit d1 after its first message, one message: %v, %v", after, err)
 	}
 	if got := byUnit["d1"]; len(got) != 2 || got[0] != task("a") || got[1] != task("a") {
 		t.Fatalf("unit d1's subjects hold %v, want task a's two messages only", got)
