@@ -47,11 +47,14 @@ func (s *JetStream) checkSubject(ref domain.AggregateRef, at placement) string {
 // batched direct get on the aggregate's filter over every unit (or, for an
 // aggregate of the old layout, its one subject): no consumer is created per
 // load. Measured here (BenchmarkLoad*, 1,000 aggregates of 10 messages, one
-// node, 2 cores): a cold load takes 2.8-4.6 ms by direct get and 3.5-5.6 ms
-// with a consumer per load; both are dominated by the server scanning a
-// block for the subject, and on a cluster creating a consumer adds a
-// replicated round of its own (~200 ms). Warm loads come from the write
-// model in memory and cost no round trip at all.
+// node, 2 cores): a cold load took 2.8-4.6 ms by direct get on the exact
+// subject and 3.5-5.6 ms with a consumer per load; both are dominated by the
+// server scanning a block for the subject, and on a cluster creating a
+// consumer adds a replicated round of its own (~200 ms). The filter over
+// every unit costs more: 4.3-6.4 ms against 3.3-4.0 ms for the exact subject
+// in runs alternated on the same, busy machine (go test -bench
+// BenchmarkLoadDirectGet -benchtime 2s -count 3). Warm loads come from the
+// write model in memory and cost no round trip at all.
 func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refresh bool) (*aggState, error) {
 	cached, ok := s.cache.get(ref)
 	if ok && !refresh {
