@@ -166,16 +166,16 @@ func TestSchemasFollowTheGoTypes(t *testing.T) {
 	}
 	hdr := nats.Header{"Kpitrail-Version": {"3"}, "Kpitrail-Command-Id": {"c1"}, "Nats-Msg-Id": {"indicator/i1/c1"},
 		"Kpitrail-Signature": {"k1 c2lnbmF0dXJl"}}
-	if err := d.CheckSubject("kpitrail.events.indicator.i1", hdr, stored(env)); err != nil {
+	if err := d.CheckSubject("kpitrail.events.huairou.indicator.i1", hdr, stored(env)); err != nil {
 		t.Fatalf("a marshalled figure report: %v", err)
 	}
 	renamed := bytes.Replace(payload, []byte(`"quality"`), []byte(`"qualitee"`), 1)
 	env["payload"] = json.RawMessage(renamed)
-	if err := d.CheckSubject("kpitrail.events.indicator.i1", hdr, stored(env)); err == nil {
+	if err := d.CheckSubject("kpitrail.events.huairou.indicator.i1", hdr, stored(env)); err == nil {
 		t.Error("a payload with a renamed field passed")
 	}
 	env["payload"], env["name"] = json.RawMessage(payload), domain.EvTaskRegistered
-	if err := d.CheckSubject("kpitrail.events.indicator.i1", hdr, stored(env)); err == nil {
+	if err := d.CheckSubject("kpitrail.events.huairou.indicator.i1", hdr, stored(env)); err == nil {
 		t.Error("a task event passed on an indicator's subject")
 	}
 

@@ -1,6 +1,6 @@
 // Package asyncapi builds the AsyncAPI 3.0.0 document of kpitrail's NATS
 // side: the command intake (kpitrail.cmd.<command>, request and reply),
-// the event log's subjects (kpitrail.events.<aggregate>.<id>) and the
+// the event log's subjects (kpitrail.events.<unit>.<aggregate>.<id>) and the
 // downstream change feed (kpitrail.changes.<type>.<task id>). It is served
 // at GET /v1/asyncapi.json beside the HTTP side's OpenAPI document.
 //
@@ -61,7 +61,8 @@ func Build() (Schema, error) {
 			"version": "1.0.0",
 			"description": "The NATS side of kpitrail: departments' systems submit commands as NATS requests on " +
 				"`" + intake.SubjectPrefix + "<command>` and get a reply; every accepted command is one message of the event log in " +
-				"the JetStream stream KPITRAIL on `" + eventstore.DefaultSubjectPrefix + ".<aggregate type>.<aggregate id>`; downstream " +
+				"the JetStream stream KPITRAIL on `" + eventstore.DefaultSubjectPrefix + ".<unit>.<aggregate type>.<aggregate id>` (the unit " +
+				"`" + eventstore.DeploymentUnit + "` for what belongs to the whole deployment; docs/events.md); downstream " +
 				"systems read integration events from the stream " + feed.DefaultStream + " on `" + feed.DefaultSubjectPrefix +
 				".<type>.<task id>` (docs/downstream.md). The HTTP side is described by /v1/openapi.json.\n\n" +
 				"Bodies are JSON in UTF-8; Chinese text is written as is. Decimals are exact: kpitrail writes them as strings in " +
@@ -250,13 +251,16 @@ func (d *doc) events() error {
 			"headers": ref("#/components/schemas/StoredHeaders"), "payload": ref("#/components/schemas/stored." + agg),
 		}
 		d.channels[id] = Schema{
-			"address": eventstore.DefaultSubjectPrefix + "." + agg + ".{aggregate_id}",
+			"address": eventstore.DefaultSubjectPrefix + ".{unit}." + agg + ".{aggregate_id}",
 			"title":   "The log of one " + agg,
 			"description": "The messages of one " + agg + " in the stream KPITRAIL, in order: the subject's sequence is the " +
 				"aggregate's optimistic-concurrency token and its events are hash-chained (docs/events.md). Read it with a " +
 				"JetStream consumer; only kpitrail writes here, and a foreign message is dead-lettered by the read models.",
-			"parameters": Schema{"aggregate_id": Schema{"description": "the " + agg + "'s id"}},
-			"messages":   Schema{"stored": ref("#/components/messages/stored." + agg)},
+			"parameters": Schema{"aggregate_id": Schema{"description": "the " + agg + "'s id"},
+				"unit": Schema{"description": "the assessed unit the " + agg + " belongs to (a task's or an indicator's), or `" +
+					eventstore.DeploymentUnit + "` for an aggregate of the whole deployment; logs written before units were in " +
+					"subjects keep their aggregates on `" + eventstore.DefaultSubjectPrefix + "." + agg + ".{aggregate_id}` (docs/events.md)"}},
+			"messages": Schema{"stored": ref("#/components/messages/stored." + agg)},
 		}
 		d.operations["append."+agg] = Schema{
 			"action":   "send",

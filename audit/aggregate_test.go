@@ -33,8 +33,9 @@ func TestVerifyAggregateReadsTheStreamNotTheWriteModel(t *testing.T) {
 		t.Fatalf("short chain: %+v", rep.Findings)
 	}
 
-	// A forged event published on the aggregate's subject behind the
-	// service's back: the write model never sees it, the verification must.
+	// A forged event published on the aggregate's subject of the old layout
+	// behind the service's back (the log had none when the store opened):
+	// the write model never sees it, the verification must.
 	forged := head
 	forged.AggregateVersion++
 	forged.ID = "forged"
@@ -47,6 +48,10 @@ func TestVerifyAggregateReadsTheStreamNotTheWriteModel(t *testing.T) {
 	if _, err := s.JetStreamContext().Publish(ctx, "kpitrail.events.task.a", []byte("not json")); err != nil {
 		t.Fatal(err)
 	}
+	// And on the aggregate's subject in another unit.
+	if _, err := s.JetStreamContext().Publish(ctx, "kpitrail.events.elsewhere.task.a", body); err != nil {
+		t.Fatal(err)
+	}
 	rep, err = audit.VerifyAggregate(ctx, s, s.Keyring(), ref, 0, "")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +62,7 @@ func TestVerifyAggregateReadsTheStreamNotTheWriteModel(t *testing.T) {
 	}
 	// Unsigned, the forged message is foreign: it moves no chain, whatever
 	// it claims, so the head stays the last genuine event.
-	if strings.Join(got, ",") != "foreign,malformed" || rep.Messages != 5 || rep.Version != 3 || rep.Head != head.Hash {
+	if strings.Join(got, ",") != "foreign,malformed,foreign" || rep.Messages != 6 || rep.Version != 3 || rep.Head != head.Hash {
 		t.Fatalf("findings %v over %d messages, head %d %s", got, rep.Messages, rep.Version, rep.Head)
 	}
 	// The other aggregate is untouched.

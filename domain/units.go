@@ -34,6 +34,11 @@ const (
 	DefaultUnitName = "怀柔区"
 )
 
+// ReservedUnitID is no unit's id: the event log's subjects carry a unit
+// token, and this one stands for what belongs to the whole deployment
+// (years, units themselves, audits).
+const ReservedUnitID = "_"
+
 // UnitRegistered is unit.registered. Ancestors are the unit's ancestry
 // from the root down to its parent (empty for a root).
 type UnitRegistered struct {
@@ -134,6 +139,9 @@ func (c RegisterUnit) decide(a Aggregate, deps []Aggregate) ([]Event, error) {
 }
 
 func (c RegisterUnit) validate() error {
+	if c.UnitID == ReservedUnitID {
+		return Invalid("unit_id", "reserved", "%q is reserved for what belongs to the whole deployment", ReservedUnitID)
+	}
 	if err := CheckText("name", c.Name, true, MaxShortText); err != nil {
 		return err
 	}

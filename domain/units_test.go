@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func registeredUnit(t *testing.T, id string, e UnitRegistered) *AssessedUnit {
 	t.Helper()
@@ -33,6 +36,10 @@ func TestUnitsPlaceUnitsAndTasks(t *testing.T) {
 	}
 	if _, err := Decide(RegisterUnit{UnitID: "y", Name: "某区", Level: "province"}, NewAssessedUnit("y"), nil); ErrorCode(err) != EINVALID {
 		t.Fatalf("unknown level: %v", err)
+	}
+	var perr *Error
+	if _, err := Decide(RegisterUnit{UnitID: ReservedUnitID, Name: "全局", Level: UnitLevelCity}, NewAssessedUnit(ReservedUnitID), nil); !errors.As(err, &perr) || perr.Field != "unit_id" || perr.Rule != "reserved" {
+		t.Fatalf("the reserved unit id: %v", err)
 	}
 	reg := RegisterTask{TaskID: "t1", Year: 2022, Title: "安全生产", LeadDepartment: "区应急局", UnitID: "zz"}
 	if _, err := Decide(reg, NewTask("t1"), []Aggregate{NewAssessedUnit("zz")}); ErrorCode(err) != ENOTFOUND {

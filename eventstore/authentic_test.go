@@ -32,7 +32,7 @@ func forgedMessage(t *testing.T, head domain.Envelope, items string, key *signin
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := nats.NewMsg(eventstore.Subject(eventstore.DefaultSubjectPrefix, head.Ref()))
+	m := nats.NewMsg(eventstore.Subject(eventstore.DefaultSubjectPrefix, domain.DefaultUnitID, head.Ref()))
 	m.Data = body
 	m.Header.Set("Kpitrail-Version", "3")
 	if key != nil {

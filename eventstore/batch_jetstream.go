@@ -142,6 +142,7 @@ type batchItem struct {
 	ref  domain.AggregateRef
 	envs []domain.Envelope
 	msg  *nats.Msg
+	at   placement
 	// after is the subject sequence the item is checked against. A chained
 	// item follows an earlier item of the same aggregate in the batch and
 	// carries no check of its own: the server refuses subject checks on a
@@ -161,6 +162,10 @@ type refPlan struct {
 	cmds      []string // command ids of this batch's items for the aggregate
 	refreshed bool
 	deferred  bool // a request was held back: later ones must wait too, to keep order
+	// at is where the batch's first item for the aggregate goes, and so
+	// every later one: for a new aggregate only the first item's first
+	// event names its unit.
+	at placement
 }
 
 // planBatch judges the open requests in order and plans at most limit of
@@ -228,7 +233,13 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 			out[i].Err = err
 			continue
 		}
-		msg, err := s.appendMsg(r.Ref, r.Meta.CommandID, envs)
+		if !chained {
+			if p.at, err = s.place(r.Ref, p.state, r.Events); err != nil {
+				out[i].Err = err
+				continue
+			}
+		}
+		msg, err := s.appendMsg(r.Ref, p.at.subject, r.Meta.CommandID, envs)
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -236,8 +247,11 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 		setTraceHeaders(msg, r.Meta)
 		if !chained {
 			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.state.lastSeq, 10))
+			if check := s.checkSubject(r.Ref, p.at); check != "" {
+				msg.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, check)
+			}
 		}
-		items = append(items, batchItem{req: i, ref: r.Ref, envs: envs, msg: msg, after: p.state.lastSeq, chained: chained})
+		items = append(items, batchItem{req: i, ref: r.Ref, envs: envs, msg: msg, at: p.at, after: p.state.lastSeq, chained: chained})
 		p.cmds = append(p.cmds, r.Meta.CommandID)
 		p.version, p.hash = head(envs)
 	}
@@ -307,7 +321,7 @@ func (s *JetStream) landed(out []AppendResult, b []batchItem, first uint64) {
 		if it.chained {
 			prev = last[it.ref]
 		}
-		s.cache.extend(it.ref, prev, seq, it.envs)
+		s.cache.extend(it.ref, it.at, prev, seq, it.envs)
 		last[it.ref] = seq
 		out[it.req].Envelopes = it.envs
 	}
@@ -315,12 +329,12 @@ func (s *JetStream) landed(out []AppendResult, b []batchItem, first uint64) {
 
 // appendMsg builds the message Append publishes for one command, without
 // the subject check, which depends on the item's place in the batch.
-func (s *JetStream) appendMsg(ref domain.AggregateRef, commandID string, envs []domain.Envelope) (*nats.Msg, error) {
+func (s *JetStream) appendMsg(ref domain.AggregateRef, subject, commandID string, envs []domain.Envelope) (*nats.Msg, error) {
 	data, err := encodeMessage(envs)
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg(s.subject(ref))
+	msg := nats.NewMsg(subject)
 	msg.Data = data
 	msg.Header.Set(hdrVersion, strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10))
 	msg.Header.Set(hdrCommandID, commandID)

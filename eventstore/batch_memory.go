@@ -44,6 +44,14 @@ func (m *Memory) appendLocked(ref domain.AggregateRef, expected uint64, meta dom
 	if version != expected {
 		return nil, false, conflict(ref, expected, version)
 	}
+	subject, ok := m.subjects[ref]
+	if !ok {
+		unit, err := UnitOf(ref, events[0])
+		if err != nil {
+			return nil, false, err
+		}
+		subject = Subject(DefaultSubjectPrefix, unit, ref)
+	}
 	now := m.clock()
 	envs, err := sealed(ref, version, hash, meta, now, events)
 	if err != nil {
@@ -54,8 +62,9 @@ func (m *Memory) appendLocked(ref domain.AggregateRef, expected uint64, meta dom
 		envs[i].Position = pos
 	}
 	keyID, sig := parseSignature(signatureHeader(m.signer, envs))
-	m.messages = append(m.messages, Message{Position: pos, Subject: Subject(DefaultSubjectPrefix, ref), Events: envs,
+	m.messages = append(m.messages, Message{Position: pos, Subject: subject, Events: envs,
 		KeyID: keyID, Signature: sig, StoredAt: now})
 	m.byAgg[ref] = append(existing, envs...)
+	m.subjects[ref] = subject
 	return cloneEnvs(envs), true, nil
 }

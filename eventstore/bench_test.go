@@ -75,7 +75,7 @@ func BenchmarkRawPublishSync(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		ref, _ := slot("raw", n)
-		subj := eventstore.Subject(s.Config().SubjectPrefix, ref)
+		subj := eventstore.Subject(s.Config().SubjectPrefix, domain.DefaultUnitID, ref)
 		ack, err := js.Publish(ctx, subj, body, jetstream.WithExpectLastSequencePerSubject(last[subj]))
 		if err != nil {
 			b.Fatal(err)
@@ -193,7 +193,7 @@ func BenchmarkRawAtomicBatch100(b *testing.B) {
 	for b.Loop() {
 		id := fmt.Sprintf("bench-%d", calls)
 		for k := range per {
-			m := nats.NewMsg(fmt.Sprintf("%s.task.raw%d", s.Config().SubjectPrefix, k))
+			m := nats.NewMsg(fmt.Sprintf("%s.huairou.task.raw%d", s.Config().SubjectPrefix, k))
 			m.Data = body
 			m.Header.Set("Nats-Batch-Id", id)
 			m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(k+1))

@@ -18,12 +18,22 @@ import (
 type aggState struct {
 	events  []domain.Envelope
 	lastSeq uint64
+	placement
+}
+
+// placement is where an aggregate lives: the subject its history is on
+// ("" while it has none) and whether that subject is of the old layout,
+// whose appends are checked on the subject itself rather than on the
+// aggregate's filter over every unit.
+type placement struct {
+	subject string
+	legacy  bool
 }
 
 func (a *aggState) version() uint64 { v, _ := head(a.events); return v }
 func (a *aggState) hash() string    { _, h := head(a.events); return h }
 func (a *aggState) clone() *aggState {
-	return &aggState{events: cloneEnvs(a.events), lastSeq: a.lastSeq}
+	return &aggState{events: cloneEnvs(a.events), lastSeq: a.lastSeq, placement: a.placement}
 }
 
 // aggCache is a bounded LRU of write models. It is only an accelerator: the
@@ -108,12 +118,12 @@ func (c *aggCache) put(ref domain.AggregateRef, s *aggState) {
 // state shares the old one's array: appending writes only past the old
 // state's end, and only the newest state is ever extended, so readers of
 // the old state are unaffected and an append costs its own events only.
-func (c *aggCache) extend(ref domain.AggregateRef, prevSeq, newSeq uint64, envs []domain.Envelope) {
+func (c *aggCache) extend(ref domain.AggregateRef, at placement, prevSeq, newSeq uint64, envs []domain.Envelope) {
 	c.mu.Lock()
 	it, ok := c.items[ref]
 	if ok && it.state.lastSeq == prevSeq {
 		// append copies the envelopes: the caller's slice stays its own.
-		it.state = &aggState{events: append(it.state.events, envs...), lastSeq: newSeq}
+		it.state = &aggState{events: append(it.state.events, envs...), lastSeq: newSeq, placement: at}
 		for _, e := range envs {
 			it.commands[e.CommandID] = struct{}{}
 		}
@@ -123,7 +133,7 @@ func (c *aggCache) extend(ref domain.AggregateRef, prevSeq, newSeq uint64, envs 
 	}
 	c.mu.Unlock()
 	if !ok && prevSeq == 0 {
-		c.put(ref, &aggState{events: cloneEnvs(envs), lastSeq: newSeq})
+		c.put(ref, &aggState{events: cloneEnvs(envs), lastSeq: newSeq, placement: at})
 		return
 	}
 	c.forget(ref)

@@ -52,6 +52,11 @@ type ReadOptions struct {
 	Follow bool
 	// Limit stops after this many messages (0: no limit).
 	Limit int
+	// Unit, when set, reads only that unit's subjects
+	// (<prefix>.<unit>.>): its tasks' and indicators' messages at their
+	// positions, without the other units' or the deployment's ("_"). A log
+	// of the old layout's aggregates are on no unit's subjects.
+	Unit string
 	// Unjudged leaves Message.Foreign unset: for a reader that judges every
 	// message itself, with a keyring of its own (the audit), and need not
 	// pay for the store's verdict too.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -170,6 +171,9 @@ type JetStream struct {
 	signMu sync.RWMutex
 	signer *signing.Signer
 	trust  *signing.Keyring
+	// legacy caches whether the stream holds messages on subjects of the
+	// old layout (legacyUnknown until the first cold load asks).
+	legacy atomic.Int32
 }
 
 // OpenJetStream creates or updates the stream and returns the store.
@@ -235,8 +239,6 @@ func (s *JetStream) JetStreamContext() jetstream.JetStream { return s.js }
 // Config returns the effective configuration.
 func (s *JetStream) Config() Config { return s.cfg }
 
-func (s *JetStream) subject(ref domain.AggregateRef) string { return Subject(s.cfg.SubjectPrefix, ref) }
-
 // Append stores the events of one command as one message on the aggregate's
 // subject, with the expected last subject sequence as the concurrency check.
 //
@@ -292,6 +294,10 @@ func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expecte
 	if err != nil {
 		return nil, err
 	}
+	at, err := s.place(ref, agg, events)
+	if err != nil {
+		return nil, err
+	}
 	data, err := encodeMessage(envs)
 	if err != nil {
 		return nil, err
@@ -301,8 +307,8 @@ func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expecte
 	// spare an append the options' allocations.
 	values := [...]string{strconv.FormatUint(envs[len(envs)-1].AggregateVersion, 10), meta.CommandID,
 		strconv.FormatUint(agg.lastSeq, 10), ref.String() + "/" + meta.CommandID, s.cfg.Stream,
-		signatureHeader(s.signer, envs)}
-	msg := &nats.Msg{Subject: s.subject(ref), Data: data, Header: nats.Header{
+		signatureHeader(s.signer, envs), s.checkSubject(ref, at)}
+	msg := &nats.Msg{Subject: at.subject, Data: data, Header: nats.Header{
 		hdrVersion:                          values[0:1:1],
 		hdrCommandID:                        values[1:2:2],
 		jetstream.ExpectedLastSubjSeqHeader: values[2:3:3],
@@ -310,6 +316,9 @@ func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expecte
 		jetstream.ExpectedStreamHeader:      values[4:5:5],
 		hdrSignature:                        values[5:6:6],
 	}}
+	if values[6] != "" {
+		msg.Header[jetstream.ExpectedLastSubjSeqSubjHeader] = values[6:7:7]
+	}
 	setTraceHeaders(msg, meta)
 	checked := agg.lastSeq
 	for retries := 0; ; retries++ {
@@ -318,7 +327,7 @@ func (s *JetStream) append(ctx context.Context, ref domain.AggregateRef, expecte
 			for i := range envs {
 				envs[i].Position = ack.Sequence
 			}
-			s.cache.extend(ref, checked, ack.Sequence, envs)
+			s.cache.extend(ref, at, checked, ack.Sequence, envs)
 			return envs, nil
 		}
 		s.cache.forget(ref)
@@ -353,50 +362,6 @@ func (s *JetStream) Load(ctx context.Context, ref domain.AggregateRef) ([]domain
 		return nil, err
 	}
 	return cloneEnvs(agg.events), nil
-}
-
-// aggregate returns the cached write model of ref. With refresh, or when not
-// cached, it reads the aggregate's messages newer than what is held, by
-// batched direct get on the aggregate's subject: no consumer is created per
-// load. Measured here (BenchmarkLoad*, 1,000 aggregates of 10 messages, one
-// node, 2 cores): a cold load takes 2.8-4.6 ms by direct get and 3.5-5.6 ms
-// with a consumer per load; both are dominated by the server scanning a
-// block for the subject, and on a cluster creating a consumer adds a
-// replicated round of its own (~200 ms). Warm loads come from the write
-// model in memory and cost no round trip at all.
-func (s *JetStream) aggregate(ctx context.Context, ref domain.AggregateRef, refresh bool) (*aggState, error) {
-	cached, ok := s.cache.get(ref)
-	if ok && !refresh {
-		return cached, nil
-	}
-	var from uint64 = 1
-	state := &aggState{}
-	if ok {
-		from = cached.lastSeq + 1
-		state = cached.clone()
-	}
-	ctx, cancel := s.withTimeout(ctx)
-	defer cancel()
-	err := s.subjectMessages(ctx, s.subject(ref), from, func(raw *jetstream.RawStreamMsg) {
-		// Whatever the message, its sequence counts: the next append's
-		// subject check is against the subject's last sequence.
-		state.lastSeq = raw.Sequence
-		msg := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
-		// A foreign message on an aggregate's subject is skipped by the
-		// write model (the readers dead-letter it), and so is a genuine one
-		// that does not continue the chain.
-		if Authentic(s.trust, msg) != nil {
-			return
-		}
-		if linked, ok := linkedEvents(state.events, msg.Events); ok {
-			state.events = append(state.events, linked...)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", ref, err)
-	}
-	s.cache.put(ref, state)
-	return state, nil
 }
 
 // LastPosition is the stream's last sequence.

@@ -16,9 +16,13 @@ import (
 // offers to stream a log; readers keep their own checkpoint. Every message
 // carries the store's verdict on it (Message.Foreign).
 func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn func(Message) error) error {
+	filter := s.cfg.SubjectPrefix + ".>"
+	if opts.Unit != "" {
+		filter = UnitFilter(s.cfg.SubjectPrefix, opts.Unit)
+	}
 	end := uint64(0)
 	if !opts.Follow {
-		last, err := s.LastPosition(ctx)
+		last, err := s.lastOn(ctx, filter, opts.Unit != "")
 		if err != nil {
 			return err
 		}
@@ -28,7 +32,7 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 		end = last
 	}
 	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{s.cfg.SubjectPrefix + ".>"},
+		FilterSubjects: []string{filter},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    after + 1,
 	})
@@ -106,6 +110,28 @@ func (s *JetStream) Read(ctx context.Context, after uint64, opts ReadOptions, fn
 		}
 	}
 	return nil
+}
+
+// lastOn is where a read on filter ends: the stream's last position, or,
+// for one unit's subjects, the position of the unit's last message (0 when
+// it has none), so a read that is not following stops there.
+func (s *JetStream) lastOn(ctx context.Context, filter string, unit bool) (uint64, error) {
+	if !unit {
+		return s.LastPosition(ctx)
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	if s.stream == nil {
+		return 0, jetstream.ErrStreamNotFound
+	}
+	m, err := s.stream.GetLastMsgForSubject(ctx, filter)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return m.Sequence, nil
 }
 
 // readAhead bounds the messages fetched ahead of the reader.

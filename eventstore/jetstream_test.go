@@ -67,7 +67,7 @@ func openStore(t *testing.T, nc *nats.Conn, cfg eventstore.Config) *eventstore.J
 
 // TestAppendHeaders pins what Append stores besides the body: the
 // version and command headers, and the server checks it asks for (the
-// subject's last sequence, the stream, the message id of the dedupe
+// last sequence on the aggregate's subject in any unit, the stream, the message id of the dedupe
 // window, which still refuses a second publish of the same command).
 func TestAppendHeaders(t *testing.T) {
 	_, s := embeddedStore(t)
@@ -87,9 +87,11 @@ func TestAppendHeaders(t *testing.T) {
 		want map[string]string
 	}{
 		{first[0].Position, map[string]string{"Kpitrail-Version": "1", "Kpitrail-Command-Id": "c1", "Nats-Msg-Id": "task/t1/c1",
-			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": "0"}},
+			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": "0",
+			"Nats-Expected-Last-Subject-Sequence-Subject": "kpitrail.events.*.task.t1"}},
 		{second[0].Position, map[string]string{"Kpitrail-Version": "2", "Kpitrail-Command-Id": "c2", "Nats-Msg-Id": "task/t1/c2",
-			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": fmt.Sprint(first[0].Position)}},
+			"Nats-Expected-Stream": "KPITRAIL", "Nats-Expected-Last-Subject-Sequence": fmt.Sprint(first[0].Position),
+			"Nats-Expected-Last-Subject-Sequence-Subject": "kpitrail.events.*.task.t1"}},
 	} {
 		m, err := s.Stream().GetMsg(ctx, c.pos)
 		if err != nil {
@@ -113,7 +115,7 @@ func TestAppendHeaders(t *testing.T) {
 			t.Fatalf("message %d headers %v, want %v", c.pos, got, c.want)
 		}
 	}
-	dup := nats.NewMsg(eventstore.Subject(s.Config().SubjectPrefix, ref))
+	dup := nats.NewMsg(eventstore.Subject(s.Config().SubjectPrefix, domain.DefaultUnitID, ref))
 	dup.Data = []byte(`{}`)
 	dup.Header.Set(jetstream.MsgIDHeader, "task/t1/c2")
 	ack, err := s.JetStreamContext().PublishMsg(ctx, dup)

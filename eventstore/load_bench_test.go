@@ -79,7 +79,7 @@ func BenchmarkLoadConsumerPerLoad(b *testing.B) {
 	js := store.JetStreamContext()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		subject := eventstore.Subject(eventstore.DefaultSubjectPrefix, refs[i%len(refs)])
+		subject := eventstore.Subject(eventstore.DefaultSubjectPrefix, domain.DefaultUnitID, refs[i%len(refs)])
 		cons, err := js.CreateConsumer(ctx, store.Config().Stream, jetstream.ConsumerConfig{FilterSubject: subject,
 			AckPolicy: jetstream.AckNonePolicy, DeliverPolicy: jetstream.DeliverAllPolicy, MemoryStorage: true})
 		if err != nil {

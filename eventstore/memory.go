@@ -16,6 +16,7 @@ type Memory struct {
 	changed  chan struct{} // closed and replaced on every append, to wake followers
 	messages []Message
 	byAgg    map[domain.AggregateRef][]domain.Envelope
+	subjects map[domain.AggregateRef]string // where each aggregate lives, as on JetStream
 	clock    Clock
 	// Its messages are signed like the JetStream store's, with a key of
 	// its own, so readers and the audit judge both stores alike.
@@ -32,7 +33,7 @@ func NewMemory(clock Clock) *Memory {
 	if err != nil {
 		panic(err) // crypto/rand failing: nothing in the process can be trusted
 	}
-	return &Memory{changed: make(chan struct{}), byAgg: map[domain.AggregateRef][]domain.Envelope{}, clock: clock,
+	return &Memory{changed: make(chan struct{}), byAgg: map[domain.AggregateRef][]domain.Envelope{}, subjects: map[domain.AggregateRef]string{}, clock: clock,
 		signer: signer, trust: signing.Trusting(signer), created: time.Now()}
 }
 
@@ -103,6 +104,9 @@ func (m *Memory) Read(ctx context.Context, after uint64, opts ReadOptions, fn fu
 		}
 		msg := m.messages[pos-1]
 		m.mu.Unlock()
+		if opts.Unit != "" && SubjectUnit(DefaultSubjectPrefix, msg.Subject) != opts.Unit {
+			continue
+		}
 		msg.Events = cloneEnvs(msg.Events)
 		if !opts.Unjudged {
 			msg.Foreign = Authentic(m.trust, msg)

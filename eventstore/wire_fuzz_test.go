@@ -25,6 +25,8 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add("kpitrail.events.task.a", []byte(`not json`), "", "0123456789abcdef AAAA")
 	f.Add("kpitrail.events.task.a", []byte(`{"format":1,"events":[]}`), "", "")
 	f.Add("kpitrail.events.task.b", []byte(`{"format":1,"events":[{"aggregate_type":"task","aggregate_id":"a"}]}`), "", " ")
+	f.Add("kpitrail.events.huairou.task.a", []byte(`{"format":1,"events":[{"aggregate_type":"task","aggregate_id":"a","aggregate_version":1,"name":"task.registered","payload":{}}]}`), "1", "")
+	f.Add("kpitrail.events.huairou.indicator.a", []byte(`{"format":1,"events":[{"aggregate_type":"task","aggregate_id":"a"}]}`), "", "")
 	trust := signing.Trusting(mustSigner(f))
 	f.Fuzz(func(t *testing.T, subject string, data []byte, version, sig string) {
 		hdr := nats.Header{}
@@ -45,7 +47,12 @@ func FuzzDecodeMessage(f *testing.F) {
 			return
 		}
 		for _, e := range m.Events {
-			if Subject(DefaultSubjectPrefix, e.Ref()) != subject || e.Position != 7 {
+			unit := SubjectUnit(DefaultSubjectPrefix, subject)
+			want := Subject(DefaultSubjectPrefix, unit, e.Ref())
+			if unit == "" {
+				want = LegacySubject(DefaultSubjectPrefix, e.Ref())
+			}
+			if want != subject || e.Position != 7 {
 				t.Fatalf("accepted event %s on subject %s at %d", e.Ref(), subject, e.Position)
 			}
 		}

@@ -183,7 +183,7 @@ func TestEncodeMessageSealedEnvelopes(t *testing.T) {
 	}
 	hdr := nats.Header{}
 	hdr.Set(hdrVersion, "43")
-	msg := decodeMessage(DefaultSubjectPrefix, Subject(DefaultSubjectPrefix, ref), 9, data, hdr)
+	msg := decodeMessage(DefaultSubjectPrefix, Subject(DefaultSubjectPrefix, "huairou", ref), 9, data, hdr)
 	if msg.Err != nil {
 		t.Fatal(msg.Err)
 	}

@@ -103,7 +103,7 @@ func TestEachRoleOnARealServer(t *testing.T) {
 		allowed bool
 	}
 	checks := []check{
-		{RoleKpitrail, false, "kpitrail.events.task.t1", "", true},
+		{RoleKpitrail, false, "kpitrail.events.huairou.task.t1", "", true},
 		{RoleKpitrail, false, "$JS.API.STREAM.DELETE.KPITRAIL", "", true},
 		{RoleKpitrail, true, "$JS.EVENT.ADVISORY.STREAM.UPDATED.KPITRAIL", "", true},
 		{RoleKpitrail, true, "kpitrail.cmd.>", "", false},
@@ -113,11 +113,11 @@ func TestEachRoleOnARealServer(t *testing.T) {
 		{RoleIntake, true, "kpitrail.cmd.>", "other", false},
 		{RoleIntake, false, "_INBOX.emergency.abc.1", "", true},
 		{RoleIntake, false, "kpitrail.intake.poison", "", true},
-		{RoleIntake, false, "kpitrail.events.task.t1", "", false},
+		{RoleIntake, false, "kpitrail.events.huairou.task.t1", "", false},
 		{RoleIntake, false, "$JS.API.STREAM.DELETE.KPITRAIL", "", false},
 		{RoleFeed, false, "kpitrail.changes.figure.changed.t1", "", true},
 		{RoleFeed, false, "$JS.API.STREAM.CREATE.KPITRAIL_CHANGES", "", true},
-		{RoleFeed, false, "kpitrail.events.task.t1", "", false},
+		{RoleFeed, false, "kpitrail.events.huairou.task.t1", "", false},
 		{RoleFeed, false, "$JS.API.STREAM.UPDATE.KPITRAIL", "", false},
 		{RoleFeed, false, "$JS.API.STREAM.DELETE.KPITRAIL_CHANGES", "", false},
 		{RoleDepartment, false, "kpitrail.cmd.task.register", "", true},
@@ -125,7 +125,7 @@ func TestEachRoleOnARealServer(t *testing.T) {
 		{RoleDepartment, true, "_INBOX.>", "", false},
 		{RoleDepartment, true, "_INBOX.science.>", "", false},
 		{RoleDepartment, true, "kpitrail.cmd.>", IntakeQueue, false},
-		{RoleDepartment, false, "kpitrail.events.task.t1", "", false},
+		{RoleDepartment, false, "kpitrail.events.huairou.task.t1", "", false},
 		{RoleDepartment, false, "_INBOX.science.abc.1", "", false},
 		{RoleDepartment, false, "$JS.API.STREAM.INFO.KPITRAIL", "", false},
 		{RoleDownstream, false, "$JS.API.CONSUMER.CREATE.KPITRAIL_CHANGES.analytics", "", true},

@@ -19,7 +19,16 @@ import (
 // Re-pinned for schema version 6 (assessed units): the dump gains the
 // units table (the default unit's row, written by the first task that
 // belongs to it), tasks.unit_id, and migration 6's row.
-const pinnedContentHash = "be8dea42b94a09e982022bb8b847f6284740db22f2784883c16734922aa53912"
+//
+// Re-pinned when subjects gained the unit (kpitrail.events.<unit>.<type>.<id>):
+// the events are the same, but a dead letter records the subject its
+// message was stored on, and two of pinnedLog's dead letters are events on
+// their aggregates' subjects. pinnedOldLayoutHash is the former pin: the
+// same log on subjects of the old layout still rebuilds to it.
+const (
+	pinnedContentHash   = "d63e1b2878bacd2966ae3fa0d748b2f614038a062badb66fd6a2114662363323"
+	pinnedOldLayoutHash = "be8dea42b94a09e982022bb8b847f6284740db22f2784883c16734922aa53912"
+)
 
 // pinnedLog is the scenario with deterministic event ids (re-sealed), plus
 // messages that must be dead-lettered: an altered payload, a figure for an
@@ -63,6 +72,30 @@ func pinnedLog(t *testing.T) sliceStore {
 	msgs = append(msgs, eventstore.Message{Position: uint64(len(msgs) + 1), Subject: "kpitrail.events.task.x",
 		Raw: []byte("\x00不是JSON"), Err: eventstore.ErrMalformed})
 	return sliceStore{msgs: msgs}
+}
+
+// TestOldLayoutRebuildKeepsItsPin: pinnedLog's messages on the subjects
+// a log written before units were in subjects has rebuild to the content
+// they rebuilt to then: only the dead letters' subject column tells the
+// layouts apart.
+func TestOldLayoutRebuildKeepsItsPin(t *testing.T) {
+	store := pinnedLog(t)
+	for i, m := range store.msgs {
+		if len(m.Events) > 0 {
+			store.msgs[i].Subject = eventstore.LegacySubject(eventstore.DefaultSubjectPrefix, m.Events[0].Ref())
+		}
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := Rebuild(ctxT(t), store, path, RebuildOptions{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ContentHash(ctxT(t), openDB(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != pinnedOldLayoutHash {
+		t.Fatalf("the old layout's content hash %s, pinned %s", h, pinnedOldLayoutHash)
+	}
 }
 
 // TestRebuildContentIsPinned rebuilds a fixed log in one batch, in

@@ -197,7 +197,7 @@ func TestUnsignedHistoryIsAdopted(t *testing.T) {
 		t.Fatalf("findings %v", rep["findings"])
 	}
 	// Only what was there: an unsigned message published now is foreign.
-	if _, err := s.sys.Store.JetStreamContext().Publish(context.Background(), "kpitrail.events.task.junk", body); err != nil {
+	if _, err := s.sys.Store.JetStreamContext().Publish(context.Background(), "kpitrail.events.huairou.task.junk", body); err != nil {
 		t.Fatal(err)
 	}
 	if rep := s.mustDo(200, "GET", "/v1/audit/verify", adminToken, nil); len(rep["findings"].([]any)) != 1 {

@@ -179,12 +179,12 @@ func (w *natsWorld) run(t *testing.T) {
 
 	// Forbidden: publishing straight onto an event subject.
 	before := events().State
-	forged := nats.NewMsg("kpitrail.events.task.forged")
+	forged := nats.NewMsg("kpitrail.events.huairou.task.forged")
 	forged.Data = []byte(`{"events":[]}`)
 	if err := dept.PublishMsg(forged); err != nil {
 		t.Fatal(err)
 	}
-	dept.refused(t, "publish onto an event subject", "kpitrail.events.task.forged")
+	dept.refused(t, "publish onto an event subject", "kpitrail.events.huairou.task.forged")
 
 	// Forbidden: the JetStream API on the event stream, as a department and
 	// as a downstream system.
@@ -234,7 +234,7 @@ func (w *natsWorld) run(t *testing.T) {
 		t.Fatalf("event stream went from %d to %d messages, want +2 (the two commands, no forged or reply message)", before.Msgs, after.State.Msgs)
 	}
 	st, _ := adminJS.Stream(ctx, natsauth.EventStream)
-	for _, subj := range []string{"kpitrail.events.task.forged", "kpitrail.events.task.injected"} {
+	for _, subj := range []string{"kpitrail.events.huairou.task.forged", "kpitrail.events.task.injected"} {
 		if _, err := st.GetLastMsgForSubject(ctx, subj); !errors.Is(err, jetstream.ErrMsgNotFound) {
 			t.Fatalf("a message reached %s: %v", subj, err)
 		}

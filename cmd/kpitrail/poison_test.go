@@ -45,15 +45,15 @@ func TestForeignMessagesBecomeDeadLetters(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"format": 1, "events": []domain.Envelope{e}})
 		return b
 	}
-	publish("kpitrail.events.task.city", []byte("\x00\xffgarbage"))
-	publish("kpitrail.events.task.city", forge("task.exploded", `{}`, head.Hash))
-	publish("kpitrail.events.task.city", forge(domain.EvTaskNarrativeRecorded, `{"items":["伪造"]}`, strings.Repeat("0", 64)))
-	publish("kpitrail.events.task.city", []byte(`{"format":1,"events":[`+strings.Repeat(" ", 900<<10)+`]}`))
+	publish("kpitrail.events.huairou.task.city", []byte("\x00\xffgarbage"))
+	publish("kpitrail.events.huairou.task.city", forge("task.exploded", `{}`, head.Hash))
+	publish("kpitrail.events.huairou.task.city", forge(domain.EvTaskNarrativeRecorded, `{"items":["伪造"]}`, strings.Repeat("0", 64)))
+	publish("kpitrail.events.huairou.task.city", []byte(`{"format":1,"events":[`+strings.Repeat(" ", 900<<10)+`]}`))
 	// The task's next event, correctly hashed and linked: only the missing
 	// signature tells it from kpitrail's.
-	publish("kpitrail.events.task.city", forge(domain.EvTaskNarrativeRecorded, `{"items":["伪造的进展：已完成全部改造"]}`, head.Hash))
+	publish("kpitrail.events.huairou.task.city", forge(domain.EvTaskNarrativeRecorded, `{"items":["伪造的进展：已完成全部改造"]}`, head.Hash))
 	// A message over the server's payload limit is refused and never stored.
-	if _, err := js.Publish(ctx, "kpitrail.events.task.city", make([]byte, 2<<20)); err == nil {
+	if _, err := js.Publish(ctx, "kpitrail.events.huairou.task.city", make([]byte, 2<<20)); err == nil {
 		t.Fatal("an oversized publish was accepted")
 	}
 	// A genuine write after them lands on the task's genuine head and shows.

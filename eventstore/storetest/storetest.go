@@ -35,6 +35,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"HashChainVerifies", testHashChain},
 		{"AppendsAreSigned", testSigned},
 		{"ChineseTextRoundTrip", testChineseText},
+		{"SubjectsCarryUnit", testSubjectsCarryUnit},
+		{"SameIDInTwoUnitsConflicts", testSameIDInTwoUnitsConflicts},
+		{"ReservedUnitRefused", testReservedUnitRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
