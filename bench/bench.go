@@ -40,7 +40,8 @@ type Options struct {
 	// Only runs the named measurements (see Names); empty runs all.
 	Only []string
 	// ProfileDir, when set, receives a CPU profile per measurement
-	// (<name>.pprof), for `go tool pprof`, and rebuild its live heap halfway
+	// (<name>.pprof), for `go tool pprof`; the rebuild's process writes its
+	// build's CPU profile (rebuild-build.pprof) and its live heap halfway
 	// (rebuild.heap.pprof).
 	ProfileDir string
 }

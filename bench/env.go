@@ -70,6 +70,23 @@ func (n *node) reopen(ctx context.Context) error {
 	return nil
 }
 
+// stop shuts the server down and lets go of its directory, keeping what
+// restart needs to serve the same log again.
+func (n *node) stop() {
+	n.nc.Close()
+	n.emb.Shutdown()
+}
+
+// restart serves the stopped node's directory again with the same keys.
+func (n *node) restart(ctx context.Context) error {
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: n.dir, NoSync: true})
+	if err != nil {
+		return err
+	}
+	n.emb = emb
+	return n.reopen(ctx)
+}
+
 func (n *node) close() {
 	n.nc.Close()
 	n.emb.Shutdown()

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -103,39 +101,14 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	}
 	firstRead := time.Since(start)
 	path := filepath.Join(lg.dir, "readmodels.db")
-	// The soft memory limit `kpitrail rebuild` sets, unless GOMEMLIMIT says
-	// otherwise.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(projections.RebuildMemoryLimit))
-	}
-	resetPeakRSS()
-	_, base := rss()
-	var mu sync.Mutex
-	var marks []int64
-	quarter := lg.messages / 4
-	next := quarter
-	heap := sampleHeap()
-	start = time.Now()
-	err = projections.Rebuild(ctx, lg.node.store, path, projections.RebuildOptions{Progress: func(pos uint64) {
-		if pos >= next {
-			cur, _ := rss()
-			mu.Lock()
-			marks = append(marks, cur)
-			if len(marks) == 2 {
-				// Halfway the build holds what it holds at its peak: what
-				// is live then is what a memory bound has to cut.
-				r.heapProfile("rebuild")
-			}
-			mu.Unlock()
-			next += quarter
-		}
-	}})
-	el := time.Since(start)
-	heapPeak := heap()
+	// The build runs in a process of its own, as `kpitrail rebuild --data`
+	// runs on a stopped server's directory (see rebuild_child.go).
+	m, err := r.rebuildInChild(ctx, lg, path)
 	if err != nil {
 		return nil, err
 	}
-	_, peak := rss()
+	el := time.Duration(m.Seconds * float64(time.Second))
+	peak, base, heapPeak, marks := m.Peak, m.Base, m.HeapPeak, m.Quarters
 	lg.readModels = path
 	rate := float64(lg.events) / el.Seconds()
 	ratio := rate / rawRate
@@ -143,7 +116,8 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	if len(marks) >= 2 {
 		flat = marks[len(marks)-1] <= marks[0]+marks[0]/4+32<<20
 	}
-	notes := []string{fmt.Sprintf("%.1f s", el.Seconds()), fmt.Sprintf("peak RSS %s (process before: %s; soft memory limit %s)", mib(peak), mib(base), mib(debug.SetMemoryLimit(-1))),
+	notes := []string{fmt.Sprintf("%.1f s", el.Seconds()), fmt.Sprintf("peak RSS %s = %.0f MB (a rebuild process of its own, embedded server included; before the build: %s; soft memory limit %s)",
+		mib(peak), float64(peak)/1e6, mib(base), mib(m.Limit)),
 		fmt.Sprintf("peak Go heap %s (server included)", mib(heapPeak))}
 	var q []string
 	for _, m := range marks {
@@ -151,7 +125,7 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	}
 	notes = append(notes, fmt.Sprintf("RSS at each quarter %v", q), fmt.Sprintf("file %s (%.0f bytes/event)", mib(fileSize(path)), float64(fileSize(path))/float64(lg.events)),
 		fmt.Sprintf("signatures checked by an earlier read of the log (verified-message cache); that first read, checking every one, took %.1f s", firstRead.Seconds()))
-	ok := ratio >= 0.5 && rate >= 100_000 && peak <= 300<<20 && flat
+	ok := ratio >= 0.5 && rate >= 100_000 && peak <= 300_000_000 && flat
 	return []Result{gen, {Name: "rebuild", What: fmt.Sprintf("projections.Rebuild of %d events", lg.events), Value: rate, Unit: "events/s",
 		Raw: rawRate, RawWhat: "ordered consumer + batched SQLite upsert, one row per event", Ratio: ratio,
 		Target: "≥ 0.50 of raw, ≥ 100,000 events/s, peak RSS ≤ 300 MB and flat", Met: met(ok), Notes: notes}}, nil

@@ -137,46 +137,94 @@ func deriveYear(b *batchTx, ky keyYear) error {
 // answer during a batch (the audit of a base) is the one derive gives after
 // it.
 func findBase(b *batchTx, key, indicatorID string, year int, prevWindow string, approvedOnly bool) (*yearBase, error) {
-	var value, quality, eventID string
-	err := b.queryRow(`SELECT value, quality, event_id FROM bases WHERE indicator_id = ? AND window_key = ?`,
-		indicatorID, prevWindow).Scan(&value, &quality, &eventID)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	if err == nil {
-		d, err := domain.ParseDecimal(value)
+	return newBaseFinder(b, key, indicatorID, year).find(prevWindow, approvedOnly)
+}
+
+// baseFinder answers findBase for one indicator and one previous year,
+// window after window, reading what every window shares (the bases
+// recorded on the indicator, last year's indicator with the key, units)
+// once: the warnings' facts ask it for every current figure.
+type baseFinder struct {
+	b          *batchTx
+	key, id    string
+	year       int
+	recorded   map[string]recordedBase // nil until read
+	lastLoaded bool
+	lastYear   string // "" when the key has no active indicator that year
+	lastUnit   string
+	book       *figureBook
+	unitLoaded bool
+	unit       string
+	conv       *domain.UnitConversion
+}
+
+type recordedBase struct{ value, quality, eventID string }
+
+func newBaseFinder(b *batchTx, key, indicatorID string, year int) *baseFinder {
+	return &baseFinder{b: b, key: key, id: indicatorID, year: year}
+}
+
+func (f *baseFinder) find(prevWindow string, approvedOnly bool) (*yearBase, error) {
+	if f.recorded == nil {
+		f.recorded = map[string]recordedBase{}
+		rows, err := f.b.query(`SELECT window_key, value, quality, event_id FROM bases WHERE indicator_id = ?`, f.id)
 		if err != nil {
 			return nil, err
 		}
-		return &yearBase{value: d, window: prevWindow, quality: quality, source: BaseFromRecorded, eventID: eventID}, nil
+		for rows.Next() {
+			var w string
+			var r recordedBase
+			if err := rows.Scan(&w, &r.value, &r.quality, &r.eventID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f.recorded[w] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	var lastYear string
-	var lastUnit sql.NullString
-	err = b.queryRow(`SELECT id, unit FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, key, year).
-		Scan(&lastYear, &lastUnit)
-	if errors.Is(err, sql.ErrNoRows) {
+	if r, ok := f.recorded[prevWindow]; ok {
+		d, err := domain.ParseDecimal(r.value)
+		if err != nil {
+			return nil, err
+		}
+		return &yearBase{value: d, window: prevWindow, quality: r.quality, source: BaseFromRecorded, eventID: r.eventID}, nil
+	}
+	if !f.lastLoaded {
+		var lastUnit sql.NullString
+		err := f.b.queryRow(`SELECT id, unit FROM indicators WHERE key = ? AND year = ? AND lifecycle = 'active' `+firstDefinedSQL, f.key, f.year).
+			Scan(&f.lastYear, &lastUnit)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		f.lastLoaded, f.lastUnit = true, lastUnit.String
+		if f.lastYear != "" {
+			f.book = newFigureBook(f.b, f.lastYear)
+		}
+	}
+	if f.lastYear == "" {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	book := newFigureBook(b, lastYear)
-	cur, ok, err := book.CurrentFigure(prevWindow)
+	cur, ok, err := f.book.CurrentFigure(prevWindow)
 	if err != nil || !ok || (approvedOnly && cur.Review != domain.ReviewApproved) {
 		return nil, err
 	}
-	row := book.seen[cur.EventID].row
+	row := f.book.seen[cur.EventID].row
 	d, err := domain.ParseDecimal(row.value)
 	if err != nil {
 		return nil, err
 	}
 	// Last year's figure in this year's unit: as it is, or through the
 	// conversion this indicator declares; another unit is no base at all.
-	unit, conv, err := unitOf(b, indicatorID)
-	if err != nil {
-		return nil, err
+	if !f.unitLoaded {
+		if f.unit, f.conv, err = unitOf(f.b, f.id); err != nil {
+			return nil, err
+		}
+		f.unitLoaded = true
 	}
-	if d, ok = domain.ComparableValue(d, lastUnit.String, unit, conv); !ok {
+	if d, ok = domain.ComparableValue(d, f.lastUnit, f.unit, f.conv); !ok {
 		return nil, nil
 	}
 	return &yearBase{value: d, window: prevWindow, quality: row.quality, source: BaseFromIndicator, eventID: row.eventID}, nil

@@ -134,10 +134,16 @@ func loadWarningFacts(b *batchTx, id string) (domain.WarningFacts, indicatorHead
 		return f, h, false, err
 	}
 	f.LastYear = map[string]domain.WarningFigure{}
+	finders := map[int]*baseFinder{}
 	for _, x := range f.Figures {
 		w := x.Window.Normalize()
 		prev := domain.Window{Year: w.Year - 1, FromMonth: w.FromMonth, ToMonth: w.ToMonth}
-		base, err := findBase(b, f.Key, id, prev.Year, prev.Key(), false)
+		fd := finders[prev.Year]
+		if fd == nil {
+			fd = newBaseFinder(b, f.Key, id, prev.Year)
+			finders[prev.Year] = fd
+		}
+		base, err := fd.find(prev.Key(), false)
 		if err != nil {
 			return f, h, false, err
 		}
