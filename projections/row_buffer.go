@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"math/bits"
 	"strings"
 )
 
@@ -35,17 +36,33 @@ func (rb *rowBuffer) mark() int      { return len(rb.args) }
 func (rb *rowBuffer) truncate(m int) { clear(rb.args[m:]); rb.args = rb.args[:m] }
 
 // flush inserts the buffered rows in the order they were added.
+//
+// Each statement inserts a full chunk or a power of two of rows, so a
+// table has a dozen statement texts at most: the writer keeps its
+// statements prepared, and one prepared for every remainder a batch ended
+// with (a few hundred, each thousands of bound values long) held over a
+// hundred MiB of SQLite's memory by the end of a million-event rebuild.
 func (rb *rowBuffer) flush(b *batchTx) error {
 	per := maxBoundValues / rb.columns
-	for start := 0; start < len(rb.args); start += per * rb.columns {
-		chunk := rb.args[start:min(start+per*rb.columns, len(rb.args))]
-		rows := len(chunk) / rb.columns
+	for start := 0; start < len(rb.args); {
+		rows := chunkRows(len(rb.args[start:])/rb.columns, per)
+		chunk := rb.args[start : start+rows*rb.columns]
 		if err := b.exec(rb.insert+strings.TrimSuffix(strings.Repeat(rb.one+", ", rows), ", "), chunk...); err != nil {
 			return err
 		}
+		start += len(chunk)
 	}
 	rb.truncate(0)
 	return nil
+}
+
+// chunkRows is how many of n buffered rows the next insert takes: per (a
+// full chunk) while there are as many, then the largest power of two left.
+func chunkRows(n, per int) int {
+	if n >= per {
+		return per
+	}
+	return 1 << (bits.Len(uint(n)) - 1)
 }
 
 // maxBoundValues keeps one multi-row insert well under SQLite's limit of

@@ -58,3 +58,26 @@ func TestRepeatedEventIDsAreRefusedWhateverTheBatch(t *testing.T) {
 		t.Errorf("%s events logged, want 4", got)
 	}
 }
+
+// TestFlushUsesFewStatementTexts: whatever number of rows a batch ends with,
+// a flush cuts them into full chunks and powers of two, so the writer's
+// kept statements stay a handful per table instead of one per remainder.
+func TestFlushUsesFewStatementTexts(t *testing.T) {
+	const per = 588 // maxBoundValues / 17 columns (events_log)
+	sizes := map[int]bool{}
+	for n := 1; n <= 5000; n++ {
+		left := n
+		for left > 0 {
+			k := chunkRows(left, per)
+			if k < 1 || k > left || k > per {
+				t.Fatalf("%d rows left: chunk of %d", left, k)
+			}
+			sizes[k] = true
+			left -= k
+		}
+	}
+	// 588 and the powers of two below it: 1, 2, 4, …, 512.
+	if len(sizes) != 11 {
+		t.Fatalf("%d distinct chunk sizes for 1..5000 rows, want 11: %v", len(sizes), sizes)
+	}
+}
