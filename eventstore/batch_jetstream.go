@@ -196,7 +196,7 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 		}
 		// A new command, nearly every request, is known not to be a retry
 		// from the write model's index, without scanning the history.
-		if s.cache.mayHold(r.Ref, r.Meta.CommandID) {
+		if !s.cache.lacks(r.Ref, r.Meta.CommandID, p.state.lastSeq) {
 			if prior := byCommand(p.state.events, r.Meta.CommandID); len(prior) > 0 {
 				out[i].Envelopes = prior
 				continue
