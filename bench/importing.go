@@ -138,7 +138,7 @@ func (r *runner) importDurable(ctx context.Context, dir string) ([]Result, error
 	if err != nil {
 		return nil, err
 	}
-	batchRate, err := rawAtomicBatches(ctx, n, body, 1000, r.scale(5, 20))
+	batchRate, err := rawAtomicBatches(ctx, n, body, 1000, r.scale(5, 20), 0)
 	if err != nil {
 		return nil, fmt.Errorf("raw atomic batch: %w", err)
 	}

@@ -81,3 +81,34 @@ func TestAppendInstancesLine(t *testing.T) {
 	}
 	t.Log(rep.Results[0].Line())
 }
+
+// TestAppendConcurrentLine runs the 64-writer line at its quick size: each
+// path's rounds add up to its whole share, and every kpitrail figure is
+// divided by the raw figure of the same rounds.
+func TestAppendConcurrentLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	rep, err := Run(context.Background(), Options{Quick: true, Dir: t.TempDir(), Only: []string{"append-concurrent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 3 {
+		t.Fatalf("%d results, want 3: %+v", len(rep.Results), rep.Results)
+	}
+	raw := rep.Results[0].Raw
+	for _, r := range rep.Results {
+		if r.Err != "" || r.Value <= 0 || r.Raw <= 0 || r.Raw != raw {
+			t.Errorf("%s", r.Line())
+		}
+		if want := r.Value / r.Raw; r.Ratio != want {
+			t.Errorf("%s: ratio %v, want %v", r.What, r.Ratio, want)
+		}
+		t.Log(r.Line())
+	}
+	for _, r := range rep.Results[:2] {
+		if len(r.Notes) == 0 || !strings.HasSuffix(r.Notes[0], "appends per sync") || strings.HasPrefix(r.Notes[0], "0.0 ") {
+			t.Errorf("%s: notes %q, want the appends per sync", r.What, r.Notes)
+		}
+	}
+}

@@ -194,9 +194,13 @@ func (s *JetStream) planBatch(ctx context.Context, reqs []AppendRequest, out []A
 			}
 			p.setState(agg)
 		}
-		if prior := byCommand(p.state.events, r.Meta.CommandID); len(prior) > 0 {
-			out[i].Envelopes = prior
-			continue
+		// A new command, nearly every request, is known not to be a retry
+		// from the write model's index, without scanning the history.
+		if !s.cache.lacks(r.Ref, r.Meta.CommandID, p.state.lastSeq) {
+			if prior := byCommand(p.state.events, r.Meta.CommandID); len(prior) > 0 {
+				out[i].Envelopes = prior
+				continue
+			}
 		}
 		chained := len(p.cmds) > 0
 		if chained {

@@ -76,6 +76,22 @@ func (c *aggCache) mayHold(ref domain.AggregateRef, commandID string) bool {
 	return held
 }
 
+// lacks reports that a state of ref up to stream sequence seq cannot hold
+// commandID: the cached state reaches at least as far, and its index does
+// not hold the command. Anything else (not cached, or cached behind seq
+// after the entry was dropped and refilled from an older read) is not
+// known, and the caller looks in the history itself.
+func (c *aggCache) lacks(ref domain.AggregateRef, commandID string, seq uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.items[ref]
+	if !ok || it.state.lastSeq < seq {
+		return false
+	}
+	_, held := it.commands[commandID]
+	return !held
+}
+
 func newAggCache(max int) *aggCache {
 	return &aggCache{max: max, order: list.New(), items: map[domain.AggregateRef]*cacheItem{}}
 }

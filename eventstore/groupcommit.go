@@ -26,7 +26,11 @@ type GroupCommitConfig struct {
 	// themselves, and a lone append pays no extra latency. The price: the
 	// writers a batch releases mostly miss the next one, so under steady
 	// load batches alternate large and small (64 writers: ~35 appends per
-	// sync). A wait of a millisecond or two lets them rejoin (~63).
+	// sync). A wait of a millisecond or two lets them rejoin (~63). The
+	// wait ends early once the batch holds as many appends as the last one
+	// led to expect (its own callers and those who queued during it), so
+	// writers that come straight back, a lone one included, do not wait it
+	// out; an open stream of independent callers waits at most MaxWait.
 	MaxWait time.Duration
 }
 
@@ -59,6 +63,10 @@ type GroupCommitter struct {
 	mu     sync.Mutex
 	queue  []*groupItem
 	closed bool
+	// expect is how many appends the next batch can expect soon: those the
+	// last batch answered and those that queued while it was committed
+	// (0 before the first batch).
+	expect int
 	wake   chan struct{} // capacity 1: a pending wake-up is never lost nor doubled
 	done   chan struct{}
 	once   sync.Once
@@ -177,7 +185,7 @@ func (g *GroupCommitter) next() ([]*groupItem, bool) {
 			<-g.wake
 			continue
 		}
-		if g.cfg.MaxWait > 0 && n < g.cfg.MaxBatch && !closed {
+		if g.cfg.MaxWait > 0 && n < g.cfg.MaxBatch && !closed && !g.expected(n) {
 			g.gather()
 		}
 		g.mu.Lock()
@@ -190,7 +198,19 @@ func (g *GroupCommitter) next() ([]*groupItem, bool) {
 	}
 }
 
-// gather holds the batch open for MaxWait or until it is full.
+// expected tells whether n queued appends are all the last batch led to
+// expect. Before the first batch nothing is known, and the wait is MaxWait.
+func (g *GroupCommitter) expected(n int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.expect > 0 && n >= g.expect
+}
+
+// gather holds the batch open for MaxWait, or until it is full or holds
+// every append the last batch led to expect: the wait is for writers who
+// are coming back, and once they are all here, waiting longer only adds
+// latency. Writers who do not come back (an open stream of independent
+// callers) cost what they cost before: at most MaxWait.
 func (g *GroupCommitter) gather() {
 	t := time.NewTimer(g.cfg.MaxWait)
 	defer t.Stop()
@@ -200,9 +220,10 @@ func (g *GroupCommitter) gather() {
 			return
 		case <-g.wake:
 			g.mu.Lock()
-			full, closed := len(g.queue) >= g.cfg.MaxBatch, g.closed
+			n, closed := len(g.queue), g.closed
+			done := n >= g.cfg.MaxBatch || closed || (g.expect > 0 && n >= g.expect)
 			g.mu.Unlock()
-			if full || closed {
+			if done {
 				return
 			}
 		}
@@ -230,6 +251,14 @@ func (g *GroupCommitter) commit(batch []*groupItem) {
 	res := g.store.AppendMany(context.Background(), reqs)
 	g.batches.Add(1)
 	g.appends.Add(uint64(len(reqs)))
+	// The callers of this batch and those who queued during it are the
+	// appends the next batch can expect soon: closed-loop writers (a client
+	// that sends its next command when the last is answered) come back
+	// after deciding it, well within MaxWait. Counted before any caller
+	// is answered, so one already back is not counted twice.
+	g.mu.Lock()
+	g.expect = min(len(reqs)+len(g.queue), g.cfg.MaxBatch)
+	g.mu.Unlock()
 	for k, it := range live {
 		it.result <- res[k]
 	}
