@@ -11,7 +11,7 @@ import (
 // SQLite builds an index from sorted keys at the end far faster than it
 // keeps one up to date row by row (one random B-tree change per event
 // each). Indexes that lookups during the apply need stay.
-var deferredIndexes = []string{"events_log_aggregate", "events_log_recorded_at", "figure_changes_indicator"}
+var deferredIndexes = []string{"events_log_aggregate", "events_log_recorded_at"}
 
 // dropDeferredIndexes drops deferredIndexes from a build's fresh file and
 // returns their definitions as the migrations wrote them, for

@@ -122,7 +122,9 @@ func TestRebuiltSchemaIsTheMigratedSchema(t *testing.T) {
 			t.Errorf("index %s missing after a rebuild", name)
 		}
 	}
-	rows, err := db.Reader().Query(`EXPLAIN QUERY PLAN SELECT * FROM figure_changes WHERE indicator_id = 'x' ORDER BY position`)
+	// An indicator's audit trail is one range of figure_changes' key, read
+	// in the order it is shown: no index lookups per row, no sort.
+	rows, err := db.Reader().Query(`EXPLAIN QUERY PLAN SELECT * FROM figure_changes WHERE indicator_id = 'x' ORDER BY position, event_id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +138,7 @@ func TestRebuiltSchemaIsTheMigratedSchema(t *testing.T) {
 		}
 		plan += detail + "; "
 	}
-	if !strings.Contains(plan, "figure_changes_indicator") {
+	if !strings.Contains(plan, "SEARCH figure_changes USING PRIMARY KEY (indicator_id=?)") || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("audit trail query plan: %s", plan)
 	}
 }
