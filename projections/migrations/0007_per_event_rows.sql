@@ -42,3 +42,14 @@ SELECT event_id, indicator_id, task_id, period, kind, old_value, new_value, old_
     command_id, position, actor_token_id, old_state, new_state
 FROM figure_changes_v6;
 DROP TABLE figure_changes_v6;
+
+-- events_log is an index of the log: which event is at which position,
+-- of which aggregate, by whom, when and through which command. Its
+-- payload and the two hashes are the log's (stored and signed there), a
+-- third of the file; a reader that needs them gets them from the log by
+-- position, checked as authentic (the events_log export, stored_events,
+-- the audit). The space of a migrated file is reused, not returned:
+-- VACUUM returns it.
+ALTER TABLE events_log DROP COLUMN payload;
+ALTER TABLE events_log DROP COLUMN hash;
+ALTER TABLE events_log DROP COLUMN prev_hash;
