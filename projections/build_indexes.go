@@ -15,16 +15,19 @@ var deferredIndexes = []string{"events_log_aggregate", "events_log_recorded_at"}
 
 // sortedTables are tables keyed in another order than the log's that no
 // statement of the apply path reads: figure_changes, keyed by indicator
-// (schema 7). A build appends their rows in log order to a plain table of
-// the same columns and copies it into the keyed table, sorted, at the end:
-// row by row into the keyed table would be one random B-tree insert per
-// event, over a table far larger than the page cache at a million events.
+// (schema 7). A build appends their rows in log order to a temporary table
+// of the same name and columns, which hides the keyed one from the
+// writer's statements, and copies it into the keyed table, sorted, at the
+// end: row by row into the keyed table would be one random B-tree insert
+// per event, over a table far larger than the page cache at a million
+// events. The temporary table lives in SQLite's temporary file, so the
+// built file has no free pages left behind by it.
 var sortedTables = []string{"figure_changes"}
 
 // dropDeferredIndexes drops deferredIndexes from a build's fresh file,
-// puts an unkeyed table in place of each of sortedTables, and returns the
-// statements that put back the definitions the migrations wrote, for
-// createIndexes to run unchanged.
+// hides each of sortedTables behind an unkeyed temporary table, and
+// returns the statements that put back what the migrations defined, for
+// createIndexes to run.
 func (db *DB) dropDeferredIndexes(ctx context.Context) ([]string, error) {
 	var defs []string
 	for _, name := range deferredIndexes {
@@ -40,7 +43,7 @@ func (db *DB) dropDeferredIndexes(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, table := range sortedTables {
-		restore, err := db.unkey(ctx, table)
+		restore, err := db.stage(ctx, table)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", table, err)
 		}
@@ -49,16 +52,14 @@ func (db *DB) dropDeferredIndexes(ctx context.Context) ([]string, error) {
 	return defs, nil
 }
 
-// unkey replaces an empty keyed table by a rowid table with the same
-// columns and declared types (so values take the same affinity), and
-// returns the statements that copy its rows, in key order, into the
-// table as the migrations defined it.
-func (db *DB) unkey(ctx context.Context, table string) ([]string, error) {
-	var def string
-	if err := db.writer.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&def); err != nil {
-		return nil, err
-	}
-	rows, err := db.writer.QueryContext(ctx, `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`, table)
+// stage creates a temporary rowid table with table's columns and declared
+// types (so values take the same affinity) on the writer's one
+// connection, and returns the statements that copy its rows in key order
+// into the main table and drop it. Were the connection ever replaced
+// mid-build, rows would go to the main table directly and the copy would
+// fail for want of the temporary table: a failed build, never a short one.
+func (db *DB) stage(ctx context.Context, table string) ([]string, error) {
+	rows, err := db.writer.QueryContext(ctx, `SELECT name, type, pk FROM main.pragma_table_info(?) ORDER BY cid`, table)
 	if err != nil {
 		return nil, err
 	}
@@ -87,22 +88,13 @@ func (db *DB) unkey(ctx context.Context, table string) ([]string, error) {
 	if len(key) == 0 {
 		return nil, fmt.Errorf("no primary key")
 	}
-	var n int
-	if err := db.writer.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil || n > 0 {
-		return nil, fmt.Errorf("a build starts from an empty table (%d rows, %v)", n, err)
+	if _, err := db.writer.ExecContext(ctx, `CREATE TEMP TABLE `+table+` (`+strings.Join(cols, ", ")+`)`); err != nil {
+		return nil, err
 	}
-	for _, q := range []string{`DROP TABLE ` + table, `CREATE TABLE ` + table + ` (` + strings.Join(cols, ", ") + `)`} {
-		if _, err := db.writer.ExecContext(ctx, q); err != nil {
-			return nil, err
-		}
-	}
-	unsorted := table + "_unsorted"
+	list := strings.Join(names, ", ")
 	return []string{
-		`ALTER TABLE ` + table + ` RENAME TO ` + unsorted,
-		def,
-		`INSERT INTO ` + table + ` (` + strings.Join(names, ", ") + `) SELECT ` + strings.Join(names, ", ") +
-			` FROM ` + unsorted + ` ORDER BY ` + strings.Join(key, ", "),
-		`DROP TABLE ` + unsorted,
+		`INSERT INTO main.` + table + ` (` + list + `) SELECT ` + list + ` FROM temp.` + table + ` ORDER BY ` + strings.Join(key, ", "),
+		`DROP TABLE temp.` + table,
 	}, nil
 }
 
