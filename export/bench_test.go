@@ -78,7 +78,7 @@ func BenchmarkWriteTable(b *testing.B) {
 	for _, format := range Formats {
 		b.Run(format, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := WriteTable(b.Context(), io.Discard, db, "figures", format); err != nil {
+				if _, err := WriteTable(b.Context(), io.Discard, db, nil, "figures", format); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,10 +17,11 @@ type Log interface {
 	LastPosition(ctx context.Context) (uint64, error)
 }
 
-// storedEventColumns mirror events_log column for column, so that
-// `SELECT * FROM stored_events EXCEPT SELECT * FROM events_log` lists the
-// events the read models set aside (dead letters). A test holds the two
-// schemas equal.
+// storedEventColumns mirror the events_log export column for column (the
+// table's columns and, read from the log, payload, hash and prev_hash), so
+// that `SELECT * FROM stored_events EXCEPT SELECT * FROM events_log` lists
+// the events the read models set aside (dead letters). A test holds the
+// two schemas equal.
 var storedEventColumns = []Column{
 	{Name: "position", Type: typeInteger},
 	{Name: "idx", Type: typeInteger},

@@ -54,6 +54,9 @@ func TestEveryTableInEveryFormat(t *testing.T) {
 	}
 	for _, table := range append(slices.Clone(wantTables), StoredEvents) {
 		want := storedEventsOracle(t, fx, table)
+		if table == "events_log" {
+			want = eventsLogOracle(t, fx)
+		}
 		if want.rows == nil {
 			want = readSQLite(t, fx.db.Reader(), table)
 		}
@@ -89,13 +92,42 @@ func TestEveryTableInEveryFormat(t *testing.T) {
 	}
 }
 
+// eventsLogOracle: the events_log export is the table read straight from
+// SQLite with each event's payload, hash and previous hash, which the
+// read models leave in the log (schema 7), put back after source.
+func eventsLogOracle(t *testing.T, fx *fixture) sqliteTable {
+	t.Helper()
+	logged := readSQLite(t, fx.db.Reader(), "events_log")
+	byID := map[string]domain.Envelope{}
+	fx.store.Read(context.Background(), 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
+		for _, e := range m.Events {
+			byID[e.ID] = e
+		}
+		return nil
+	})
+	at := slices.Index(logged.columns, "source") + 1
+	id := slices.Index(logged.columns, "event_id")
+	if at == 0 || id < 0 || slices.Contains(logged.columns, "payload") {
+		t.Fatalf("events_log columns %v", logged.columns)
+	}
+	out := sqliteTable{columns: slices.Insert(slices.Clone(logged.columns), at, "payload", "hash", "prev_hash")}
+	for _, row := range logged.rows {
+		e, ok := byID[row[id].(string)]
+		if !ok {
+			t.Fatalf("events_log holds %v, which the log does not", row[id])
+		}
+		out.rows = append(out.rows, slices.Insert(slices.Clone(row), at, any(string(e.Payload)), any(e.Hash), any(e.PrevHash)))
+	}
+	return out
+}
+
 // storedEventsOracle: the oracle for stored_events is events_log plus the
 // dead-lettered event, which only the log has.
 func storedEventsOracle(t *testing.T, fx *fixture, table string) sqliteTable {
 	if table != StoredEvents {
 		return sqliteTable{}
 	}
-	logged := readSQLite(t, fx.db.Reader(), "events_log")
+	logged := eventsLogOracle(t, fx)
 	var all []domain.Envelope
 	fx.store.Read(context.Background(), 0, eventstore.ReadOptions{}, func(m eventstore.Message) error {
 		all = append(all, m.Events...)
@@ -200,10 +232,10 @@ func TestStoredEventsMirrorEventsLog(t *testing.T) {
 func TestTextSurvivesByteForByte(t *testing.T) {
 	fx := newFixture(t)
 	var csvOut, jsonOut bytes.Buffer
-	if _, err := WriteTable(ctxT(t), &csvOut, fx.db, "tasks", FormatCSV); err != nil {
+	if _, err := WriteTable(ctxT(t), &csvOut, fx.db, fx.store, "tasks", FormatCSV); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteTable(ctxT(t), &jsonOut, fx.db, "tasks", FormatJSONL); err != nil {
+	if _, err := WriteTable(ctxT(t), &jsonOut, fx.db, fx.store, "tasks", FormatJSONL); err != nil {
 		t.Fatal(err)
 	}
 	quotedCSV := `"` + strings.ReplaceAll(trickyDescription, `"`, `""`) + `"`
@@ -284,7 +316,7 @@ func TestWriteTableMatchesRun(t *testing.T) {
 	mustRun(t, Options{Dir: dir, DB: fx.db, Log: fx.store, Tables: []string{"figures", StoredEvents}})
 	for _, format := range Formats {
 		var b bytes.Buffer
-		n, err := WriteTable(ctxT(t), &b, fx.db, "figures", format)
+		n, err := WriteTable(ctxT(t), &b, fx.db, fx.store, "figures", format)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,9 +17,11 @@ type Options struct {
 	Dir string
 	// DB is the read models to export. Required unless Position is set.
 	DB *projections.DB
-	// Log is the event log, the source of stored_events and of the
-	// replay when Position is set. Required unless Tables leaves out
-	// stored_events and Position is 0.
+	// Log is the event log, the source of stored_events, of events_log's
+	// payload and hashes (the read models keep an index of the log, not
+	// its contents), and of the replay when Position is set. Required
+	// unless Tables leaves out stored_events and events_log and Position
+	// is 0.
 	Log Log
 	// Formats to write, any of Formats. Default: all of them.
 	Formats []string
@@ -69,9 +71,9 @@ func (o Options) validate() error {
 	if o.Position == 0 && o.DB == nil {
 		errs = append(errs, domain.Invalid("db", "required", "the read models are required for an export of the current position"))
 	}
-	wantsLog := o.Position > 0 || len(o.Tables) == 0 || slices.Contains(o.Tables, StoredEvents)
+	wantsLog := o.Position > 0 || len(o.Tables) == 0 || slices.Contains(o.Tables, StoredEvents) || slices.Contains(o.Tables, eventsLog)
 	if wantsLog && o.Log == nil {
-		errs = append(errs, domain.Invalid("log", "required", "the event log is required for %s and for an export as of a position", StoredEvents))
+		errs = append(errs, domain.Invalid("log", "required", "the event log is required for %s, for %s and for an export as of a position", StoredEvents, eventsLog))
 	}
 	return errors.Join(errs...)
 }

@@ -121,8 +121,9 @@ func writeAll(ctx context.Context, opts Options, stage, parent string) (*Manifes
 		if err != nil {
 			return nil, err
 		}
+		scan := scanner(ctx, tx, opts.Log, t, cols, pk)
 		err = writeFiles(m, stage, t, cols, opts, func(emit func([]any) error) (int64, error) {
-			return scanTable(ctx, tx, t, cols, pk, count(emit))
+			return scan(count(emit))
 		})
 		if err != nil {
 			return nil, err

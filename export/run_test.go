@@ -90,11 +90,11 @@ func TestRefusals(t *testing.T) {
 	ctx := ctxT(t)
 	base := t.TempDir()
 	var de *domain.Error
-	_, err := WriteTable(ctx, &bytes.Buffer{}, fx.db, "chain_heads", FormatCSV)
+	_, err := WriteTable(ctx, &bytes.Buffer{}, fx.db, fx.store, "chain_heads", FormatCSV)
 	if !errors.As(err, &de) || de.Code != domain.ENOTFOUND || !strings.Contains(err.Error(), "internal") {
 		t.Errorf("internal table: %v", err)
 	}
-	if _, err := WriteTable(ctx, &bytes.Buffer{}, fx.db, "tasks", "xlsx"); !errors.As(err, &de) || de.Code != domain.EINVALID {
+	if _, err := WriteTable(ctx, &bytes.Buffer{}, fx.db, fx.store, "tasks", "xlsx"); !errors.As(err, &de) || de.Code != domain.EINVALID {
 		t.Errorf("unknown format: %v", err)
 	}
 	last, _ := fx.store.LastPosition(ctx)

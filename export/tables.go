@@ -109,7 +109,8 @@ func affinity(declared string) (colType, error) {
 
 // describe returns a table's columns in declaration order (the order
 // sqlite3 and SELECT * show) and its primary key, which orders the rows so
-// that two exports of the same content are the same bytes.
+// that two exports of the same content are the same bytes. events_log's
+// include the columns read from the log (withLogColumns).
 func describe(ctx context.Context, q queryer, table string) (cols []Column, pk []string, err error) {
 	rows, err := q.QueryContext(ctx, `SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`, table)
 	if err != nil {
@@ -144,6 +145,9 @@ func describe(ctx context.Context, q queryer, table string) (cols []Column, pk [
 	}
 	if len(pk) == 0 {
 		pk = []string{"rowid"} // every table has a primary key today; rowid keeps a keyless one ordered
+	}
+	if table == eventsLog {
+		cols = withLogColumns(cols)
 	}
 	if err := classify(table, cols); err != nil {
 		return nil, nil, err

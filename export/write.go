@@ -13,8 +13,10 @@ import (
 // WriteTable streams one read-model table in one format to w (the HTTP
 // route's body) and returns the rows written. No BOM is written; a caller
 // that wants one for Excel writes BOM first. An unknown or internal table
-// is a domain not-found error, an unknown format an invalid one.
-func WriteTable(ctx context.Context, w io.Writer, db *projections.DB, table, format string) (rows int, err error) {
+// is a domain not-found error, an unknown format an invalid one. log is
+// the event log db was built from: events_log's payloads and hashes are
+// read from it (other tables do not need it).
+func WriteTable(ctx context.Context, w io.Writer, db *projections.DB, log Log, table, format string) (rows int, err error) {
 	if err := checkFormat(format); err != nil {
 		return 0, err
 	}
@@ -35,9 +37,7 @@ func WriteTable(ctx context.Context, w io.Writer, db *projections.DB, table, for
 	if err != nil {
 		return 0, err
 	}
-	n, err := writeOne(w, format, table, cols, func(emit func([]any) error) (int64, error) {
-		return scanTable(ctx, tx, table, cols, pk, emit)
-	})
+	n, err := writeOne(w, format, table, cols, scanner(ctx, tx, log, table, cols, pk))
 	return int(n), err
 }
 

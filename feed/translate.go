@@ -61,7 +61,7 @@ func (f *Feed) translate(ctx context.Context, m eventstore.Message) ([]change, e
 		var err error
 		switch e.Name {
 		case domain.EvFigureReported, domain.EvFigureCorrected, domain.EvFigureRetracted:
-			c, err = f.figureChanged(ctx, e)
+			c, err = f.figureChanged(ctx, m.Position, e)
 		case domain.EvTaskProblemRecorded, domain.EvTaskRectificationUpdated, domain.EvTaskProblemClosed:
 			c, err = f.problemEvent(ctx, e)
 		}
@@ -76,7 +76,9 @@ func (f *Feed) translate(ctx context.Context, m eventstore.Message) ([]change, e
 	return out, nil
 }
 
-func (f *Feed) figureChanged(ctx context.Context, e domain.Envelope) (*change, error) {
+// figureChanged reads the event's change by figure_changes' key (the
+// indicator, the position, the event).
+func (f *Feed) figureChanged(ctx context.Context, position uint64, e domain.Envelope) (*change, error) {
 	var d FigureChanged
 	var taskID, period, srcKind, srcName string
 	err := f.replica.db.Reader().QueryRowContext(ctx, `SELECT c.indicator_id, c.task_id, c.period, c.kind,
@@ -84,7 +86,7 @@ func (f *Feed) figureChanged(ctx context.Context, e domain.Envelope) (*change, e
 		COALESCE(c.reason, ''), COALESCE(c.note, ''), COALESCE(c.figure_source_kind, ''), COALESCE(c.figure_source_name, ''),
 		COALESCE(c.corrects, f.supersedes, ''), i.name, COALESCE(i.unit, ''), i.year
 		FROM figure_changes c JOIN indicators i ON i.id = c.indicator_id LEFT JOIN figures f ON f.event_id = c.event_id
-		WHERE c.event_id = ?`, e.ID).Scan(&d.IndicatorID, &taskID, &period, &d.Kind, &d.OldValue, &d.NewValue,
+		WHERE c.indicator_id = ? AND c.position = ? AND c.event_id = ?`, e.AggregateID, position, e.ID).Scan(&d.IndicatorID, &taskID, &period, &d.Kind, &d.OldValue, &d.NewValue,
 		&d.OldQuality, &d.NewQuality, &d.Reason, &d.Note, &srcKind, &srcName, &d.Replaces, &d.IndicatorName, &d.Unit, &d.Year)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: the read models hold no figure change for it", errTranslate)

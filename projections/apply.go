@@ -107,8 +107,9 @@ type prepared struct {
 // size estimates the memory a prepared message holds until its batch
 // commits: its stored bytes, and per event the envelope, the decoded
 // event, and the row values buffered for events_log (a boxed value per
-// column and a copy of the payload). Measured on generated logs: about
-// 2.5 KB per event of a few hundred bytes of payload.
+// column). Measured on generated logs (when events_log still buffered a
+// copy of the payload): about 2.5 KB per event of a few hundred bytes of
+// payload.
 func (it prepared) size() int64 {
 	n := int64(len(it.m.Raw)) + 256
 	for _, e := range it.m.Events {
@@ -295,14 +296,15 @@ func (p *projector) deadLetter(b *batchTx, st *batchState, m eventstore.Message,
 		m.Position, m.Subject, kind, eventID, name, aggType, aggID, reason, raw, recordedAt, formatTime(p.now()))
 }
 
+// eventsLogColumns index the log (schema 7): the payload and the hashes
+// stay in the log, where they are signed, and are read from there.
 const eventsLogColumns = `position, idx, event_id, name, schema_version, aggregate_type, aggregate_id,
-	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, payload, hash, prev_hash,
-	actor_token_id`
+	aggregate_version, recorded_at, actor, command_id, correlation_id, causation_id, source, actor_token_id`
 
 func logEvent(b *batchTx, e domain.Envelope) error {
 	return b.row(&b.log, e.Position, e.Index, e.ID, e.Name, e.SchemaVersion, e.AggregateType, e.AggregateID, e.AggregateVersion,
 		formatTime(e.RecordedAt), e.Actor, e.CommandID, nullStr(e.CorrelationID), nullStr(e.CausationID), e.Source,
-		string(e.Payload), e.Hash, e.PrevHash, nullStr(e.ActorTokenID))
+		nullStr(e.ActorTokenID))
 }
 
 // nullStr stores "" as NULL: in the read models an absent value is NULL,

@@ -68,7 +68,7 @@ func (e *exports) Stream(ctx context.Context, w io.Writer, table, format string,
 	}
 	if position == 0 {
 		return e.live.With(ctx, nil, func(db *projections.DB) error {
-			_, err := export.WriteTable(ctx, w, db, table, format)
+			_, err := export.WriteTable(ctx, w, db, e.log, table, format)
 			return err
 		})
 	}
@@ -84,7 +84,7 @@ func (e *exports) Stream(ctx context.Context, w io.Writer, table, format string,
 			return err
 		}
 		defer asOf.Close()
-		_, err = export.WriteTable(ctx, w, asOf.DB, table, format)
+		_, err = export.WriteTable(ctx, w, asOf.DB, e.log, table, format)
 		return err
 	})
 }
