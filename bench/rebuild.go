@@ -24,6 +24,7 @@ type loadedLog struct {
 	events   int
 	messages uint64
 	took     time.Duration
+	written  time.Time // when generation ended
 	// readModels is a rebuilt file of the whole log, for the queries.
 	readModels string
 }
@@ -62,7 +63,7 @@ func (r *runner) log(ctx context.Context) (*loadedLog, error) {
 		n.close()
 		return nil, err
 	}
-	r.loaded = &loadedLog{dir: dir, node: n, workload: w, events: events, messages: last, took: took}
+	r.loaded = &loadedLog{dir: dir, node: n, workload: w, events: events, messages: last, took: took, written: time.Now()}
 	return r.loaded, nil
 }
 
@@ -125,6 +126,9 @@ func (r *runner) rebuild(ctx context.Context, dir string) ([]Result, error) {
 	}
 	notes = append(notes, fmt.Sprintf("RSS at each quarter %v", q), fmt.Sprintf("file %s (%.0f bytes/event)", mib(fileSize(path)), float64(fileSize(path))/float64(lg.events)),
 		fmt.Sprintf("signatures checked by an earlier read of the log (verified-message cache); that first read, checking every one, took %.1f s", firstRead.Seconds()))
+	if m.WaitedForDedupe > 0 {
+		notes = append(notes, fmt.Sprintf("started %.0f s later, once the server's duplicate window had passed since the last append", m.WaitedForDedupe))
+	}
 	ok := ratio >= 0.5 && rate >= 100_000 && peak <= 300_000_000 && flat
 	return []Result{gen, {Name: "rebuild", What: fmt.Sprintf("projections.Rebuild of %d events", lg.events), Value: rate, Unit: "events/s",
 		Raw: rawRate, RawWhat: "ordered consumer + batched SQLite upsert, one row per event", Ratio: ratio,
