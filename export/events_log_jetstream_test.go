@@ -9,6 +9,7 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/eventstore/storetest"
 	"kpitrail/projections"
 	"kpitrail/signing"
 )
@@ -18,16 +19,7 @@ import (
 // them; read through a store that trusts another key, every message is
 // foreign and the export fails instead of exporting unchecked payloads.
 func TestEventsLogExportFromJetStream(t *testing.T) {
-	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Shutdown)
-	nc, err := emb.Connect("export-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := storetest.Conn(t, "export-test")
 	ctx := ctxT(t)
 	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{})
 	if err != nil {

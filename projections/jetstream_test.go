@@ -10,22 +10,14 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/eventstore/storetest"
 )
 
 // TestJetStreamEndToEnd follows the real store: an ordered consumer under
 // Run, garbage published straight onto the stream, then a rebuild and an
 // as-of replay from the same stream.
 func TestJetStreamEndToEnd(t *testing.T) {
-	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Shutdown)
-	nc, err := emb.Connect("projections-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := storetest.Conn(t, "projections-test")
 	ctx := ctxT(t)
 	clock := newClock("2022-01-01")
 	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{Clock: clock.now})
@@ -103,16 +95,7 @@ func TestJetStreamEndToEnd(t *testing.T) {
 // dead-lettered once as foreign, the genuine event applies (no chain break),
 // and a rebuild agrees.
 func TestForeignMessageIsNeverProjected(t *testing.T) {
-	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Shutdown)
-	nc, err := emb.Connect("projections-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := storetest.Conn(t, "projections-test")
 	ctx := ctxT(t)
 	store, err := eventstore.OpenJetStream(ctx, nc, eventstore.Config{})
 	if err != nil {

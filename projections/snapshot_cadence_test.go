@@ -13,22 +13,14 @@ import (
 
 	"kpitrail/domain"
 	"kpitrail/eventstore"
+	"kpitrail/eventstore/storetest"
 )
 
 // jetStreamStore is a real JetStream store on an embedded server, with its
 // record times from clock.
 func jetStreamStore(t *testing.T, clock *testClock) *eventstore.JetStream {
 	t.Helper()
-	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{StoreDir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Shutdown)
-	nc, err := emb.Connect("projections-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := storetest.Conn(t, "projections-test")
 	store, err := eventstore.OpenJetStream(ctxT(t), nc, eventstore.Config{Clock: clock.now})
 	if err != nil {
 		t.Fatal(err)
