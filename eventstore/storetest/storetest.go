@@ -1,4 +1,5 @@
-// Package storetest is the conformance suite every event store must pass.
+// Package storetest is the conformance suite every event store must pass,
+// and the embedded server store tests open their stores on (Conn).
 package storetest
 
 import (
