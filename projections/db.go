@@ -41,6 +41,7 @@ type DB struct {
 	scans   *sql.DB
 	answers answers
 	kept    *stmtCache // the writer's statements, prepared once
+	gate    *readGate  // admits reader queries first come, first served
 }
 
 // Open opens (creating if needed) the read-model file at path and brings
@@ -101,7 +102,7 @@ func open(path string, bulkCacheKiB int64) (*DB, error) {
 	// next opened one again (reading the schema each time), which was most
 	// of a busy reader's p99.
 	r.SetMaxIdleConns(readers)
-	db.reader = r
+	db.reader, db.gate = r, newReadGate(readers)
 	if err := r.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read models %s: reader: %w", path, err)

@@ -158,6 +158,8 @@ type CompletenessFilter struct {
 // period, which indicators reported on time, late, are missing or not due
 // yet; and which estimates are overdue for their final figure.
 func (db *DB) Completeness(ctx context.Context, f CompletenessFilter) (Completeness, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	out := Completeness{On: string(f.On), Periods: []PeriodEntry{}, Summary: []PeriodSummary{}, OverdueFinals: []OverdueFinal{}}
 	for _, s := range f.Statuses {
 		switch s {

@@ -14,6 +14,8 @@ import (
 // checkpoint root of the log up to that position can be computed without
 // reading the log again.
 func (db *DB) ChainHeads(ctx context.Context) (uint64, map[domain.AggregateRef]string, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return 0, nil, err
@@ -43,6 +45,8 @@ func (db *DB) ChainHeads(ctx context.Context) (uint64, map[domain.AggregateRef]s
 // ChainHead returns the version and hash the read models hold as an
 // aggregate's last event; ok is false for an aggregate they never saw.
 func (db *DB) ChainHead(ctx context.Context, ref domain.AggregateRef) (version uint64, hash string, ok bool, err error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	err = db.reader.QueryRowContext(ctx, `SELECT version, hash FROM chain_heads WHERE aggregate_type = ? AND aggregate_id = ?`,
 		ref.Type, ref.ID).Scan(&version, &hash)
 	if errors.Is(err, sql.ErrNoRows) {

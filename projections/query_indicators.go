@@ -19,6 +19,8 @@ const indicatorColumns = `id, task_id, year, key, name, COALESCE(unit, ''), dire
 
 // ListIndicators returns indicators ordered by task, year and id.
 func (db *DB) ListIndicators(ctx context.Context, f IndicatorFilter) ([]Indicator, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var where []string
 	var args []any
 	if f.ID != "" {
@@ -75,6 +77,8 @@ func boolPtr(b sql.NullBool) *bool {
 // indicator, superseded, corrected and retracted ones included, by window
 // and then in log order.
 func (db *DB) Figures(ctx context.Context, indicatorID string) ([]Figure, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, kind, window_key, from_month, to_month, value,
 		COALESCE(numerator, ''), COALESCE(denominator, ''), quality, COALESCE(source_kind, ''), COALESCE(source_name, ''),
 		COALESCE(final_due, ''), state, COALESCE(supersedes, ''), COALESCE(corrects, ''), COALESCE(replaced_by, ''),
@@ -102,6 +106,8 @@ func (db *DB) Figures(ctx context.Context, indicatorID string) ([]Figure, error)
 // History returns an indicator's years, oldest first. keyOrID is an
 // indicator key, or the id of any indicator with that key.
 func (db *DB) History(ctx context.Context, keyOrID string) ([]IndicatorYear, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	key := keyOrID
 	err := db.reader.QueryRowContext(ctx, `SELECT key FROM indicators WHERE id = ?`, keyOrID).Scan(&key)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -163,6 +169,8 @@ func (db *DB) AuditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 type auditKey string
 
 func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChange, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, task_id, period, kind, COALESCE(old_value, ''),
 		COALESCE(new_value, ''), COALESCE(old_quality, ''), COALESCE(new_quality, ''), COALESCE(reason, ''),
 		COALESCE(note, ''), COALESCE(figure_source_kind, ''), COALESCE(figure_source_name, ''), COALESCE(corrects, ''),
@@ -195,6 +203,8 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 // DeadLetters returns the most recent dead letters first; limit <= 0
 // means 100.
 func (db *DB) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	if limit <= 0 {
 		limit = 100
 	}
@@ -231,6 +241,8 @@ func (db *DB) GetIndicator(ctx context.Context, id string) (Indicator, error) {
 
 // DeadLetterCount counts dead letters, for metrics.
 func (db *DB) DeadLetterCount(ctx context.Context) (int, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var n int
 	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM dead_letters`).Scan(&n)
 	return n, err

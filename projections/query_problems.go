@@ -14,6 +14,8 @@ type ProblemFilter struct {
 // ListProblems returns problems (存在问题) with their rectification
 // counts, by task and then in the order they were recorded.
 func (db *DB) ListProblems(ctx context.Context, f ProblemFilter) ([]Problem, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var where []string
 	var args []any
 	if f.TaskID != "" {
@@ -68,6 +70,8 @@ type RectificationStep struct {
 // RectificationLedger returns every step of a task's problems, in log
 // order.
 func (db *DB) RectificationLedger(ctx context.Context, taskID string) ([]RectificationStep, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, task_id, problem_id, kind, previous_total, previous_rectified,
 		total, rectified, remaining, previous_state, state, COALESCE(note, ''), actor, recorded_at, position
 		FROM rectification_items WHERE task_id = ? ORDER BY position, event_id`, taskID)
@@ -126,6 +130,8 @@ func (db *DB) ProblemTotals(ctx context.Context, year int) (map[string]ProblemTo
 type totalsKey int
 
 func (db *DB) problemTotals(ctx context.Context, year int) (map[string]ProblemTotal, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT p.task_id, COUNT(*), SUM(p.total), SUM(p.rectified)
 		FROM tasks t JOIN problems p ON p.task_id = t.id WHERE ? = 0 OR t.year = ? GROUP BY p.task_id`, year, year)
 	if err != nil {

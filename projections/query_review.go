@@ -52,6 +52,8 @@ func actorName(column string) string {
 
 // ReviewQueue lists what awaits a review step, oldest first.
 func (db *DB) ReviewQueue(ctx context.Context, f ReviewFilter) ([]ReviewItem, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var q string
 	var args []any
 	if f.Approver {
@@ -124,6 +126,8 @@ type Proposal struct {
 
 // Proposals lists an indicator's proposals in log order.
 func (db *DB) Proposals(ctx context.Context, indicatorID string) ([]Proposal, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT event_id, indicator_id, kind, COALESCE(window_key, ''), COALESCE(`+proposalText("p")+`, ''),
 		COALESCE(quality, ''), reason, state, proposed_by, proposed_at, COALESCE(decided_by, ''), COALESCE(decided_at, ''),
 		COALESCE(decision_reason, ''), COALESCE(decision_event_id, '') FROM proposals p WHERE indicator_id = ? ORDER BY position`, indicatorID)

@@ -18,6 +18,8 @@ func IndicatorNotFound(id string) error { return domain.NotFound("indicator %s",
 
 // IndicatorTask returns the id of the task an indicator belongs to.
 func (db *DB) IndicatorTask(ctx context.Context, indicatorID string) (string, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var task string
 	err := db.reader.QueryRowContext(ctx, `SELECT task_id FROM indicators WHERE id = ?`, indicatorID).Scan(&task)
 	if errors.Is(err, sql.ErrNoRows) {

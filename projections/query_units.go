@@ -35,6 +35,8 @@ func UnitNotFound(id string) error { return domain.NotFound("unit %s is not in t
 
 // Units lists the units, ordered by path (a unit before its subtree).
 func (db *DB) Units(ctx context.Context) ([]Unit, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT u.id, u.name, u.level, COALESCE(u.parent_id, ''), u.path, u.registered,
 		(SELECT COUNT(*) FROM tasks t WHERE t.unit_id = u.id) FROM units u ORDER BY u.path`)
 	if err != nil {
@@ -56,6 +58,8 @@ func (db *DB) Units(ctx context.Context) ([]Unit, error) {
 
 // GetUnit returns one unit.
 func (db *DB) GetUnit(ctx context.Context, id string) (Unit, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var u Unit
 	var path string
 	err := db.reader.QueryRowContext(ctx, `SELECT u.id, u.name, u.level, COALESCE(u.parent_id, ''), u.path, u.registered,
@@ -73,6 +77,8 @@ func (db *DB) GetUnit(ctx context.Context, id string) (Unit, error) {
 // changes once the task is registered (a unit never moves; the default
 // unit, placed once, keeps its tasks in its subtree).
 func (db *DB) TaskReach(ctx context.Context, taskID string) (domain.UnitPath, []string, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	var lead, co, path string
 	err := db.reader.QueryRowContext(ctx, `SELECT lead_department, co_departments,
 		COALESCE((SELECT path FROM units WHERE units.id = tasks.unit_id), '/' || unit_id || '/') FROM tasks WHERE id = ?`, taskID).
@@ -152,6 +158,8 @@ type rollupTask struct {
 
 // Rollup rolls up the subtree of a unit.
 func (db *DB) Rollup(ctx context.Context, unitID string, f RollupFilter) (UnitRollup, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	u, err := db.GetUnit(ctx, unitID)
 	if err != nil {
 		return UnitRollup{}, err
@@ -256,6 +264,8 @@ func (c *RollupCounts) finish() {
 }
 
 func (db *DB) rollupReports(ctx context.Context, unitID string, f RollupFilter, lineOf map[string]*RollupCounts, total *RollupCounts) error {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	where, args := unitSubtreeSQL, []any{subtreeArg(unitID)}
 	if f.Year != 0 {
 		where, args = where+" AND p.year = ?", append(args, f.Year)
@@ -294,6 +304,8 @@ func (db *DB) rollupReports(ctx context.Context, unitID string, f RollupFilter, 
 }
 
 func (db *DB) rollupProblems(ctx context.Context, unitID string, lineOf map[string]*RollupCounts, total *RollupCounts) error {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT p.task_id, p.state, p.total, p.rectified, p.remaining
 		FROM problems p JOIN tasks ON tasks.id = p.task_id WHERE `+unitSubtreeSQL, subtreeArg(unitID))
 	if err != nil {
@@ -372,6 +384,8 @@ type RankingFilter struct {
 // (domain.RankUnits). A unit with two active indicators of the key in the
 // year is ranked on the first defined.
 func (db *DB) Rank(ctx context.Context, f RankingFilter) (Ranking, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	out := Ranking{Key: f.Key, Year: f.Year, Units: []RankingLine{}}
 	if f.Key == "" {
 		return out, domain.Invalid("key", "required", "name the indicator key to rank on")

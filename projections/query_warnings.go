@@ -40,6 +40,8 @@ type WarningFilter struct {
 
 // Warnings lists warnings by year, indicator, rule and figure.
 func (db *DB) Warnings(ctx context.Context, f WarningFilter) ([]Warning, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	where := []string{"1 = 1"}
 	var args []any
 	switch f.State {
@@ -94,6 +96,8 @@ func (db *DB) Warnings(ctx context.Context, f WarningFilter) ([]Warning, error) 
 // KeyUses lists the active indicators of a key, for the write side's
 // check that every year measures it alike (domain.CheckKeyUse).
 func (db *DB) KeyUses(ctx context.Context, key string) ([]domain.KeyUse, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, year, COALESCE(unit, ''), direction FROM indicators
 		WHERE key = ? AND lifecycle = 'active' ORDER BY year, id`, key)
 	if err != nil {

@@ -40,6 +40,8 @@ type YearChange struct {
 // one), oldest first, each with its freezes, reopens and calendars in log
 // order.
 func (db *DB) Years(ctx context.Context, year int) ([]YearLock, error) {
+	ctx, leave := db.gate.enter(ctx)
+	defer leave()
 	rows, err := db.reader.QueryContext(ctx, `SELECT year, state, COALESCE(frozen_event_id, ''), COALESCE(frozen_at, ''),
 		COALESCE(frozen_by, ''), COALESCE(frozen_note, ''), COALESCE(reopened_event_id, ''), COALESCE(reopened_at, ''),
 		COALESCE(reopened_by, ''), COALESCE(reopen_reason, ''), COALESCE(monthly_due_day, 0), COALESCE(quarterly_due_day, 0),
