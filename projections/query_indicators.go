@@ -187,15 +187,18 @@ func (db *DB) auditTrail(ctx context.Context, indicatorID string) ([]FigureChang
 		return nil, err
 	}
 	defer rows.Close()
-	out := []FigureChange{}
+	// One change scanned into, with its destinations bound once (see
+	// taskScan): a fresh one and its argument list per row escaped.
+	out := make([]FigureChange, 0, 64)
+	c := new(FigureChange)
+	dest := []any{&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
+		&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
+		&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position, &c.OldState, &c.NewState}
 	for rows.Next() {
-		var c FigureChange
-		if err := rows.Scan(&c.EventID, &c.IndicatorID, &c.TaskID, &c.Period, &c.Kind, &c.OldValue, &c.NewValue,
-			&c.OldQuality, &c.NewQuality, &c.Reason, &c.Note, &c.FigureSourceKind, &c.FigureSourceName, &c.Corrects,
-			&c.Actor, &c.ActorTokenID, &c.RecordedAt, &c.Source, &c.CommandID, &c.Position, &c.OldState, &c.NewState); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, *c)
 	}
 	return out, rows.Err()
 }
