@@ -20,8 +20,9 @@ const (
 // does not depend on how the log was cut into batches: an incremental build
 // and a rebuild agree.
 func (p *projector) derive(b *batchTx, st *batchState, today string) error {
+	memo := newDeriveMemo()
 	for _, id := range sortedKeys(st.indicators) {
-		if err := p.deriveIndicator(b, st, id); err != nil {
+		if err := p.deriveIndicator(b, st, memo, id); err != nil {
 			return err
 		}
 	}
@@ -36,7 +37,7 @@ func (p *projector) derive(b *batchTx, st *batchState, today string) error {
 		return years[i].year < years[j].year
 	})
 	for _, ky := range years {
-		if err := deriveYear(b, ky); err != nil {
+		if err := deriveYear(b, memo, ky); err != nil {
 			return err
 		}
 	}
@@ -111,39 +112,81 @@ type currentFigure struct {
 	review                 string
 }
 
-// bestFigureOrder picks an indicator's best figure among several windows.
-const bestFigureOrder = `ORDER BY (from_month = 1 AND to_month = 12) DESC, to_month DESC, from_month ASC, position DESC LIMIT 1`
+// bestFigureOrder orders an indicator's current figures from best to
+// worst: the whole year, else the window ending latest, the widest of
+// those, then the latest reported.
+const bestFigureOrder = `ORDER BY (from_month = 1 AND to_month = 12) DESC, to_month DESC, from_month ASC, position DESC`
 
-func loadCurrentFigure(b *batchTx, indicatorID string) (*currentFigure, error) {
-	return loadBestFigure(b, indicatorID, false)
-}
+const currentFigureSQL = `SELECT event_id, window_key, from_month, to_month, value, quality, source_kind, source_name, final_due,
+	position, review_state FROM figures WHERE indicator_id = ? AND state = 'current'`
 
-// loadBestFigure is loadCurrentFigure among the approved current figures
-// alone when approved is set.
+// loadBestFigure is the indicator's best current figure, or its best
+// approved one when approved is set; nil when there is none.
 func loadBestFigure(b *batchTx, indicatorID string, approved bool) (*currentFigure, error) {
-	var f currentFigure
-	var value string
 	only := ""
 	if approved {
-		only = ` AND review_state = 'approved'`
+		only = ` AND review_state = '` + string(domain.ReviewApproved) + `'`
 	}
-	err := b.queryRow(`SELECT event_id, window_key, from_month, to_month, value, quality, source_kind, source_name, final_due, position,
-		review_state FROM figures WHERE indicator_id = ? AND state = 'current'`+only+` `+bestFigureOrder, indicatorID).
-		Scan(&f.eventID, &f.windowKey, &f.fromMonth, &f.toMonth, &value, &f.quality, &f.sourceKind, &f.sourceName, &f.finalDue,
-			&f.position, &f.review)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := b.query(currentFigureSQL+only+` `+bestFigureOrder+` LIMIT 1`, indicatorID)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	return scanCurrentFigure(rows)
+}
+
+// loadBestFigures is loadBestFigure for both at once, from one read of the
+// current figures in bestFigureOrder: the best approved figure is the first
+// approved one. A derive pass needs both of every indicator it touches
+// (its own columns, then its year-over-year row on approved figures).
+func loadBestFigures(b *batchTx, indicatorID string) (best, approved *currentFigure, err error) {
+	rows, err := b.query(currentFigureSQL+` `+bestFigureOrder, indicatorID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		f, err := scanCurrentFigure(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		if best == nil {
+			best = f
+		}
+		if f.review == string(domain.ReviewApproved) {
+			return best, f, nil
+		}
+	}
+	return best, nil, rows.Err()
+}
+
+func scanCurrentFigure(rows *sql.Rows) (*currentFigure, error) {
+	var f currentFigure
+	var value string
+	if err := rows.Scan(&f.eventID, &f.windowKey, &f.fromMonth, &f.toMonth, &value, &f.quality, &f.sourceKind, &f.sourceName,
+		&f.finalDue, &f.position, &f.review); err != nil {
+		return nil, err
+	}
+	var err error
 	if f.value, err = domain.ParseDecimal(value); err != nil {
 		return nil, err
 	}
 	return &f, nil
 }
 
-func (p *projector) deriveIndicator(b *batchTx, st *batchState, id string) error {
+// deriveMemo carries what one derive pass has read for a later step of the
+// same pass: the best approved figure of each indicator it derived (nil:
+// none), for the year-over-year rows. Nothing in a pass changes figures.
+type deriveMemo struct {
+	approved map[string]*currentFigure
+}
+
+func newDeriveMemo() *deriveMemo { return &deriveMemo{approved: map[string]*currentFigure{}} }
+
+func (p *projector) deriveIndicator(b *batchTx, st *batchState, memo *deriveMemo, id string) error {
 	def, err := loadIndicatorDef(b, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // defined by a message that was then dead-lettered
@@ -151,10 +194,11 @@ func (p *projector) deriveIndicator(b *batchTx, st *batchState, id string) error
 	if err != nil {
 		return err
 	}
-	fig, err := loadCurrentFigure(b, id)
+	fig, approved, err := loadBestFigures(b, id)
 	if err != nil {
 		return err
 	}
+	memo.approved[id] = approved
 	var milestoneEvent string
 	if def.direction == domain.Qualitative && def.milestone != "" {
 		err := b.queryRow(`SELECT json_extract(j.value, '$.event_id') FROM tasks t, json_each(t.milestones) j

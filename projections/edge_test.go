@@ -89,3 +89,39 @@ func TestFigureLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestYearRowStandsForTheFirstDefined: when two active indicators of one
+// year share a key, the year's row and next year's base are the one defined
+// first, not the one whose id sorts first.
+func TestYearRowStandsForTheFirstDefined(t *testing.T) {
+	clock := newClock("2022-02-01")
+	store := eventstore.NewMemory(clock.now)
+	w := &writer{t: t, store: store}
+	self := domain.Source{Kind: domain.SourceSelfReported}
+	for _, year := range []int{2021, 2022} {
+		w.append(taskRef(sprintf("env-%d", year)), &domain.TaskRegistered{Year: year, Dimension: "绿色 发展", Title: "节能减排", LeadDepartment: "区发展改革委"})
+	}
+	define := func(id string, year int) {
+		w.append(indRef(id), &domain.IndicatorDefined{TaskID: sprintf("env-%d", year), Year: year, Key: "单位GDP能耗", Name: "单位GDP能耗",
+			Unit: "吨标准煤/万元", Direction: domain.HigherIsBetter})
+	}
+	report := func(id string, year int, v string) {
+		w.append(indRef(id), &domain.FigureReported{Window: domain.YearWindow(year), Value: domain.MustDecimal(v), Quality: domain.QualityFinal, Source: self})
+	}
+	define("zeta-2021", 2021) // defined first, sorts last
+	define("alpha-2021", 2021)
+	report("zeta-2021", 2021, "10")
+	report("alpha-2021", 2021, "50")
+	define("energy-2022", 2022)
+	report("energy-2022", 2022, "12")
+
+	db := tempDB(t)
+	catchUp(t, db, store, RunnerOptions{})
+	q := func(query string, args ...any) string { return queryString(t, db, query, args...) }
+	if got := q(`SELECT indicator_id || ' ' || value FROM indicator_years WHERE key = '单位GDP能耗' AND year = 2021`); got != "zeta-2021 10" {
+		t.Errorf("2021's row stands for %q, want the first defined: zeta-2021 10", got)
+	}
+	if got := q(`SELECT base || ' ' || change_abs FROM indicator_years WHERE key = '单位GDP能耗' AND year = 2022`); got != "10 2" {
+		t.Errorf("2022 against %q (base, change), want 10 2: the first defined of 2021", got)
+	}
+}
