@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,8 +49,22 @@ func (s *JetStream) afterConflict(ctx context.Context, ref domain.AggregateRef, 
 		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
 		}
 	}
+	if agg.version() == expected && agg.lastSeq <= checked {
+		// Every read still shows the state the refusal was checked against:
+		// a follower further behind than the reads waited, or a duplicate
+		// id this aggregate does not hold (a foreign message took it). The
+		// caller's version is not stale, so this is no conflict; whether
+		// the append landed is unknown, as after a timeout.
+		return nil, nil, fmt.Errorf("append %s: %w", ref, ErrOutcomeUnknown)
+	}
 	return nil, nil, conflict(ref, expected, agg.version())
 }
+
+// ErrOutcomeUnknown: the server refused or deduplicated an append, and the
+// stream's state, read again, neither holds the command nor has moved past
+// the caller's version. The caller retries with the same command id, as
+// after a timeout; idempotency makes that safe.
+var ErrOutcomeUnknown = errors.New("the server refused the append, yet the stream still reads as the version it was checked against; whether it landed is unknown: retry with the same command id")
 
 // isWrongLastSequence matches the concurrency-check failure: 10071 on a
 // single server, 10164 on a replicated stream.

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -121,5 +122,35 @@ func TestAppendHeaders(t *testing.T) {
 	ack, err := s.JetStreamContext().PublishMsg(ctx, dup)
 	if err != nil || !ack.Duplicate || ack.Sequence != second[0].Position {
 		t.Fatalf("same message id again: %+v, %v", ack, err)
+	}
+}
+
+// TestRefusalWithoutAMovedStreamIsNoConflict: when the server refuses an
+// append (here: its message id was taken by a foreign message on another
+// subject) and the stream, read again, still stands at the caller's
+// version, the answer is "outcome unknown, retry", never a conflict at the
+// version the caller already had; and nothing is appended.
+func TestRefusalWithoutAMovedStreamIsNoConflict(t *testing.T) {
+	_, s := embeddedStore(t)
+	ctx := context.Background()
+	ref := domain.AggregateRef{Type: domain.AggregateTask, ID: "t1"}
+	ev := pendingOf(t, narrativeEvent("进展"))
+	if _, err := s.Append(ctx, ref, 0, metaFor("c1"), ev...); err != nil {
+		t.Fatal(err)
+	}
+	other := domain.AggregateRef{Type: domain.AggregateTask, ID: "t2"}
+	foreign := nats.NewMsg(eventstore.Subject(s.Config().SubjectPrefix, domain.DefaultUnitID, other))
+	foreign.Data = []byte(`{}`)
+	foreign.Header.Set(jetstream.MsgIDHeader, "task/t1/c2")
+	if _, err := s.JetStreamContext().PublishMsg(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(ctx, ref, 1, metaFor("c2"), ev...)
+	if !errors.Is(err, eventstore.ErrOutcomeUnknown) || domain.ErrorCode(err) == domain.ECONFLICT {
+		t.Fatalf("append whose id a foreign message took: %v, want the outcome unknown and no conflict", err)
+	}
+	envs, err := s.Load(ctx, ref)
+	if err != nil || len(envs) != 1 {
+		t.Fatalf("task/t1 holds %d events (%v), want the first alone", len(envs), err)
 	}
 }
