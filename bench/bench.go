@@ -157,6 +157,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			return Report{}, fmt.Errorf("bench: unknown measurement %q (have %s)", n, strings.Join(Names, ", "))
 		}
 	}
+	if opts.ProfileDir != "" {
+		// Made here, and refused here if it cannot be: a profile that
+		// cannot be written was otherwise skipped without a word.
+		if err := os.MkdirAll(opts.ProfileDir, 0o755); err != nil {
+			return Report{}, fmt.Errorf("bench: profile directory: %w", err)
+		}
+	}
 	if opts.Dir == "" {
 		dir, err := os.MkdirTemp("", "kpitrail-bench-*")
 		if err != nil {

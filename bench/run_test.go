@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,8 +55,9 @@ func TestQuickRunsAndMeasuresSomething(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers")
 	}
-	rep, err := Run(context.Background(), Options{Quick: true, Events: 2000, Dir: t.TempDir(),
-		Only: []string{"import-durable", "rebuild", "queries"}})
+	profiles := filepath.Join(t.TempDir(), "not", "there", "yet")
+	only := []string{"import-durable", "rebuild", "queries"}
+	rep, err := Run(context.Background(), Options{Quick: true, Events: 2000, Dir: t.TempDir(), Only: only, ProfileDir: profiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +65,27 @@ func TestQuickRunsAndMeasuresSomething(t *testing.T) {
 		if r.Err != "" || r.Value <= 0 {
 			t.Errorf("%s", r.Line())
 		}
+	}
+	// --profile names a directory that did not exist: it is made, and each
+	// measurement's CPU profile is in it.
+	for _, name := range only {
+		if fi, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil || fi.Size() == 0 {
+			t.Errorf("profile of %s: %v", name, err)
+		}
+	}
+}
+
+// TestProfileDirectoryThatCannotBeMadeIsRefused: a --profile under a file
+// is an error before anything runs, not a run without profiles.
+func TestProfileDirectoryThatCannotBeMadeIsRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Quick: true, Dir: t.TempDir(), Only: []string{"append-durable"},
+		ProfileDir: filepath.Join(file, "profiles")})
+	if err == nil || !strings.Contains(err.Error(), "profile directory") || len(rep.Results) != 0 {
+		t.Fatalf("profile directory under a file: %d results, %v; want a refusal naming the profile directory", len(rep.Results), err)
 	}
 }
 
