@@ -3,9 +3,12 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -29,6 +32,7 @@ func (s *JetStream) subjectMessages(ctx context.Context, subject string, from ui
 	}
 	defer sub.Unsubscribe()
 	api := "$JS.API.DIRECT.GET." + s.cfg.Stream
+	var noResponderSince time.Time
 	for {
 		if err := nc.PublishRequest(api, inbox, req); err != nil {
 			return err
@@ -36,6 +40,18 @@ func (s *JetStream) subjectMessages(ctx context.Context, subject string, from ui
 		var last uint64
 		for {
 			m, err := sub.NextMsgWithContext(ctx)
+			if errors.Is(err, nats.ErrNoResponders) && last == 0 {
+				// No server serves the stream's direct gets at this moment
+				// (the server's 503, which nats.go answers as this error;
+				// see retryNoResponders): the same request again, shortly.
+				if noResponderSince.IsZero() {
+					noResponderSince = time.Now()
+				}
+				if pauseForResponder(ctx, noResponderSince.Add(s.cfg.Timeout)) != nil {
+					return fmt.Errorf("direct get %s: %w", subject, err)
+				}
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("direct get %s: %w", subject, err)
 			}

@@ -269,7 +269,12 @@ func (g *Guard) judge(ctx context.Context, rec *StreamRecord, mark Mark, info *j
 			causes = append(causes, cause)
 		}
 	}
-	return append(causes, g.store.Contradictions(ctx, info, mark)...)
+	c, err := g.store.Contradictions(ctx, info, mark)
+	if err != nil {
+		// Not read is not altered: the next check asks again.
+		g.cfg.Logger.Debug("stream guard: compare with the read models", "err", err)
+	}
+	return append(causes, c...)
 }
 
 // lostBeginning says so when a stream that keeps everything no longer
@@ -290,30 +295,32 @@ func lostBeginning(st jetstream.StreamState, firstSeq uint64) string {
 // were projected from: a log that ends before their checkpoint, or holds
 // at the position of the last event they applied another message (a stream
 // rebuilt or re-published under the same name, even at the same length).
-func (s *JetStream) Contradictions(ctx context.Context, info *jetstream.StreamInfo, mark Mark) []string {
+// A message it could not read is an error, not an absence of
+// contradictions: the comparison was not made.
+func (s *JetStream) Contradictions(ctx context.Context, info *jetstream.StreamInfo, mark Mark) ([]string, error) {
 	st := info.State
 	if st.LastSeq < mark.Position {
-		return []string{fmt.Sprintf("ends at position %d, but the read models include position %d", st.LastSeq, mark.Position)}
+		return []string{fmt.Sprintf("ends at position %d, but the read models include position %d", st.LastSeq, mark.Position)}, nil
 	}
 	if mark.EventPosition == 0 || mark.EventPosition < st.FirstSeq {
-		return nil
+		return nil, nil
 	}
 	stream, err := s.js.Stream(ctx, s.cfg.Stream)
 	if err != nil {
-		return nil // gone since the info: the next check says so
+		return nil, fmt.Errorf("compare the read models with the stream: %w", err)
 	}
-	raw, err := stream.GetMsg(ctx, mark.EventPosition)
+	raw, err := s.getMsg(ctx, stream, mark.EventPosition)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return []string{fmt.Sprintf("has no message at position %d, where the read models applied event %s", mark.EventPosition, mark.EventID)}
+		return []string{fmt.Sprintf("has no message at position %d, where the read models applied event %s", mark.EventPosition, mark.EventID)}, nil
 	}
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("compare the read models with the stream: read position %d: %w", mark.EventPosition, err)
 	}
 	m := decodeMessage(s.cfg.SubjectPrefix, raw.Subject, raw.Sequence, raw.Data, raw.Header)
 	if m.Err != nil || mark.EventIndex >= len(m.Events) || m.Events[mark.EventIndex].ID != mark.EventID {
-		return []string{fmt.Sprintf("holds another message at position %d than the one the read models applied (event %s)", mark.EventPosition, mark.EventID)}
+		return []string{fmt.Sprintf("holds another message at position %d than the one the read models applied (event %s)", mark.EventPosition, mark.EventID)}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // LostBeginning says what is missing when the stream, whose configuration

@@ -124,7 +124,9 @@ func (s *JetStream) lastOn(ctx context.Context, filter string, unit bool) (uint6
 	if s.stream == nil {
 		return 0, jetstream.ErrStreamNotFound
 	}
-	m, err := s.stream.GetLastMsgForSubject(ctx, filter)
+	m, err := retryNoResponders(ctx, s.cfg.Timeout, func() (*jetstream.RawStreamMsg, error) {
+		return s.stream.GetLastMsgForSubject(ctx, filter)
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
 	}

@@ -131,7 +131,7 @@ func (s *JetStream) StreamCreated(ctx context.Context) (time.Time, error) {
 func (s *JetStream) StoredAt(ctx context.Context, position uint64) (time.Time, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	m, err := s.stream.GetMsg(ctx, position)
+	m, err := s.getMsg(ctx, s.stream, position)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -151,7 +151,7 @@ func (s *JetStream) legacyLog(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	_, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(legacyFilter(s.cfg.SubjectPrefix)))
+	_, err := s.getMsg(ctx, st, 1, jetstream.WithGetMsgSubject(legacyFilter(s.cfg.SubjectPrefix)))
 	switch {
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		s.legacy.Store(legacyNone)

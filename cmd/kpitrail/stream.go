@@ -181,7 +181,11 @@ func (m *Main) streamAdopt(ctx context.Context, sys *System, data, reason string
 		if d := eventstore.DiffConfig(info.Config, sys.Store.Config().StreamConfig()); len(d) > 0 {
 			did = append(did, "restored kpitrail's configuration (was: "+strings.Join(d, ", ")+")")
 		}
-		if c := sys.Store.Contradictions(ctx, info, mark); len(c) > 0 {
+		c, err := sys.Store.Contradictions(ctx, info, mark)
+		if err != nil {
+			return err
+		}
+		if len(c) > 0 {
 			did = append(did, fmt.Sprintf("the read models (at position %d) did not match it: it %s", mark.Position, strings.Join(c, "; ")))
 			setAside = true
 		} else {
