@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -50,7 +49,7 @@ type projector struct {
 	// beforeCommit lets tests fail a batch after it is applied and before
 	// it commits, which is where a crash hurts most, and look at what the
 	// batch wrote through its transaction.
-	beforeCommit func(Applied, *sql.Tx) error
+	beforeCommit func(Applied) error
 	// build, when set, is a file built from nothing in one pass (Rebuild,
 	// the replays): nobody reads it before it is finished, so derived
 	// columns and chain heads are written once, by finishBuild.

@@ -10,7 +10,7 @@ import (
 // added to it (applyItems adds them all at once) and finish commits it.
 type openBatch struct {
 	p         *projector
-	tx        *sql.Tx
+	tx        *writeTx
 	b         *batchTx
 	st        *batchState
 	cp        checkpointRow
@@ -19,16 +19,16 @@ type openBatch struct {
 }
 
 func (p *projector) begin(ctx context.Context) (*openBatch, error) {
-	tx, err := p.db.writer.BeginTx(ctx, nil)
+	// Statements run without the caller's cancellation (see writeTx): for
+	// a cancellable context the driver starts a watcher goroutine per
+	// statement, a fifth of a rebuild's time. Cancellation is checked
+	// between messages instead, and still rolls the transaction back.
+	tx, err := p.db.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
 	ob := &openBatch{p: p, tx: tx, st: newBatchState(), today: p.today()}
-	// Statements run without the caller's cancellation: for a cancellable
-	// context the driver starts a watcher goroutine per statement, a fifth
-	// of a rebuild's time. Cancellation is checked between messages instead,
-	// and still rolls the transaction back.
-	ob.b = newBatchTx(context.WithoutCancel(ctx), tx, p.db.kept)
+	ob.b = newBatchTx(tx, p.db.kept)
 	if ob.cp, err = readCheckpoint(ctx, tx); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("read checkpoint: %w", err)
@@ -117,7 +117,7 @@ func (ob *openBatch) finish(ctx context.Context) (Applied, error) {
 	st.applied.Tasks = sortedKeys(st.tasks)
 	st.applied.Indicators = sortedKeys(st.indicators)
 	if p.beforeCommit != nil {
-		if err := p.beforeCommit(st.applied, ob.tx); err != nil {
+		if err := p.beforeCommit(st.applied); err != nil {
 			return Applied{}, err
 		}
 	}

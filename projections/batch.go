@@ -19,7 +19,7 @@ import (
 // once per batch: a rebuild runs the same dozen statements a million times.
 type batchTx struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	tx    *writeTx
 	stmts map[string]*sql.Stmt
 	// kept are statements prepared once on the writer connection and
 	// reused by every batch (nil: prepare per batch).
@@ -35,8 +35,8 @@ type batchTx struct {
 	direct  bool
 }
 
-func newBatchTx(ctx context.Context, tx *sql.Tx, kept *stmtCache) *batchTx {
-	return &batchTx{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, kept: kept,
+func newBatchTx(tx *writeTx, kept *stmtCache) *batchTx {
+	return &batchTx{ctx: tx.ctx, tx: tx, stmts: map[string]*sql.Stmt{}, kept: kept,
 		log:     newRowBuffer("events_log", eventsLogColumns),
 		changes: newRowBuffer("figure_changes", figureChangeColumns)}
 }
@@ -107,11 +107,11 @@ func (b *batchTx) stmt(q string) (*sql.Stmt, error) {
 		return s, nil
 	}
 	if ks := b.kept.get(q); ks != nil {
-		s := b.tx.StmtContext(b.ctx, ks)
-		b.stmts[q] = s
-		return s, nil
+		// Prepared on the writer's connection: it runs in the transaction.
+		b.stmts[q] = ks
+		return ks, nil
 	}
-	s, err := b.tx.PrepareContext(b.ctx, q)
+	s, err := b.tx.prepare(q)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %.60q: %w", q, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
@@ -35,13 +36,18 @@ const projectionName = "readmodels"
 // content hashes, analysts' SQL through Reader), so an export that reads
 // a table for seconds never holds a query's connection.
 type DB struct {
-	path    string
-	writer  *sql.DB
-	reader  *sql.DB
-	scans   *sql.DB
-	answers answers
-	kept    *stmtCache // the writer's statements, prepared once
-	gate    *readGate  // admits reader queries first come, first served
+	path string
+	// writer is the writer pool's one connection, held for the file's
+	// life: write transactions are begun on it with statements (see
+	// writeTx), and its statements stay prepared (kept).
+	writer     *sql.Conn
+	writerPool *sql.DB
+	writeMu    sync.Mutex // held by the open write transaction
+	reader     *sql.DB
+	scans      *sql.DB
+	answers    answers
+	kept       *stmtCache // the writer's statements, prepared once
+	gate       *readGate  // admits reader queries first come, first served
 }
 
 // Open opens (creating if needed) the read-model file at path and brings
@@ -78,7 +84,12 @@ func open(path string, bulkCacheKiB int64) (*DB, error) {
 	// explicit and keeps a busy writer from queueing behind itself.
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, writer: w, kept: newStmtCache(w)}
+	wc, err := w.Conn(context.Background())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("read models %s: %w", path, err)
+	}
+	db := &DB{path: path, writer: wc, writerPool: w, kept: newStmtCache(wc)}
 	if err := db.migrate(context.Background()); err != nil {
 		w.Close()
 		return nil, err
@@ -141,7 +152,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.reader.Close())
 	}
 	if db.writer != nil {
-		errs = append(errs, db.kept.close(), db.writer.Close())
+		errs = append(errs, db.kept.close(), db.writer.Close(), db.writerPool.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -261,7 +272,7 @@ var renumberedMigrations = []struct {
 	{3, "0003_figure_control.sql", 4, "0004_figure_control.sql"},
 }
 
-func renumberMigrations(ctx context.Context, w *sql.DB) error {
+func renumberMigrations(ctx context.Context, w *sql.Conn) error {
 	for _, r := range renumberedMigrations {
 		if _, err := w.ExecContext(ctx, `UPDATE schema_migrations SET version = ?, name = ? WHERE version = ? AND name = ?`,
 			r.is, r.isName, r.was, r.wasName); err != nil {

@@ -159,12 +159,12 @@ func (p *projector) deriveTask(b *batchTx, id, today string) error {
 // It leaves the checkpoint alone.
 func (p *projector) refreshStatuses(ctx context.Context) error {
 	today := p.today()
-	tx, err := p.db.writer.BeginTx(ctx, nil)
+	tx, err := p.db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	b := newBatchTx(ctx, tx, p.db.kept)
+	b := newBatchTx(tx, p.db.kept)
 	ids, err := b.strings(`SELECT id FROM tasks WHERE status_date <> ? ORDER BY id`, today)
 	if err != nil || len(ids) == 0 {
 		return err

@@ -330,12 +330,12 @@ func pipeline(ctx context.Context, store Log, proj *projector, opts RebuildOptio
 // finishBuild writes what a build holds back until the log is applied:
 // the derived columns of every row it touched, and the chain heads.
 func (p *projector) finishBuild(ctx context.Context) error {
-	tx, err := p.db.writer.BeginTx(ctx, nil)
+	tx, err := p.db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	b := newBatchTx(context.WithoutCancel(ctx), tx, p.db.kept)
+	b := newBatchTx(tx, p.db.kept)
 	st := p.build.state
 	if err := p.derive(b, st, p.today()); err != nil {
 		return fmt.Errorf("derive: %w", err)

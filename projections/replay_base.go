@@ -197,7 +197,9 @@ func (bs *buildState) seedFrom(ctx context.Context, db *DB) error {
 	return rows.Err()
 }
 
-func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+func queryStrings(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, args ...any) ([]string, error) {
 	return scanStrings(db.QueryContext(ctx, q, args...))
 }
 

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"os/exec"
@@ -45,7 +44,7 @@ func TestCrashBeforeCommitResumesExactly(t *testing.T) {
 	r := NewRunner(db, store, RunnerOptions{BatchSize: 4, Now: fixedNow})
 	errCrash := errors.New("crash")
 	batches := 0
-	r.proj.beforeCommit = func(Applied, *sql.Tx) error {
+	r.proj.beforeCommit = func(Applied) error {
 		if batches++; batches == 3 {
 			return errCrash
 		}
@@ -113,7 +112,7 @@ func crashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := NewRunner(db, sliceStore{msgs: msgs}, RunnerOptions{BatchSize: 5, Now: fixedNow})
-	r.proj.beforeCommit = func(a Applied, _ *sql.Tx) error {
+	r.proj.beforeCommit = func(a Applied) error {
 		if a.From > 10 {
 			os.Exit(3) // no rollback, no close: the process is simply gone
 		}

@@ -36,8 +36,8 @@ func TestSchema(t *testing.T) {
 	// Pragmas reach the writer connection.
 	var mode string
 	var fk int
-	db.writer.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	db.writer.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	db.writer.QueryRowContext(ctxT(t), `PRAGMA journal_mode`).Scan(&mode)
+	db.writer.QueryRowContext(ctxT(t), `PRAGMA foreign_keys`).Scan(&fk)
 	if mode != "wal" || fk != 1 {
 		t.Errorf("journal_mode %s, foreign_keys %d", mode, fk)
 	}
@@ -48,7 +48,7 @@ func TestSchema(t *testing.T) {
 	if n := queryString(t, db, `SELECT CAST(COUNT(*) AS TEXT) FROM schema_migrations`); n != sprintf("%d", SchemaVersion()) {
 		t.Errorf("%s migrations recorded", n)
 	}
-	if _, err := db.writer.Exec(`INSERT INTO schema_migrations VALUES (999, 'future', '')`); err != nil {
+	if _, err := db.writer.ExecContext(ctxT(t), `INSERT INTO schema_migrations VALUES (999, 'future', '')`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"sync"
@@ -15,7 +16,7 @@ import (
 // batch alone and kept only after the commit (fill). Bounded, because the
 // row buffers' multi-row inserts come in many sizes.
 type stmtCache struct {
-	db     *sql.DB
+	db     *sql.Conn
 	mu     sync.Mutex
 	m      map[string]*sql.Stmt
 	wanted map[string]bool
@@ -23,7 +24,7 @@ type stmtCache struct {
 
 const maxKeptStmts = 256
 
-func newStmtCache(db *sql.DB) *stmtCache {
+func newStmtCache(db *sql.Conn) *stmtCache {
 	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 }
 
@@ -49,7 +50,7 @@ func (c *stmtCache) fill() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q := range c.wanted {
-		if s, err := c.db.Prepare(q); err == nil {
+		if s, err := c.db.PrepareContext(context.Background(), q); err == nil {
 			c.m[q] = s
 		}
 		delete(c.wanted, q)
