@@ -46,7 +46,7 @@ func (p *projector) derive(b *batchTx, st *batchState, today string) error {
 		return err
 	}
 	for _, id := range warn {
-		if err := deriveWarnings(b, id); err != nil {
+		if err := deriveWarnings(b, memo, id); err != nil {
 			return err
 		}
 	}
@@ -98,13 +98,14 @@ func loadIndicatorDef(b *batchTx, id string) (indicatorDef, error) {
 	return d, nil
 }
 
-// currentFigure is the indicator's best figure across windows: the whole
-// year when reported, else the window ending latest (the widest of those,
-// then the latest reported).
+// currentFigure is one of an indicator's current figures (one per
+// window), as derive reads them.
 type currentFigure struct {
 	eventID, windowKey     string
+	year                   int
 	fromMonth, toMonth     int
 	value                  domain.Decimal
+	numerator, denominator *domain.Decimal
 	quality                domain.Quality
 	sourceKind, sourceName sql.NullString
 	finalDue               sql.NullString
@@ -112,79 +113,117 @@ type currentFigure struct {
 	review                 string
 }
 
-// bestFigureOrder orders an indicator's current figures from best to
-// worst: the whole year, else the window ending latest, the widest of
-// those, then the latest reported.
-const bestFigureOrder = `ORDER BY (from_month = 1 AND to_month = 12) DESC, to_month DESC, from_month ASC, position DESC`
-
-const currentFigureSQL = `SELECT event_id, window_key, from_month, to_month, value, quality, source_kind, source_name, final_due,
-	position, review_state FROM figures WHERE indicator_id = ? AND state = 'current'`
-
-// loadBestFigure is the indicator's best current figure, or its best
-// approved one when approved is set; nil when there is none.
-func loadBestFigure(b *batchTx, indicatorID string, approved bool) (*currentFigure, error) {
-	only := ""
-	if approved {
-		only = ` AND review_state = '` + string(domain.ReviewApproved) + `'`
+// betterFigure says whether a is a better figure than b to stand for the
+// indicator: the whole year, else the window ending latest, the widest of
+// those, then the latest reported. This order is the one place the rule
+// lives; the best figure and the best approved one both come from it.
+func betterFigure(a, b *currentFigure) bool {
+	aYear, bYear := a.fromMonth == 1 && a.toMonth == 12, b.fromMonth == 1 && b.toMonth == 12
+	switch {
+	case aYear != bYear:
+		return aYear
+	case a.toMonth != b.toMonth:
+		return a.toMonth > b.toMonth
+	case a.fromMonth != b.fromMonth:
+		return a.fromMonth < b.fromMonth
 	}
-	rows, err := b.query(currentFigureSQL+only+` `+bestFigureOrder+` LIMIT 1`, indicatorID)
+	return a.position > b.position
+}
+
+// bestFigures are the best of figs and the best approved of them (nil when
+// there is none).
+func bestFigures(figs []currentFigure) (best, approved *currentFigure) {
+	for i := range figs {
+		f := &figs[i]
+		if best == nil || betterFigure(f, best) {
+			best = f
+		}
+		if f.review == string(domain.ReviewApproved) && (approved == nil || betterFigure(f, approved)) {
+			approved = f
+		}
+	}
+	return best, approved
+}
+
+const currentFigureSQL = `SELECT event_id, window_key, year, from_month, to_month, value, numerator, denominator, quality,
+	source_kind, source_name, final_due, position, review_state FROM figures WHERE indicator_id = ? AND state = 'current'`
+
+// loadCurrentFigures reads an indicator's current figures, once per derive
+// pass while the memo has room: the indicator's own columns, its
+// year-over-year row and its warnings all start from them, and nothing in
+// a pass changes figures.
+func loadCurrentFigures(b *batchTx, memo *deriveMemo, indicatorID string) ([]currentFigure, error) {
+	if figs, ok := memo.figures[indicatorID]; ok {
+		return figs, nil
+	}
+	rows, err := b.query(currentFigureSQL, indicatorID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		return nil, rows.Err()
+	figs := []currentFigure{}
+	for rows.Next() {
+		var f currentFigure
+		var value string
+		var num, den sql.NullString
+		if err := rows.Scan(&f.eventID, &f.windowKey, &f.year, &f.fromMonth, &f.toMonth, &value, &num, &den, &f.quality,
+			&f.sourceKind, &f.sourceName, &f.finalDue, &f.position, &f.review); err != nil {
+			return nil, err
+		}
+		if f.value, err = domain.ParseDecimal(value); err != nil {
+			return nil, err
+		}
+		if f.numerator, err = parseDec(num); err != nil {
+			return nil, err
+		}
+		if f.denominator, err = parseDec(den); err != nil {
+			return nil, err
+		}
+		figs = append(figs, f)
 	}
-	return scanCurrentFigure(rows)
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if memo.kept+len(figs) <= memo.room {
+		memo.figures[indicatorID] = figs
+		memo.kept += len(figs)
+	}
+	return figs, nil
 }
 
-// loadBestFigures is loadBestFigure for both at once, from one read of the
-// current figures in bestFigureOrder: the best approved figure is the first
-// approved one. A derive pass needs both of every indicator it touches
-// (its own columns, then its year-over-year row on approved figures).
-func loadBestFigures(b *batchTx, indicatorID string) (best, approved *currentFigure, err error) {
-	rows, err := b.query(currentFigureSQL+` `+bestFigureOrder, indicatorID)
+// loadBestFigures are the indicator's best current figure and its best
+// approved one (nil: none).
+func loadBestFigures(b *batchTx, memo *deriveMemo, indicatorID string) (best, approved *currentFigure, err error) {
+	figs, err := loadCurrentFigures(b, memo, indicatorID)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		f, err := scanCurrentFigure(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		if best == nil {
-			best = f
-		}
-		if f.review == string(domain.ReviewApproved) {
-			return best, f, nil
-		}
-	}
-	return best, nil, rows.Err()
-}
-
-func scanCurrentFigure(rows *sql.Rows) (*currentFigure, error) {
-	var f currentFigure
-	var value string
-	if err := rows.Scan(&f.eventID, &f.windowKey, &f.fromMonth, &f.toMonth, &value, &f.quality, &f.sourceKind, &f.sourceName,
-		&f.finalDue, &f.position, &f.review); err != nil {
-		return nil, err
-	}
-	var err error
-	if f.value, err = domain.ParseDecimal(value); err != nil {
-		return nil, err
-	}
-	return &f, nil
+	best, approved = bestFigures(figs)
+	return best, approved, nil
 }
 
 // deriveMemo carries what one derive pass has read for a later step of the
-// same pass: the best approved figure of each indicator it derived (nil:
-// none), for the year-over-year rows. Nothing in a pass changes figures.
+// same pass: indicators' current figures, up to room figures in all, and
+// the best approved figure of each indicator derived (nil: none). Nothing
+// in a pass changes figures.
+//
+// Bounded, because a rebuild derives every indicator in one pass: a
+// million events' 270,000 current figures would be some 90 MB. An as-of
+// replay from a snapshot or a live batch derives a few thousand
+// indicators, and their warnings then read no figure twice.
 type deriveMemo struct {
-	approved map[string]*currentFigure
+	figures    map[string][]currentFigure
+	kept, room int
+	approved   map[string]*currentFigure
 }
 
-func newDeriveMemo() *deriveMemo { return &deriveMemo{approved: map[string]*currentFigure{}} }
+// deriveMemoRoom is how many figures a pass keeps: at ~340 bytes each,
+// about 5.5 MB.
+var deriveMemoRoom = 16_384
+
+func newDeriveMemo() *deriveMemo {
+	return &deriveMemo{figures: map[string][]currentFigure{}, room: deriveMemoRoom, approved: map[string]*currentFigure{}}
+}
 
 func (p *projector) deriveIndicator(b *batchTx, st *batchState, memo *deriveMemo, id string) error {
 	def, err := loadIndicatorDef(b, id)
@@ -194,7 +233,7 @@ func (p *projector) deriveIndicator(b *batchTx, st *batchState, memo *deriveMemo
 	if err != nil {
 		return err
 	}
-	fig, approved, err := loadBestFigures(b, id)
+	fig, approved, err := loadBestFigures(b, memo, id)
 	if err != nil {
 		return err
 	}

@@ -307,7 +307,7 @@ func approvedYear(b *batchTx, memo *deriveMemo, finder *baseFinder, ky keyYear, 
 	fig, known := memo.approved[yi.id]
 	if !known {
 		var err error
-		if fig, err = loadBestFigure(b, yi.id, true); err != nil {
+		if _, fig, err = loadBestFigures(b, memo, yi.id); err != nil {
 			return ap, err
 		}
 	}

@@ -111,6 +111,21 @@ func TestOldLayoutRebuildKeepsItsPin(t *testing.T) {
 // is written early, batch after batch, and compares with the pinned hash.
 func TestRebuildContentIsPinned(t *testing.T) {
 	store := pinnedLog(t)
+	// Derive keeps no figures, or only some, between its steps: the same
+	// content as with room for all.
+	for _, room := range []int{0, 3} {
+		t.Run(fmt.Sprintf("derive memo room %d", room), func(t *testing.T) {
+			defer func(was int) { deriveMemoRoom = was }(deriveMemoRoom)
+			deriveMemoRoom = room
+			path := filepath.Join(t.TempDir(), "pinned.db")
+			if err := Rebuild(ctxT(t), store, path, RebuildOptions{Now: fixedNow}); err != nil {
+				t.Fatal(err)
+			}
+			if h, err := ContentHash(ctxT(t), openDB(t, path)); err != nil || h != pinnedContentHash {
+				t.Errorf("content hash %s (%v), pinned %s", h, err, pinnedContentHash)
+			}
+		})
+	}
 	for _, size := range []int{0, 2, -1} {
 		opts := RebuildOptions{Now: fixedNow, BatchSize: size}
 		var flushed int

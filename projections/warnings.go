@@ -70,8 +70,8 @@ func warnTargets(b *batchTx, touched []string) ([]string, error) {
 
 // deriveWarnings evaluates the domain's rules on one indicator's facts and
 // replaces its warnings, each carrying its explanation if it has one.
-func deriveWarnings(b *batchTx, id string) error {
-	facts, head, ok, err := loadWarningFacts(b, id)
+func deriveWarnings(b *batchTx, memo *deriveMemo, id string) error {
+	facts, head, ok, err := loadWarningFacts(b, memo, id)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func deriveWarnings(b *batchTx, id string) error {
 
 // loadWarningFacts reads what the rules need of an indicator; ok is false
 // for one that is not (or no longer) active.
-func loadWarningFacts(b *batchTx, id string) (domain.WarningFacts, indicatorHead, bool, error) {
+func loadWarningFacts(b *batchTx, memo *deriveMemo, id string) (domain.WarningFacts, indicatorHead, bool, error) {
 	var f domain.WarningFacts
 	var h indicatorHead
 	var unit, partOf, tol, band, convUnit, convFactor sql.NullString
@@ -130,7 +130,7 @@ func loadWarningFacts(b *batchTx, id string) (domain.WarningFacts, indicatorHead
 		}
 		f.Conversion = &domain.UnitConversion{FromUnit: convUnit.String, Factor: factor}
 	}
-	if f.Figures, err = currentFigures(b, id); err != nil {
+	if f.Figures, err = currentFigures(b, memo, id); err != nil {
 		return f, h, false, err
 	}
 	f.LastYear = map[string]domain.WarningFigure{}
@@ -160,7 +160,7 @@ func loadWarningFacts(b *batchTx, id string) (domain.WarningFacts, indicatorHead
 		if err := b.queryRow(`SELECT name FROM indicators WHERE id = ?`, pid).Scan(&name); err != nil {
 			return f, h, false, err
 		}
-		figs, err := currentFigures(b, pid)
+		figs, err := currentFigures(b, memo, pid)
 		if err != nil {
 			return f, h, false, err
 		}
@@ -182,33 +182,18 @@ func loadWarningFacts(b *batchTx, id string) (domain.WarningFacts, indicatorHead
 	return f, h, true, rows.Err()
 }
 
-// currentFigures are an indicator's current figures, one per window.
-func currentFigures(b *batchTx, id string) ([]domain.WarningFigure, error) {
-	rows, err := b.query(`SELECT event_id, year, from_month, to_month, value, numerator, denominator FROM figures
-		WHERE indicator_id = ? AND state = 'current' ORDER BY window_key`, id)
+// currentFigures are an indicator's current figures, one per window, as
+// the warning rules take them.
+func currentFigures(b *batchTx, memo *deriveMemo, id string) ([]domain.WarningFigure, error) {
+	figs, err := loadCurrentFigures(b, memo, id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []domain.WarningFigure
-	for rows.Next() {
-		var x domain.WarningFigure
-		var value string
-		var num, den sql.NullString
-		if err := rows.Scan(&x.EventID, &x.Window.Year, &x.Window.FromMonth, &x.Window.ToMonth, &value, &num, &den); err != nil {
-			return nil, err
-		}
-		if x.Value, err = domain.ParseDecimal(value); err != nil {
-			return nil, err
-		}
-		if x.Numerator, err = parseDec(num); err != nil {
-			return nil, err
-		}
-		if x.Denominator, err = parseDec(den); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
+	for _, f := range figs {
+		out = append(out, domain.WarningFigure{EventID: f.eventID, Window: domain.Window{Year: f.year, FromMonth: f.fromMonth, ToMonth: f.toMonth},
+			Value: f.value, Numerator: f.numerator, Denominator: f.denominator})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].EventID < out[j].EventID })
-	return out, rows.Err()
+	return out, nil
 }
