@@ -271,17 +271,30 @@ func (r *runner) replayAsOf(ctx context.Context, dir string) ([]Result, error) {
 	if err := projections.ReplayToPosition(ctx, n.store, frozen, snap); err != nil {
 		return out, err
 	}
+	// Timed as serve's as-of reads run it (ReplayAsOfScratch: a cache
+	// file, not synced), as the long log's lines are; the same replay
+	// written durably, as `kpitrail replay --as-of` writes its file, is
+	// timed after it and named in the notes.
 	start = time.Now()
-	if err := projections.ReplayAsOfFrom(ctx, n.store, asOf, filepath.Join(dir, "asof-from-snapshot.db"), []string{snap}); err != nil {
+	if err := projections.ReplayAsOfScratch(ctx, n.store, asOf, filepath.Join(dir, "asof-from-snapshot.db"), []string{snap}); err != nil {
 		return out, err
 	}
 	el = time.Since(start)
 	if err := sameReadModels(ctx, filepath.Join(dir, "asof.db"), filepath.Join(dir, "asof-from-snapshot.db")); err != nil {
 		return out, err
 	}
-	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOf of the same instant from the year-end snapshot (position %d of %d)", frozen, last),
+	start = time.Now()
+	if err := projections.ReplayAsOfFrom(ctx, n.store, asOf, filepath.Join(dir, "asof-from-snapshot-synced.db"), []string{snap}); err != nil {
+		return out, err
+	}
+	synced := time.Since(start)
+	if err := sameReadModels(ctx, filepath.Join(dir, "asof.db"), filepath.Join(dir, "asof-from-snapshot-synced.db")); err != nil {
+		return out, err
+	}
+	out = append(out, Result{Name: "replay-asof", What: fmt.Sprintf("ReplayAsOfScratch (as serve's as-of reads run) of the same instant from the year-end snapshot (position %d of %d)", frozen, last),
 		Value: el.Seconds(), Unit: "s", Target: "≤ 2 s", Met: met(el <= 2*time.Second),
-		Notes: []string{"same content hash as the replay from position 1"}})
+		Notes: []string{"same content hash as the replay from position 1",
+			fmt.Sprintf("written durably (ReplayAsOfFrom, file and directory synced, as `kpitrail replay --as-of` writes): %.2f s", synced.Seconds())}})
 	if r.opts.Events > perYear {
 		lg, err := r.log(ctx)
 		if err != nil {
