@@ -58,7 +58,7 @@ const DefaultMemoryBudget = 64 << 20
 // embedded server included, under 300 MB: the rest of its RSS is SQLite's
 // (page cache, statements) and the executable, about 100 MiB. Garbage is
 // what it bounds; a build's live state is DefaultMemoryBudget's.
-const RebuildMemoryLimit = 160 << 20
+const RebuildMemoryLimit = 150 << 20
 
 func (o *RebuildOptions) setDefaults() {
 	if o.BatchSize <= 0 {
