@@ -184,9 +184,11 @@ func loadCurrentFigures(b *batchTx, memo *deriveMemo, indicatorID string) ([]cur
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if memo.kept+len(figs) <= memo.room {
+	// An indicator without figures counts as one: the room bounds the
+	// entries too.
+	if n := max(len(figs), 1); memo.kept+n <= memo.room {
 		memo.figures[indicatorID] = figs
-		memo.kept += len(figs)
+		memo.kept += n
 	}
 	return figs, nil
 }
@@ -203,7 +205,8 @@ func loadBestFigures(b *batchTx, memo *deriveMemo, indicatorID string) (best, ap
 }
 
 // deriveMemo carries what one derive pass has read for a later step of the
-// same pass: indicators' current figures, up to room figures in all, and
+// same pass: indicators' current figures, up to room figures in all (an
+// indicator without any counts as one), and
 // the best approved figure of each indicator derived (nil: none). Nothing
 // in a pass changes figures.
 //
