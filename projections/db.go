@@ -91,13 +91,14 @@ func open(path string, bulkCacheKiB int64) (*DB, error) {
 	}
 	db := &DB{path: path, writer: wc, writerPool: w, kept: newStmtCache(wc)}
 	if err := db.migrate(context.Background()); err != nil {
+		wc.Close()
 		w.Close()
 		return nil, err
 	}
 	readDSN := dsn(path, "mode=ro", "_busy_timeout=5000", "_query_only=1", "_cache_size=-16384")
 	r, err := sql.Open("sqlite3", readDSN)
 	if err != nil {
-		w.Close()
+		db.Close()
 		return nil, fmt.Errorf("read models %s: %w", path, err)
 	}
 	// One reader per core: a query is CPU in SQLite's C code, so more

@@ -55,6 +55,10 @@ func TestSchema(t *testing.T) {
 	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("open a newer schema: %v", err)
 	}
+	// The refused open let go of the file: nothing else has it open.
+	if err := detach(ctxT(t), path); err != nil {
+		t.Errorf("after the refused open: %v", err)
+	}
 }
 
 func TestRatText(t *testing.T) {
