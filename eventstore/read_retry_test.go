@@ -15,9 +15,9 @@ import (
 )
 
 // TestReadsWaitForAServerToServeDirectGets: a read made while no server
-// serves the stream's direct gets (here: the stream is gone and comes back
-// 300 ms later, as a just-formed or restarting replica set has a moment
-// with none) waits for one, as publishes do, instead of failing with "no
+// serves the stream's direct gets (here: the stream is gone, and serves
+// direct gets again 300 ms later, as a just-formed or restarting replica
+// set has a moment with none) waits for one, as publishes do, instead of failing with "no
 // responders". Each kind of direct get the store makes is asked: a single
 // message (StoredAt), an aggregate's messages in batches (AggregateMessages)
 // and a unit's last message (a unit's Read).
@@ -94,7 +94,12 @@ func TestReadsWaitForAServerToServeDirectGets(t *testing.T) {
 	}
 
 	time.Sleep(300 * time.Millisecond)
-	if _, err := js.CreateStream(ctx, cfg); err != nil {
+	// The stream comes back without direct gets, takes its message again,
+	// and only then serves direct gets: a read never meets the stream
+	// between its creation and the message.
+	noDirect := cfg
+	noDirect.AllowDirect = false
+	if _, err := js.CreateStream(ctx, noDirect); err != nil {
 		t.Fatal(err)
 	}
 	again := nats.NewMsg(orig.Subject)
@@ -105,6 +110,9 @@ func TestReadsWaitForAServerToServeDirectGets(t *testing.T) {
 		}
 	}
 	if _, err := js.PublishMsg(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
