@@ -119,13 +119,27 @@ func (b *batchTx) stmt(q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// exec runs a statement that returns no rows. It goes through the
+// driver's query path: mattn/go-sqlite3 binds a query's arguments and
+// takes its first step in one cgo call (the text copied into a buffer the
+// statement keeps), where its exec path crosses into C once per value and
+// SQLite copies each text again. A rebuild binds tens of millions of
+// values. The first step runs the statement to its end; an error comes
+// back from it, and any later one from Close.
 func (b *batchTx) exec(q string, args ...any) error {
 	s, err := b.stmt(q)
 	if err != nil {
 		return err
 	}
-	_, err = s.ExecContext(b.ctx, args...)
-	return err
+	rows, err := s.QueryContext(b.ctx, args...)
+	if err != nil {
+		return err
+	}
+	if rows.Next() {
+		rows.Close()
+		return fmt.Errorf("%.60q returned rows", q)
+	}
+	return errors.Join(rows.Err(), rows.Close())
 }
 
 func (b *batchTx) queryRow(q string, args ...any) *sql.Row {
