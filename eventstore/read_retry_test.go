@@ -47,38 +47,33 @@ func TestReadsWaitForAServerToServeDirectGets(t *testing.T) {
 		took time.Duration
 		err  error
 	}
+	// oneMessage reads with read and wants exactly the message appended.
+	oneMessage := func(read func(func(eventstore.Message) error) error) error {
+		n := 0
+		err := read(func(m eventstore.Message) error {
+			if m.Err != nil || m.Foreign != nil || len(m.Events) != 1 {
+				return errors.New("not the message appended")
+			}
+			n++
+			return nil
+		})
+		if err == nil && n != 1 {
+			err = errors.New("read no message")
+		}
+		return err
+	}
 	reads := map[string]func() error{
 		"StoredAt": func() error {
 			_, err := s.StoredAt(ctx, 1)
 			return err
 		},
 		"AggregateMessages": func() error {
-			n := 0
-			err := s.AggregateMessages(ctx, taskRef("a"), func(m eventstore.Message) error {
-				if m.Err != nil || m.Foreign != nil || len(m.Events) != 1 {
-					return errors.New("not the message appended")
-				}
-				n++
-				return nil
-			})
-			if err == nil && n != 1 {
-				err = errors.New("read no message")
-			}
-			return err
+			return oneMessage(func(fn func(eventstore.Message) error) error { return s.AggregateMessages(ctx, taskRef("a"), fn) })
 		},
 		"Read of a unit": func() error {
-			n := 0
-			err := s.Read(ctx, 0, eventstore.ReadOptions{Unit: "d1"}, func(m eventstore.Message) error {
-				if m.Err != nil || m.Foreign != nil {
-					return errors.New("not the message appended")
-				}
-				n++
-				return nil
+			return oneMessage(func(fn func(eventstore.Message) error) error {
+				return s.Read(ctx, 0, eventstore.ReadOptions{Unit: "d1"}, fn)
 			})
-			if err == nil && n != 1 {
-				err = errors.New("read no message")
-			}
-			return err
 		},
 	}
 	results := make(chan result, len(reads))

@@ -9,12 +9,12 @@ import (
 
 // stmtCache keeps the writer's statements prepared across batches: a live
 // runner's batch is often a message or two, and preparing its few dozen
-// statements anew was a third of its time. The writer has one connection,
-// on which database/sql reuses a statement's prepared form inside any
-// transaction (Tx.StmtContext). That connection is the transaction's while
-// a batch runs, so a statement seen for the first time is prepared for the
-// batch alone and kept only after the commit (fill). Bounded, because the
-// row buffers' multi-row inserts come in many sizes.
+// statements anew was a third of its time. They are prepared on the
+// writer's held connection, so they run inside its write transactions as
+// they are (see writeTx). A statement seen for the first time is prepared
+// for its transaction alone and kept only after the transaction ends
+// (fill). Bounded, because the row buffers' multi-row inserts come in many
+// sizes.
 type stmtCache struct {
 	db     *sql.Conn
 	mu     sync.Mutex
